@@ -415,7 +415,10 @@ def _compare_one(
     value, se_nat, unit = _num(nat["value"]), _num(nat["se"]), nat["unit"]
     context = nat["comparability"] == "context_only" or unit == "percent_che"
 
-    caveats = [str(nat["definition_note"])] if nat["definition_note"] else []
+    note = (
+        str(nat["definition_note"]).strip().rstrip(".") if pd.notna(nat["definition_note"]) else ""
+    )
+    caveats = [note] if note else []
     if bool(nat["uncertain"]):
         caveats.append("uncertain source")
     if row["flag"] == "caution":
