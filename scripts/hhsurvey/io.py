@@ -298,3 +298,8 @@ __all__ = [
     "sha256",
     "to_canonical",
 ]
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a table as Parquet without the index (deterministic for the same inputs)."""
+    df.reset_index(drop=True).to_parquet(path, index=False)

@@ -1,0 +1,32 @@
+"""Rule aggregate_households: annual consumption and OOP per household, in base-year prices."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hhsurvey.aggregate import AMOUNT_OUTPUTS, deflate, household_aggregates
+from hhsurvey.cli import run_rule
+from hhsurvey.io import write_parquet
+
+
+def main(smk) -> None:
+    tables = {
+        n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
+    }
+    weights = pd.read_parquet(smk.input.weights)
+    agg = household_aggregates(
+        tables,
+        weights,
+        strata=smk.params.strata,
+        ctp_excluded_food=smk.params.ctp["exclude_food_items"],
+        eq_beta=smk.params.ctp["beta"],
+    )
+    agg = deflate(
+        agg,
+        float(smk.params.price_factor),
+        [c for c in agg.columns if c in AMOUNT_OUTPUTS or c.startswith("oop_")],
+    )
+    write_parquet(agg, smk.output.households)
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)

@@ -1,0 +1,49 @@
+"""Rule estimate_indicators: every catalogue indicator, overall and by domain, with SEs."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hhsurvey.cli import run_rule
+from hhsurvey.indicators import (
+    estimate_catalogue,
+    household_frame,
+    load_catalogue,
+    person_frame,
+    write_indicator_tables,
+)
+
+
+def main(smk) -> None:
+    tables = {
+        n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
+    }
+    agg = pd.read_parquet(smk.input.households)
+    design = smk.params.design
+    ind_cfg = smk.params.indicators
+    hh = household_frame(agg, smk.params.poverty_lines)
+    frames = {
+        "person": person_frame(
+            tables, agg, strata=design["strata"], u5_excluded_sources=ind_cfg["u5_excluded_sources"]
+        ),
+        "household": hh,
+        "household_pop": hh,
+    }
+    design_args = {
+        "strata": design["strata"],
+        "psu": design["psu"],
+        "lonely_psu": design["lonely_psu"],
+    }
+    result = estimate_catalogue(
+        load_catalogue(smk.input.catalogue),
+        frames,
+        design_args,
+        level=design["level"],
+        suppress_below=ind_cfg["suppress_below"],
+        caution_below=ind_cfg["caution_below"],
+        context={"indicators": ind_cfg, "poverty_lines": smk.params.poverty_lines},
+    )
+    write_indicator_tables(result, smk.output.csv, smk.output.parquet, smk.output.xlsx)
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)

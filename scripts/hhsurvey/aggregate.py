@@ -1,0 +1,135 @@
+"""Household aggregates: annual consumption and out-of-pocket spending (DEFINITIONS.md).
+
+All amounts are annual LAK per household, in the prices of the round (deflation to base-year
+prices is applied by :func:`deflate`).
+
+- food = sum over items of (buy + own + gift) x 365/7
+- non-food = 30-day items x 12 + 12-month items, excluding durables and taxes/fees
+- OOP (SDG 3.8.2 scope) = 12 x episodes (consultation + medicines + tests + informal)
+  + 12 x self-medication (HE1) + admissions (same four) + other 12-month spending (HE2)
+  + delivery cost of births less than 12 months ago; the "incl. transport and food" variant
+  adds the transport and food/lodging components of episodes and admissions
+- total consumption = food + non-food + OOP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEY = ["village", "hh"]
+SDG_COMPONENTS = ["cost_consult", "cost_medicine", "cost_tests", "cost_informal"]
+EXTRA_COMPONENTS = ["cost_transport", "cost_food"]
+NONFOOD_EXCLUDED = ["durables", "taxes_fees"]
+# Amount columns of the aggregate table (annual LAK), deflated to base-year prices together.
+AMOUNT_OUTPUTS = ["food", "food_ctp", "nonfood", "total", "pc_total", "ae_total"]
+
+
+def _sum_by_hh(df: pd.DataFrame, values: pd.Series, index: pd.MultiIndex) -> pd.Series:
+    return values.groupby([df["village"], df["hh"]]).sum().reindex(index, fill_value=0.0)
+
+
+def household_aggregates(
+    tables: dict[str, pd.DataFrame],
+    weights: pd.DataFrame,
+    *,
+    strata: str,
+    ctp_excluded_food: list[str],
+    eq_beta: float,
+) -> pd.DataFrame:
+    """One row per responding household with consumption, OOP, composition and quintile."""
+    hh = weights.loc[weights["responding"], [*KEY, strata, "weight"]].sort_values(KEY)
+    idx = pd.MultiIndex.from_frame(hh[KEY])
+    food, nonfood = tables["food"], tables["nonfood"]
+    ep, adm, birth, per = tables["episode"], tables["admission"], tables["birth"], tables["person"]
+    hhraw = tables["household"].set_index(KEY).reindex(idx)
+
+    food_value = food[["buy", "own", "gift"]].fillna(0.0).sum(axis=1) * 365.0 / 7.0
+    f_total = _sum_by_hh(food, food_value, idx)
+    f_ctp = _sum_by_hh(food, food_value.where(~food["item"].isin(ctp_excluded_food), 0.0), idx)
+    nf_keep = ~nonfood["item"].isin(NONFOOD_EXCLUDED)
+    nf_annual = nonfood["value"].fillna(0.0) * np.where(nonfood["recall"] == "days30", 12.0, 1.0)
+    nf_total = _sum_by_hh(nonfood, nf_annual.where(nf_keep, 0.0), idx)
+
+    comps: dict[str, pd.Series] = {}
+    for c in SDG_COMPONENTS + EXTRA_COMPONENTS:
+        comps[f"oop_opd_{c[5:]}"] = _sum_by_hh(ep, ep[c].fillna(0.0) * 12.0, idx)
+        comps[f"oop_ipd_{c[5:]}"] = _sum_by_hh(adm, adm[c].fillna(0.0), idx)
+    opd = sum(comps[f"oop_opd_{c[5:]}"] for c in SDG_COMPONENTS)
+    ipd = sum(comps[f"oop_ipd_{c[5:]}"] for c in SDG_COMPONENTS)
+    selfmed = hhraw["med_self_30d"].fillna(0.0).to_numpy() * 12.0
+    other = hhraw["other_health_12m"].fillna(0.0).to_numpy()
+    recent = birth["months_since"] < 12
+    delivery = _sum_by_hh(birth, birth["cost"].fillna(0.0).where(recent, 0.0), idx)
+    oop = opd + ipd + selfmed + other + delivery
+    extra = sum(comps[f"oop_{s}_{c[5:]}"] for s in ("opd", "ipd") for c in EXTRA_COMPONENTS)
+
+    size = per.groupby(["village", "hh"]).size().reindex(idx, fill_value=0).astype("int64")
+    age = per["age"]
+    counts = {
+        "n_u5": age < 5,
+        "n_65plus": age >= 65,
+        "n_women_15_49": (per["sex"] == "female") & age.between(15, 49),
+        "n_insured": per["insured"] == "yes",
+        "n_ill_30d": per["ill_30d"] == "yes",
+    }
+    comp = {k: _sum_by_hh(per, v.astype("float64"), idx).astype("int64") for k, v in counts.items()}
+    for scheme in per["scheme"].cat.categories:
+        comp[f"n_scheme_{scheme}"] = _sum_by_hh(
+            per, (per["scheme"] == scheme).astype("float64"), idx
+        ).astype("int64")
+    head = per[per["relation"] == "head"].drop_duplicates(KEY).set_index(KEY)
+    out = hh.assign(
+        hhsize=size.to_numpy(),
+        food=f_total.to_numpy(),
+        food_ctp=f_ctp.to_numpy(),
+        nonfood=nf_total.to_numpy(),
+        oop_opd=opd.to_numpy(),
+        oop_ipd=ipd.to_numpy(),
+        oop_selfmed=selfmed,
+        oop_other=other,
+        oop_delivery=delivery.to_numpy(),
+        oop=oop.to_numpy(),
+        oop_incl_transport_food=(oop + extra).to_numpy(),
+        **{k: v.to_numpy() for k, v in comps.items()},
+        **{k: v.to_numpy() for k, v in comp.items()},
+        head_sex=head["sex"].reindex(idx).astype("str").to_numpy(),
+        dist_hc=hhraw["dist_hc"].to_numpy(),
+        fin_borrowed=(hhraw["fin_borrowed"] == "yes").to_numpy(),
+        fin_sold_assets=(hhraw["fin_sold_assets"] == "yes").to_numpy(),
+    )
+    out = out.assign(
+        total=out["food"] + out["nonfood"] + out["oop"],
+        eqsize=out["hhsize"].astype("float64") ** eq_beta,
+    )
+    out = out.assign(
+        pc_total=out["total"] / out["hhsize"].where(out["hhsize"] > 0),
+        ae_total=out["total"] / out["eqsize"].where(out["hhsize"] > 0),
+        budget_share=out["oop"] / out["total"].where(out["total"] > 0),
+        food_share=out["food"] / out["total"].where(out["total"] > 0),
+        pop_weight=out["weight"] * out["hhsize"],
+    )
+    return out.assign(quintile=weighted_quintiles(out["pc_total"], out["pop_weight"])).reset_index(
+        drop=True
+    )
+
+
+def weighted_quintiles(x: pd.Series, w: pd.Series) -> pd.Series:
+    """Quintile (1 = poorest) so that each holds a fifth of the weighted population.
+
+    Households are sorted by x; a household falls in quintile q when the cumulative weight
+    share at its midpoint lies in ((q-1)/5, q/5].
+    """
+    order = np.argsort(x.to_numpy(), kind="stable")
+    ws = w.to_numpy(dtype="float64")[order]
+    cum = np.cumsum(ws) - ws / 2.0
+    share = cum / ws.sum()
+    q = np.clip(np.ceil(share * 5.0), 1, 5).astype("int64")
+    out = np.empty_like(q)
+    out[order] = q
+    return pd.Series(pd.Categorical(out, categories=[1, 2, 3, 4, 5]), index=x.index)
+
+
+def deflate(agg: pd.DataFrame, factor: float, columns: list[str]) -> pd.DataFrame:
+    """Multiply amount columns by a price factor (base-year CPI / round CPI)."""
+    return agg.assign(**{c: agg[c] * factor for c in columns})

@@ -1,0 +1,237 @@
+"""Sampling weights from the frame and the household result codes (DEFINITIONS.md "Weights").
+
+Stage 1: villages drawn with probability proportional to size within strata; a village whose
+probability would reach 1 is a certainty unit, and the rest are recomputed, repeatedly, as in
+systematic PPS. Stage 2: households drawn from a fresh listing. Non-response is adjusted within
+village (falling back to the stratum when a village has no respondent). Every number used is
+read from the frame and the data, never assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from hhsurvey.errors import InputError, first_keys
+
+log = logging.getLogger(__name__)
+
+
+def stage1_probabilities(frame: pd.DataFrame, strata: str = "area") -> pd.Series:
+    """PPS inclusion probability of every frame village, with iterated certainty units.
+
+    pi_i = n_h * mos_i / sum_{j in h} mos_j; villages with pi >= 1 get pi = 1 and are removed
+    from n_h and the size total, and the rest are recomputed until none reaches 1.
+    """
+    bad = frame["mos_hh"].isna() | (frame["mos_hh"] <= 0)
+    if bad.any():
+        raise InputError(
+            f"measure of size (mos_hh) is zero, negative or blank for village(s) "
+            f"{first_keys([str(v) for v in frame.loc[bad, 'village']])}",
+            "frame.csv, column mos_hh",
+            "give every village its census household count; a village with no households "
+            "should be removed from the frame",
+        )
+    pi = pd.Series(np.nan, index=frame.index, dtype="float64")
+    for _, grp in frame.groupby(strata, observed=True, sort=True):
+        n_h = int(grp["selected"].sum())
+        size = grp["mos_hh"].astype("float64")
+        certain = pd.Series(False, index=grp.index)
+        while True:
+            rest = ~certain
+            n_rest = n_h - int(certain.sum())
+            p = n_rest * size[rest] / size[rest].sum() if n_rest > 0 else size[rest] * 0.0
+            newly = p >= 1.0
+            if not newly.any():
+                break
+            certain.loc[newly[newly].index] = True
+        pi.loc[grp.index] = 1.0
+        pi.loc[p.index] = p
+    return pi
+
+
+def household_weights(
+    frame: pd.DataFrame,
+    household: pd.DataFrame,
+    *,
+    strata: str = "area",
+    ineligible: list[str],
+    responding: list[str],
+    trim_ratio: float | None = None,
+) -> pd.DataFrame:
+    """Design and non-response-adjusted weights of every sampled household.
+
+    Returns one row per household of the household file with pi1, pi2, design weight,
+    eligibility, response, the non-response factor and its level, and the final weight
+    (zero for non-respondents and ineligible dwellings).
+    """
+    fr = frame.assign(pi1=stage1_probabilities(frame, strata))
+    sel = fr[fr["selected"] == 1]
+    unknown = sorted(set(household["village"]) - set(sel["village"]))
+    if unknown:
+        in_frame = set(fr["village"])
+        detail = [f"{v}" + ("" if v in in_frame else " (not in the frame)") for v in unknown]
+        raise InputError(
+            f"households come from village(s) {first_keys(detail)} that are not selected villages "
+            "of the frame",
+            "hh.sav (HH1) against frame.csv (HH1, selected)",
+            "add the village to frame.csv with selected = 1 and its listing counts, or correct "
+            "the village code in hh.sav",
+        )
+    bad_listing = sel["listed_hh"].isna() | sel["sampled_hh"].isna() | (sel["listed_hh"] <= 0)
+    bad_listing |= sel["sampled_hh"] > sel["listed_hh"]
+    if bad_listing.any():
+        raise InputError(
+            f"listing counts are blank, zero or inconsistent (sampled > listed) for selected "
+            f"village(s) {first_keys([str(v) for v in sel.loc[bad_listing, 'village']])}",
+            "frame.csv, columns listed_hh and sampled_hh",
+            "enter the number of households listed and sampled in every selected village",
+        )
+    sel = sel.assign(pi2=sel["sampled_hh"] / sel["listed_hh"])
+    hh = household[["village", "hh", strata, "result"]].merge(
+        sel[["village", "pi1", "pi2", "mos_hh"]], on="village", how="left", validate="many_to_one"
+    )
+    hh = hh.assign(
+        design_weight=1.0 / (hh["pi1"] * hh["pi2"]),
+        eligible=~hh["result"].isin(ineligible),
+        responding=hh["result"].isin(responding),
+    )
+    hh = hh.assign(
+        _elig_w=hh["design_weight"] * hh["eligible"],
+        _resp_w=hh["design_weight"] * hh["responding"],
+    )
+    by_village = hh.groupby("village", sort=True).agg(
+        elig=("eligible", "sum"), resp=("responding", "sum")
+    )
+    vf = (by_village["elig"] / by_village["resp"]).where(by_village["resp"] > 0)
+    hh = hh.assign(nr_factor_village=hh["village"].map(vf))
+    hh = hh.assign(_adj_w=hh["_resp_w"] * hh["nr_factor_village"].fillna(0.0))
+    st = hh.groupby(strata, observed=True).agg(elig_w=("_elig_w", "sum"), adj_w=("_adj_w", "sum"))
+    if (st["adj_w"] <= 0).any():
+        empty = [str(s) for s in st.index[st["adj_w"] <= 0]]
+        raise InputError(
+            f"stratum {empty} has no responding household at all",
+            "hh.sav, HH9 result codes",
+            "weights cannot be adjusted for non-response; collapse the stratum with another in "
+            "the frame (set its `area`) or check the result codes",
+        )
+    sf = st["elig_w"] / st["adj_w"]
+    hh = hh.assign(nr_factor_stratum=hh[strata].map(sf).astype("float64"))
+    empty_villages = sorted(vf.index[vf.isna() & (by_village["elig"] > 0)])
+    if empty_villages:
+        log.warning(
+            "village(s) %s have no responding household; their stratum absorbs them", empty_villages
+        )
+    hh = hh.assign(
+        nr_factor=(hh["nr_factor_village"] * hh["nr_factor_stratum"]).where(hh["responding"], 0.0),
+        nr_level=np.where(
+            hh[strata].isin(hh.loc[hh["village"].isin(empty_villages), strata].unique()),
+            "village+stratum",
+            "village",
+        ),
+    )
+    hh = hh.assign(weight=(hh["design_weight"] * hh["nr_factor"]).where(hh["responding"], 0.0))
+    if trim_ratio:
+        hh = trim_weights(hh, strata=strata, ratio=trim_ratio)
+    return hh.drop(columns=["_elig_w", "_resp_w", "_adj_w"])
+
+
+def trim_weights(hh: pd.DataFrame, *, strata: str, ratio: float) -> pd.DataFrame:
+    """Cap weights at ``ratio`` x the median positive weight and restore stratum totals."""
+    pos = hh["weight"] > 0
+    cap = ratio * float(hh.loc[pos, "weight"].median())
+    trimmed = hh["weight"].clip(upper=cap)
+    total = hh.groupby(strata, observed=True)["weight"].transform("sum")
+    new_total = trimmed.groupby(hh[strata], observed=True).transform("sum")
+    n_trim = int((hh["weight"] > cap).sum())
+    log.info("trimmed %d weights at %.1f (= %.1f x median)", n_trim, cap, ratio)
+    return hh.assign(weight_untrimmed=hh["weight"], weight=trimmed * total / new_total)
+
+
+def kish_deff(w: pd.Series | np.ndarray) -> float:
+    """Kish's design effect due to unequal weights: n * sum(w^2) / sum(w)^2 over positive w."""
+    w = np.asarray(w, dtype="float64")
+    w = w[w > 0]
+    return float(len(w) * np.sum(w**2) / np.sum(w) ** 2) if len(w) else float("nan")
+
+
+def diagnostics(
+    hh: pd.DataFrame,
+    frame: pd.DataFrame,
+    persons_per_hh: pd.Series,
+    *,
+    strata: str,
+    flag_above: float,
+) -> pd.DataFrame:
+    """Weight diagnostics as a tidy table: scope (overall, stratum, village), measure, value."""
+    rows: list[dict] = []
+
+    def add(scope: str, level: str, measure: str, value: float, note: str = "") -> None:
+        rows.append(
+            {
+                "scope": scope,
+                "level": str(level),
+                "measure": measure,
+                "value": float(value),
+                "note": note,
+            }
+        )
+
+    resp = hh[hh["responding"]]
+    w = resp["weight"]
+    add("overall", "total", "households_sampled", len(hh))
+    add("overall", "total", "households_eligible", int(hh["eligible"].sum()))
+    add("overall", "total", "households_responding", len(resp))
+    add("overall", "total", "response_rate", len(resp) / max(int(hh["eligible"].sum()), 1))
+    add("overall", "total", "villages_selected", hh["village"].nunique())
+    add("overall", "total", "villages_with_respondents", resp["village"].nunique())
+    add("overall", "total", "weight_min", w.min())
+    add("overall", "total", "weight_max", w.max())
+    add("overall", "total", "weight_cv", w.std(ddof=0) / w.mean())
+    add("overall", "total", "kish_deff_households", kish_deff(w))
+    pw = np.repeat(
+        w.to_numpy(),
+        persons_per_hh.reindex(pd.MultiIndex.from_frame(resp[["village", "hh"]]))
+        .fillna(0)
+        .astype(int)
+        .to_numpy(),
+    )
+    add("overall", "total", "kish_deff_persons", kish_deff(pw))
+    add("overall", "total", "weighted_households", w.sum())
+    add(
+        "overall",
+        "total",
+        "frame_households_census",
+        frame["mos_hh"].sum(),
+        "census measure of size",
+    )
+    add("overall", "total", "weighted_persons", float(pw.sum()))
+    for s, grp in hh.groupby(strata, observed=True):
+        elig = int(grp["eligible"].sum())
+        add("stratum", s, "response_rate", grp["responding"].sum() / max(elig, 1))
+        add("stratum", s, "weighted_households", grp["weight"].sum())
+        add("stratum", s, "frame_households_census", frame.loc[frame[strata] == s, "mos_hh"].sum())
+        add("stratum", s, "villages_selected", grp["village"].nunique())
+    for v, grp in hh.groupby("village", sort=True):
+        elig = int(grp["eligible"].sum())
+        rr = grp["responding"].sum() / elig if elig else float("nan")
+        add("village", v, "response_rate", rr)
+        fac = grp.loc[grp["responding"], "nr_factor"]
+        f = float(fac.iloc[0]) if len(fac) else float("nan")
+        note = (
+            "no respondent: absorbed by stratum"
+            if not len(fac)
+            else (f"factor above {flag_above}" if f > flag_above else "")
+        )
+        add("village", v, "nonresponse_factor", f, note)
+        add(
+            "village",
+            v,
+            "pi1",
+            float(grp["pi1"].iloc[0]),
+            "certainty unit" if grp["pi1"].iloc[0] >= 1 else "",
+        )
+        add("village", v, "pi2", float(grp["pi2"].iloc[0]))
+    return pd.DataFrame(rows)

@@ -1,0 +1,23 @@
+"""Rule ingest_round: raw module files -> canonical Parquet tables (identifiers dropped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hhsurvey.cli import run_rule
+from hhsurvey.codebook import load_codebook
+from hhsurvey.io import ingest, write_parquet
+
+
+def main(smk) -> None:
+    codebook = load_codebook(smk.input.codebook)
+    tables, special, manifest = ingest(smk.params.raw_dir, codebook)
+    for name, path in zip(smk.params.tables, smk.output.tables, strict=True):
+        write_parquet(tables[name], path)
+    write_parquet(special, smk.output.special)
+    manifest.to_csv(smk.output.manifest, index=False)
+    Path(smk.log[0]).parent.mkdir(parents=True, exist_ok=True)
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)

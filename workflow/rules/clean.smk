@@ -1,0 +1,48 @@
+# Validation and cleaning of the canonical tables.
+
+
+rule validate_round:
+    input:
+        tables=rules.ingest_round.output.tables,
+        lib=lib("io", "validate"),
+    output:
+        findings="results/{round}/validation.csv",
+        summary="results/{round}/validation_summary.csv",
+    params:
+        tables=TABLES,
+        fieldwork=get_fieldwork,
+        limits=config["validation"],
+        responding=config["weights"]["responding_results"],
+        extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
+        codebook=get_codebook,
+    log:
+        "results/logs/validate_round/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/validate_round.py"
+
+
+rule clean_round:
+    input:
+        tables=rules.ingest_round.output.tables,
+        special=rules.ingest_round.output.special,
+        findings=rules.validate_round.output.findings,
+        lib=lib("io", "validate", "clean"),
+    output:
+        tables=expand("results/{{round}}/clean/{table}.parquet", table=TABLES),
+        log_csv="results/{round}/cleaning_log.csv",
+        exclusions="results/{round}/excluded_records.csv",
+        row_counts="results/{round}/row_counts.csv",
+    params:
+        tables=TABLES,
+        cleaning=config["cleaning"],
+        limits=config["validation"],
+        strata=config["design"]["strata"],
+        responding=config["weights"]["responding_results"],
+    log:
+        "results/logs/clean_round/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/clean_round.py"

@@ -1,0 +1,99 @@
+# Helpers shared by the rules: config validation, round lookups, library sources.
+import os
+from pathlib import Path
+
+import yaml
+from snakemake.utils import validate
+
+validate(config, "../schemas/config.schema.yaml")
+
+REPO = Path(workflow.basedir)
+TABLES = [
+    "frame",
+    "household",
+    "food",
+    "nonfood",
+    "person",
+    "episode",
+    "admission",
+    "birth",
+    "child",
+]
+
+for _round in config["analyse"]:
+    if _round not in config["rounds"]:
+        raise ValueError(
+            f"config: `analyse` names round '{_round}', which is not described under `rounds:` "
+            f"(known: {sorted(config['rounds'])}). Add it under `rounds:` or remove it from `analyse`."
+        )
+
+
+wildcard_constraints:
+    round="|".join(sorted(config["rounds"])),
+
+
+def lib(*modules):
+    """Library source files a rule depends on, so that editing them reruns the rule."""
+    mods = ("__init__", "errors", "cli", *modules)
+    return [str(REPO / "scripts" / "hhsurvey" / f"{m}.py") for m in mods]
+
+
+def round_config(wildcards):
+    return config["rounds"][wildcards.round]
+
+
+def get_codebook(wildcards):
+    return round_config(wildcards)["codebook"]
+
+
+def get_raw_files(wildcards):
+    """Raw module files named by the round's codebook (those present; ingest reports the rest)."""
+    rc = round_config(wildcards)
+    try:
+        with open(rc["codebook"], encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh) or {}
+    except OSError:
+        return []
+    files = [t.get("file", "") for t in (doc.get("tables") or {}).values()]
+    paths = [os.path.join(rc["raw_dir"], f) for f in files if f]
+    return [p for p in paths if os.path.exists(p)]
+
+
+def get_fieldwork(wildcards):
+    return round_config(wildcards)["fieldwork"]
+
+
+def get_round_meta(wildcards):
+    """Round description passed to the report (title, fieldwork, prices, synthetic)."""
+    rc = dict(round_config(wildcards))
+    rc["name"] = wildcards.round
+    return rc
+
+
+def price_factor(wildcards):
+    """Factor bringing the round's amounts to base-year prices (CPI base / CPI round)."""
+    cpi = {int(k): float(v) for k, v in config["prices"]["cpi"].items()}
+    year = int(round_config(wildcards)["price_year"])
+    base = int(config["prices"]["base_year"])
+    missing = [y for y in (year, base) if y not in cpi]
+    if missing:
+        raise ValueError(
+            f"config: prices.cpi has no value for year(s) {missing} (round {wildcards.round}). "
+            "Add the CPI of those years under prices.cpi."
+        )
+    return cpi[base] / cpi[year]
+
+
+def get_final_outputs():
+    rounds = config["analyse"]
+    out = expand("results/report/{round}.html", round=rounds)
+    out += expand("results/{round}/national_comparison.csv", round=rounds)
+    return out
+
+
+def get_raw_dir(wildcards):
+    return round_config(wildcards)["raw_dir"]
+
+
+def get_national_round(wildcards):
+    return round_config(wildcards)["national_round"]

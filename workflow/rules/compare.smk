@@ -1,0 +1,19 @@
+# Comparison with national figures.
+
+
+rule compare_national:
+    input:
+        indicators=rules.estimate_indicators.output.csv,
+        national=config["national_reference"],
+        lib=lib("compare"),
+    output:
+        comparison="results/{round}/national_comparison.csv",
+    params:
+        national_round=get_national_round,
+        level=config["design"]["level"],
+    log:
+        "results/logs/compare_national/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/compare_national.py"

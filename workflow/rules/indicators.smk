@@ -1,0 +1,24 @@
+# Indicator estimation from the catalogue, with design-based uncertainty.
+
+
+rule estimate_indicators:
+    input:
+        tables=rules.clean_round.output.tables,
+        households=rules.aggregate_households.output.households,
+        catalogue=config["indicators"]["catalogue"],
+        lib=lib("design", "indicators"),
+    output:
+        csv="results/{round}/indicators.csv",
+        parquet="results/{round}/indicators.parquet",
+        xlsx="results/{round}/indicators.xlsx",
+    params:
+        tables=TABLES,
+        design=config["design"],
+        indicators=config["indicators"],
+        poverty_lines=config["poverty_lines"],
+    log:
+        "results/logs/estimate_indicators/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/estimate_indicators.py"

@@ -1,0 +1,68 @@
+# Figures and the self-contained HTML report.
+
+FIGURES = ["national_comparison", "quintile_gradient", "che_curve"]
+
+
+localrules:
+    render_report,
+    compare_national,
+
+
+rule plot_figures:
+    input:
+        indicators=rules.estimate_indicators.output.csv,
+        comparison=rules.compare_national.output.comparison,
+        households=rules.aggregate_households.output.households,
+        lib=lib("figures"),
+    output:
+        figures=report(
+            expand("results/{{round}}/figures/{figure}.svg", figure=FIGURES),
+            caption="../../report/captions/figure.rst",
+            category="Figures",
+            labels={"round": "{round}"},
+        ),
+    params:
+        names=FIGURES,
+        che_curve_max=config["indicators"]["che_curve_max"],
+        che_curve_step=config["indicators"]["che_curve_step"],
+    log:
+        "results/logs/plot_figures/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/plot_figures.py"
+
+
+rule render_report:
+    input:
+        indicators=rules.estimate_indicators.output.csv,
+        comparison=rules.compare_national.output.comparison,
+        validation=rules.validate_round.output.summary,
+        cleaning_log=rules.clean_round.output.log_csv,
+        row_counts=rules.clean_round.output.row_counts,
+        weights_diagnostics=rules.compute_weights.output.diagnostics,
+        manifest=rules.ingest_round.output.manifest,
+        figures=rules.plot_figures.output.figures,
+        catalogue=config["indicators"]["catalogue"],
+        national=config["national_reference"],
+        config_file="config/config.yaml",
+        template="report/templates/report.html.j2",
+        css="report/static/report.css",
+        lib=lib("report"),
+    output:
+        html=report(
+            "results/report/{round}.html",
+            caption="../../report/captions/report.rst",
+            category="Report",
+            labels={"round": "{round}"},
+        ),
+    params:
+        round_meta=get_round_meta,
+        figure_names=FIGURES,
+        config=config,
+    log:
+        "results/logs/render_report/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/render_report.py"

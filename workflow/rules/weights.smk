@@ -1,0 +1,44 @@
+# Sampling weights and household aggregates.
+
+
+rule compute_weights:
+    input:
+        frame="results/{round}/clean/frame.parquet",
+        household="results/{round}/clean/household.parquet",
+        person="results/{round}/clean/person.parquet",
+        lib=lib("weights"),
+    output:
+        weights="results/{round}/weights.parquet",
+        diagnostics="results/{round}/weights_diagnostics.csv",
+    params:
+        strata=config["design"]["strata"],
+        ineligible=config["weights"]["ineligible_results"],
+        responding=config["weights"]["responding_results"],
+        trim_ratio=config["weights"]["trim_ratio"],
+        flag_above=config["weights"]["flag_factor_above"],
+    log:
+        "results/logs/compute_weights/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/compute_weights.py"
+
+
+rule aggregate_households:
+    input:
+        tables=rules.clean_round.output.tables,
+        weights=rules.compute_weights.output.weights,
+        lib=lib("aggregate"),
+    output:
+        households="results/{round}/households.parquet",
+    params:
+        tables=TABLES,
+        strata=config["design"]["strata"],
+        ctp=config["indicators"]["ctp"],
+        price_factor=price_factor,
+    log:
+        "results/logs/aggregate_households/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    script:
+        "../../scripts/aggregate_households.py"
