@@ -1,0 +1,42 @@
+# Two commands: `make report` builds the demo report, `make test` runs every check.
+# Only Python >= 3.11 and make are needed; everything else goes into .venv from the lock.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: report test lint unit lock clean bench
+
+$(STAMP): envs/requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r envs/requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores all --show-failed-logs
+	@for f in results/report/*.html; do echo "Report: $(CURDIR)/$$f"; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check .
+	$(BIN)/snakemake --lint
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+test: lint
+	$(BIN)/python -m pytest
+
+lock: $(STAMP)
+	{ echo "# Pinned environment that \`make\` installs (pip install -r envs/requirements.lock)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^hhsurvey'; } > envs/requirements.lock
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_scale.py
+
+clean:
+	rm -rf results .snakemake
