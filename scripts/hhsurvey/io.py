@@ -148,8 +148,15 @@ def to_canonical(
     missing_vars = [c for c in table.columns.values() if c.raw not in present and not c.optional]
     if missing_vars:
         c = missing_vars[0]
-        close = difflib.get_close_matches(c.raw, sorted(map(str, present)), n=3)
-        hint = f" The file has similar variables: {close}." if close else ""
+        mapped = {m.raw for m in table.columns.values()} | set(table.pii)
+        unmapped = sorted(str(v) for v in present - mapped)
+        close = difflib.get_close_matches(c.raw, unmapped, n=3, cutoff=0.4)
+        hint = (
+            f" Variables in the file that the codebook does not map: {unmapped[:10]}"
+            + (f"; closest: {close}." if close else ".")
+            if unmapped
+            else ""
+        )
         raise InputError(
             f"variable {c.raw} (canonical {table.name}.{c.name}) is not in the file."
             + (
