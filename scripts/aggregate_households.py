@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from hhsurvey.aggregate import AMOUNT_OUTPUTS, deflate, household_aggregates
 from hhsurvey.cli import run_rule
 from hhsurvey.io import write_parquet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from hhsurvey.clean import clean_tables
 from hhsurvey.cli import run_rule
 from hhsurvey.io import write_parquet

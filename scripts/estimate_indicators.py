@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from hhsurvey.cli import run_rule
 from hhsurvey.indicators import (
     estimate_catalogue,

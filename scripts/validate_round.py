@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import yaml
+
 from hhsurvey.cli import run_rule
 from hhsurvey.validate import raise_on_errors, run_checks, summary
 
