@@ -1,6 +1,14 @@
 # Figures and the self-contained HTML report.
 
-FIGURES = ["national_comparison", "quintile_gradient", "che_curve"]
+FIGURES = [
+    "national_comparison",
+    "quintile_gradient",
+    "che_curve",
+    "concentration_curve",
+    "oop_by_quintile",
+    "provider_mix",
+]
+REPORT_TEMPLATES = ["report/templates/report.html.j2", "report/templates/_macros.html.j2"]
 
 
 localrules:
@@ -13,7 +21,8 @@ rule plot_figures:
         indicators=rules.estimate_indicators.output.csv,
         comparison=rules.compare_national.output.comparison,
         households=rules.aggregate_households.output.households,
-        lib=lib("figures"),
+        catalogue=config["indicators"]["catalogue"],
+        lib=lib("figures", "report", "compare"),
     output:
         figures=report(
             expand("results/{{round}}/figures/{figure}.svg", figure=FIGURES),
@@ -21,14 +30,14 @@ rule plot_figures:
             category="Figures",
             labels={"round": "{round}"},
         ),
-    params:
-        names=FIGURES,
-        che_curve_max=config["indicators"]["che_curve_max"],
-        che_curve_step=config["indicators"]["che_curve_step"],
     log:
         "results/logs/plot_figures/{round}.log",
     conda:
         "../../envs/hhsurvey.yaml"
+    params:
+        names=FIGURES,
+        che_curve_max=config["indicators"]["che_curve_max"],
+        che_curve_step=config["indicators"]["che_curve_step"],
     script:
         "../../scripts/plot_figures.py"
 
@@ -38,17 +47,30 @@ rule render_report:
         indicators=rules.estimate_indicators.output.csv,
         comparison=rules.compare_national.output.comparison,
         validation=rules.validate_round.output.summary,
+        validation_findings=rules.validate_round.output.findings,
         cleaning_log=rules.clean_round.output.log_csv,
         row_counts=rules.clean_round.output.row_counts,
         weights_diagnostics=rules.compute_weights.output.diagnostics,
         manifest=rules.ingest_round.output.manifest,
+        # Survey free text shown on the page (escaped): village names, "other, specify".
+        frame="results/{round}/clean/frame.parquet",
+        person="results/{round}/clean/person.parquet",
+        episode="results/{round}/clean/episode.parquet",
+        # The care-seeking regression of a later stage: read when present, else the report
+        # says "not estimated in this run". Replace by its rule's output once that rule exists.
+        determinants=lambda wc: (
+            [f"results/{wc.round}/determinants.csv"]
+            if os.path.exists(f"results/{wc.round}/determinants.csv")
+            else []
+        ),
         figures=rules.plot_figures.output.figures,
         catalogue=config["indicators"]["catalogue"],
         national=config["national_reference"],
         config_file="config/config.yaml",
-        template="report/templates/report.html.j2",
+        template=REPORT_TEMPLATES[0],
+        templates=REPORT_TEMPLATES,
         css="report/static/report.css",
-        lib=lib("report"),
+        lib=lib("report", "figures", "compare", "indicators"),
     output:
         html=report(
             "results/report/{round}.html",
@@ -56,13 +78,13 @@ rule render_report:
             category="Report",
             labels={"round": "{round}"},
         ),
-    params:
-        round_meta=get_round_meta,
-        figure_names=FIGURES,
-        config=config,
     log:
         "results/logs/render_report/{round}.log",
     conda:
         "../../envs/hhsurvey.yaml"
+    params:
+        round_meta=get_round_meta,
+        figure_names=FIGURES,
+        config=config,
     script:
         "../../scripts/render_report.py"

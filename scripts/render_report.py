@@ -1,0 +1,50 @@
+"""Rule render_report: the self-contained HTML report of a round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hhsurvey.cli import run_rule
+from hhsurvey.report import render_report
+
+#: Named inputs of the rule that the report reads (the rest are rerun triggers).
+TABLES = (
+    "indicators",
+    "comparison",
+    "validation",
+    "validation_findings",
+    "cleaning_log",
+    "row_counts",
+    "weights_diagnostics",
+    "manifest",
+    "frame",
+    "person",
+    "episode",
+    "catalogue",
+    "national",
+    "config_file",
+)
+
+
+def main(smk) -> None:
+    paths = {k: getattr(smk.input, k) for k in TABLES}
+    # Optional until the determinants stage exists: an empty input means "not estimated".
+    determinants = smk.input.get("determinants") or []
+    if isinstance(determinants, str):
+        determinants = [determinants]
+    paths["determinants"] = determinants[0] if determinants else ""
+    render_report(
+        paths=paths,
+        figure_names=smk.params.figure_names,
+        figure_paths=list(smk.input.figures),
+        round_meta=smk.params.round_meta,
+        config=smk.params.config,
+        template=smk.input.template,
+        css=smk.input.css,
+        out=smk.output.html,
+        repo=Path.cwd(),
+    )
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)
