@@ -84,6 +84,12 @@ def _tcrit(level: float, df: np.ndarray | float) -> np.ndarray:
     return np.where(df > 0, out, np.nan)
 
 
+def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b with NaN (no warning) where b is 0 or NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b != 0, np.asarray(a, dtype=np.float64) / b, np.nan)
+
+
 def _check_level(level: float) -> None:
     if not (0.0 < float(level) < 1.0):
         raise ValueError(f"level must be in (0, 1), got {level!r}")
@@ -382,7 +388,7 @@ class SurveyDesign:
         est, var, yy = self._mean_core(dom, st, key, v, want_sq=True)
         se = np.sqrt(var)
         q = _tcrit(level, st.df)
-        deff = var / self._vsrs_mean(st, yy, est)
+        deff = _safe_div(var, self._vsrs_mean(st, yy, est))
         return _tidy(dom.labels, est, se, est - q * se, est + q * se, st.df, deff, st.n, st.nw)
 
     def proportion(
@@ -402,7 +408,7 @@ class SurveyDesign:
         est, var, yy = self._mean_core(dom, st, key, v, want_sq=True)
         se = np.sqrt(var)
         lo, hi = logit_ci(est, se, st.df, level)
-        deff = var / self._vsrs_mean(st, yy, est)
+        deff = _safe_div(var, self._vsrs_mean(st, yy, est))
         return _tidy(dom.labels, est, se, lo, hi, st.df, deff, st.n, st.nw)
 
     def total(
@@ -428,7 +434,15 @@ class SurveyDesign:
         se = np.sqrt(var)
         q = _tcrit(level, st.df)
         return _tidy(
-            dom.labels, est, se, est - q * se, est + q * se, st.df, var / vsrs, st.n, st.nw
+            dom.labels,
+            est,
+            se,
+            est - q * se,
+            est + q * se,
+            st.df,
+            _safe_div(var, vsrs),
+            st.n,
+            st.nw,
         )
 
     def ratio(
@@ -472,7 +486,9 @@ class SurveyDesign:
             vsrs = s2 * st.nw**2 * (st.nw - st.n) / (st.nw * st.n)
         se = np.sqrt(var)
         q = _tcrit(level, st.df)
-        return _tidy(dom.labels, r, se, r - q * se, r + q * se, st.df, var / vsrs, st.n, st.nw)
+        return _tidy(
+            dom.labels, r, se, r - q * se, r + q * se, st.df, _safe_div(var, vsrs), st.n, st.nw
+        )
 
     def quantile(
         self,
