@@ -14,6 +14,7 @@ Estimates flagged ``suppressed`` are never drawn; ``caution`` estimates are draw
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -136,7 +137,8 @@ def _points(ax, x, est, lo, hi, flags, *, color, marker="o", horizontal=False, l
         first = False
 
 
-def _legend_flags(ax, extra: Sequence[Line2D] = (), loc: str = "best") -> None:
+def _legend_flags(ax, extra: Sequence[Line2D] = (), ncol: int = 2) -> None:
+    """Legend above the axes, so that it never hides data."""
     handles = list(extra) + [
         Line2D([], [], marker="o", ls="-", color=LOCAL, label="Estimate with 95 % CI"),
         Line2D(
@@ -149,7 +151,14 @@ def _legend_flags(ax, extra: Sequence[Line2D] = (), loc: str = "best") -> None:
             label="( ) 25-49 cases: use with caution",
         ),
     ]
-    ax.legend(handles=handles, loc=loc, frameon=True, framealpha=0.9)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.01),
+        ncol=ncol,
+        frameon=False,
+        borderaxespad=0.2,
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -226,9 +235,7 @@ def national_comparison(comparison: pd.DataFrame) -> Figure:
                 label="Lao PDR, context only (not comparable)",
             ),
         ],
-        loc="lower right",
     )
-    ax.set_title("Vang Vieng (estimate, 95 % CI) and national figures for Lao PDR", loc="left")
     return fig
 
 
@@ -245,10 +252,10 @@ def quintile_gradient(
     """Small multiples: percent indicators by consumption quintile, with 95 % CIs."""
     setup_style()
     ids = [i for i in ids if not _quintile_rows(indicators, i).empty][:6]
-    ncol = 2 if len(ids) == 4 else min(3, max(len(ids), 1))
+    ncol = min(2, max(len(ids), 1))
     nrow = max(math.ceil(len(ids) / ncol), 1)
     fig, axes = plt.subplots(
-        nrow, ncol, figsize=(WIDTH, 2.35 * nrow + 0.6), squeeze=False, sharex=True
+        nrow, ncol, figsize=(WIDTH, 2.5 * nrow + 0.7), squeeze=False, sharex=True
     )
     if not ids:
         for ax in axes.flat[1:]:
@@ -272,7 +279,7 @@ def quintile_gradient(
             ax.annotate("*", (qq, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom")
         if iid in overall.index and _flag(overall.loc[iid, "flag"]) != "suppressed":
             ax.axhline(overall.loc[iid, "estimate"] * 100, color=GREY, ls="--", lw=1)
-        ax.set_title(_wrap(labels.get(iid, iid), 34), loc="left")
+        ax.set_title(_wrap(labels.get(iid, iid), 46), loc="left")
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         ax.set_ylim(bottom=0)
@@ -290,11 +297,11 @@ def quintile_gradient(
             Line2D([], [], marker="$*$", ls="", color="black", label="* fewer than 25 cases"),
         ],
         loc="lower center",
-        ncol=4,
-        bbox_to_anchor=(0.5, -0.02),
+        ncol=2,
+        bbox_to_anchor=(0.5, -0.01),
         frameon=False,
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -348,7 +355,7 @@ def che_curve(
             f"SDG 3.8.2: {thr} %",
             (thr, 1),
             xycoords=("data", "axes fraction"),
-            xytext=(3, -10),
+            xytext=(3, -12),
             textcoords="offset points",
             fontsize=8,
             color=GREY,
@@ -360,10 +367,11 @@ def che_curve(
     ax.set_xlim(0, z_max * 100)
     ax.set_ylim(bottom=0)
     handles, _ = ax.get_legend_handles_labels()
-    handles.append(
-        Line2D([], [], marker="o", ls="-", color=LOCAL, label="SDG 3.8.2 estimate, 95 % CI")
-    )
-    ax.legend(handles=handles, loc="upper right")
+    handles += [
+        Line2D([], [], marker="o", ls="-", color=LOCAL, label="SDG 3.8.2, population, 95 % CI"),
+        Line2D([], [], marker="s", ls="-", color=PALETTE[2], label="Households, 95 % CI"),
+    ]
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2, frameon=False)
     return fig
 
 
@@ -432,9 +440,7 @@ def oop_by_quintile(indicators: pd.DataFrame, iid: str = "oop_annual_hh_mean") -
     ax.set_ylabel("LAK per household per year")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylim(bottom=0)
-    _legend_flags(
-        ax, [Line2D([], [], color=GREY, ls="--", label="All households")], loc="upper left"
-    )
+    _legend_flags(ax, [Line2D([], [], color=GREY, ls="--", label="All households")], ncol=3)
     return fig
 
 
@@ -461,13 +467,21 @@ def provider_mix(indicators: pd.DataFrame, ids: Sequence[str], labels: Mapping[s
     for yy, f in zip(y, rows["flag"].map(_flag), strict=True):
         if f == "suppressed":
             ax.annotate("*", (0, yy), xytext=(4, 0), textcoords="offset points", va="center")
-    ax.set_yticks(y, [_wrap(labels.get(i, i), 48) for i in ids])
+    ax.set_yticks(y, [_wrap(_provider_label(labels.get(i, i)), 36) for i in ids])
     ax.set_xlabel("Percent of persons who sought care (%)")
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_xlim(left=0)
     ax.grid(axis="y", visible=False)
-    _legend_flags(ax, loc="lower right")
+    _legend_flags(ax)
     return fig
+
+
+def _provider_label(label: str) -> str:
+    """ "First provider pharmacy or drug seller, among those who sought care" -> "Pharmacy or
+    drug seller"."""
+    text = re.sub(r"^first provider\s+", "", label, flags=re.IGNORECASE)
+    text = re.sub(r",\s*among those who sought care$", "", text, flags=re.IGNORECASE)
+    return text[:1].upper() + text[1:]
 
 
 # --------------------------------------------------------------------------- driver
