@@ -98,7 +98,9 @@ def _flag(x: object) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    """Wrap a label; dollar signs are escaped so that matplotlib never reads them as maths."""
+    text = str(text)
+    return ("\n".join(textwrap.wrap(text, width)) or text).replace("$", r"\$")
 
 
 def _empty(fig: Figure, ax, message: str) -> Figure:
@@ -311,26 +313,52 @@ def che_curve(
     *,
     z_max: float,
     z_step: float,
+    curve_id: str = "che_curve",
 ) -> Figure:
     """Catastrophic headcount curve H(z): share with OOP above z of total consumption.
 
-    The curves are point estimates from ``households.parquet`` (population-weighted: weight x
-    household size; household-weighted for comparison); the SDG 3.8.2 thresholds are overlaid
-    with their design-based 95 % CIs from the indicator table.
+    When the indicator table has the design-based curve (indicator *curve_id*, domain
+    ``threshold``, level = z) it is drawn with its 95 % confidence band; otherwise the
+    population-weighted curve is computed from ``households.parquet`` (point estimates only).
+    The household-weighted curve comes from the household file. The SDG 3.8.2 points are
+    overlaid with their design-based 95 % CIs.
     """
     setup_style()
     fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
-    if households is None or households.empty or "budget_share" not in households:
+    design = indicators.loc[
+        (indicators["indicator"] == curve_id) & (indicators["domain"] == "threshold")
+    ]
+    design = design.assign(z=pd.to_numeric(design["level"], errors="coerce")).dropna(subset=["z"])
+    has_hh = households is not None and not households.empty and "budget_share" in households
+    if design.empty and not has_hh:
         return _empty(fig, ax, f"Catastrophic headcount curve {NOT_ESTIMATED}")
     z = che_grid(z_max, z_step)
-    share = households["budget_share"].to_numpy(dtype="float64")
-    curves = {
-        "Population (weight x household size)": (households["pop_weight"], LOCAL, "-"),
-        "Households (household weight)": (households["weight"], PALETTE[2], "--"),
-    }
-    for label, (w, color, ls) in curves.items():
-        h = headcount_curve(share, w.to_numpy(dtype="float64"), z)
-        ax.plot(z * 100, h * 100, color=color, ls=ls, label=label)
+    if not design.empty:
+        design = design.sort_values("z")
+        ax.fill_between(
+            design["z"] * 100,
+            design["ci_low"] * 100,
+            design["ci_high"] * 100,
+            color=LOCAL,
+            alpha=0.18,
+            lw=0,
+            label="95 % confidence band (population)",
+        )
+        ax.plot(
+            design["z"] * 100,
+            design["estimate"] * 100,
+            color=LOCAL,
+            label="Population (weight x household size)",
+        )
+    curves = {}
+    if has_hh:
+        share = households["budget_share"].to_numpy(dtype="float64")
+        if design.empty:
+            curves["Population (weight x household size)"] = (households["pop_weight"], LOCAL, "-")
+        curves["Households (household weight)"] = (households["weight"], PALETTE[2], "--")
+        for label, (w, color, ls) in curves.items():
+            h = headcount_curve(share, w.to_numpy(dtype="float64"), z)
+            ax.plot(z * 100, h * 100, color=color, ls=ls, label=label)
     overall = _overall(indicators)
     points = {"che_sdg_10": LOCAL, "che_sdg_25": LOCAL, "che_sdg_10_hh": PALETTE[2]}
     points["che_sdg_25_hh"] = PALETTE[2]
@@ -504,8 +532,9 @@ FIGURES: dict[str, tuple[str, str]] = {
         "Catastrophic health spending at every threshold",
         "Line chart of the share of the population (solid) and of households (dashed) whose "
         "out-of-pocket spending exceeds a threshold share z of total consumption, for z from 0 "
-        "upwards; dots with vertical lines mark the SDG 3.8.2 estimates at 10 % and 25 % with "
-        "their 95 % confidence intervals.",
+        "upwards; a shaded band, when drawn, is the design-based 95 % confidence interval of the "
+        "population curve; dots with vertical lines mark the SDG 3.8.2 estimates at 10 % and "
+        "25 % with their 95 % confidence intervals.",
     ),
     "concentration_curve": (
         "Concentration of out-of-pocket spending",

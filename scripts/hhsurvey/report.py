@@ -423,10 +423,18 @@ def section_tables(
         key = section_of(iid, unit)
         label = catalogue.label(iid, expected.get(iid, ""))
         row: dict[str, Any] = {"id": iid, "label": label, "unit": UNIT_TEXT.get(unit, unit)}
+        row["by_only"] = ""
         if iid in overall.index:
             row |= _estimate_cells(overall.loc[iid].to_dict(), unit) | {"estimated": True}
         else:
             row |= {"estimated": False, "flag": ""}
+            rows = indicators.loc[indicators["indicator"] == iid, "domain"]
+            if len(rows):
+                # e.g. the catastrophic headcount curve: estimates by threshold only.
+                domains = ", ".join(
+                    DOMAIN_TEXT.get(str(d), str(d)).lower() for d in rows.drop_duplicates()
+                )
+                row["by_only"] = f"{len(rows)} estimates by {domains}: see the figure and annex"
         row["national"] = [
             {
                 "ref": refs.get(c["comparator_id"], ""),
@@ -764,11 +772,10 @@ def data_quality(
     if findings is not None and not findings.empty:
         f = findings.sort_values(["severity", "check", "table", "keys"], kind="stable")
         for r in f.head(limit).to_dict("records"):
+            row = {k: _text(r.get(k)) for k in ("check", "severity", "table", "variable", "value")}
+            # "record", not "keys": jinja2 would resolve f.keys to the dict method.
             sample.append(
-                {
-                    k: _text(r.get(k))
-                    for k in ("check", "severity", "table", "keys", "variable", "value", "message")
-                }
+                row | {"record": _text(r.get("keys")), "message": _text(r.get("message"))}
             )
     log = cleaning_log.assign(
         **{c: cleaning_log[c].map(_text) for c in ("table", "variable", "rule", "reason")}
