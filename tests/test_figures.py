@@ -125,7 +125,7 @@ def test_suppressed_points_are_not_drawn_and_caution_is_hollow():
     faces = [c.lines[0].get_markerfacecolor() for c in bars]
     assert "white" in faces and faces.count("white") == 1
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0] == "Public (hospital or health\ncentre)"  # first id, prefix/suffix cut
+    assert labels[0] == "Public (hospital or health centre)"  # first id, prefix/suffix cut
 
 
 def test_national_comparison_draws_same_unit_pairs_only():
