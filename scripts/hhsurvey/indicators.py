@@ -347,3 +347,295 @@ def write_indicator_tables(result: pd.DataFrame, csv: str, parquet: str, xlsx: s
         ):
             sheet.column_dimensions[col].width = width
         sheet.auto_filter.ref = sheet.dimensions
+
+
+# ---------------------------------------------------------------------------------------------
+# Composite indicators: statistics that are not linear in the weights. Each is computed with the
+# full-sample weights and its standard error from JKn replicate weights that recompute the
+# whole statistic (estimated subsistence line, median-based societal line and ranks included).
+
+
+def weighted_percentile(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """Smallest value whose cumulative weight share is >= p (DEFINITIONS.md, capacity to pay)."""
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    cum = np.cumsum(ws) / ws.sum()
+    return float(xs[np.searchsorted(cum, p - 1e-12, side="left")])
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """Weighted median as the smallest value with cumulative weight share >= 0.5."""
+    return weighted_percentile(x, w, 0.5)
+
+
+def ctp_catastrophic(
+    food: np.ndarray,
+    total: np.ndarray,
+    oop: np.ndarray,
+    hhsize: np.ndarray,
+    w: np.ndarray,
+    *,
+    beta: float,
+    band: tuple[float, float],
+    threshold: float,
+) -> tuple[np.ndarray, float]:
+    """WHO capacity-to-pay catastrophe (Xu et al. 2003) for each household, and the line pl.
+
+    eqsize = hhsize^beta; the households whose food share lies between the band's
+    percentiles (inclusive, household-weighted) give pl = weighted mean of food / eqsize;
+    subsistence = pl x eqsize; capacity to pay = total - subsistence if food >= subsistence,
+    else total - food; catastrophic if OOP >= threshold x capacity to pay.
+    """
+    eqsize = hhsize.astype("float64") ** beta
+    share = np.divide(food, total, out=np.zeros_like(food, dtype="float64"), where=total > 0)
+    pos = w > 0
+    lo = weighted_percentile(share[pos], w[pos], band[0])
+    hi = weighted_percentile(share[pos], w[pos], band[1])
+    inband = pos & (share >= lo) & (share <= hi)
+    pl = float(np.sum(w[inband] * food[inband] / eqsize[inband]) / np.sum(w[inband]))
+    subsistence = pl * eqsize
+    ctp = np.where(food >= subsistence, total - subsistence, total - food)
+    return (oop > 0) & (oop >= threshold * ctp), pl
+
+
+def revised_sdg_catastrophic(
+    pc_total: np.ndarray,
+    total: np.ndarray,
+    oop: np.ndarray,
+    hhsize: np.ndarray,
+    pop_w: np.ndarray,
+    *,
+    lak_per_usd_ppp: float,
+    ipl_usd: float,
+    threshold: float,
+) -> tuple[np.ndarray, float]:
+    """Revised SDG 3.8.2: OOP > 0 and OOP > threshold x (total - SPL x hhsize x 365).
+
+    SPL = max(international line, 1.15 + 0.5 x population median of daily per-capita
+    consumption), in 2017 PPP $ per person per day, converted to LAK with the PPP factor.
+    """
+    daily_ppp = pc_total / 365.0 / lak_per_usd_ppp
+    pos = pop_w > 0
+    spl = max(ipl_usd, 1.15 + 0.5 * weighted_median(daily_ppp[pos], pop_w[pos]))
+    discretionary = total - spl * lak_per_usd_ppp * 365.0 * hhsize
+    return (oop > 0) & (oop > threshold * discretionary), spl
+
+
+def fractional_rank(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted fractional rank in (0, 1); tied values share the rank of their group's midpoint."""
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    total = ws.sum()
+    # group ties: cumulative weight before the group + half the group's weight
+    uniq, start = np.unique(xs, return_index=True)
+    gw = np.add.reduceat(ws, start)
+    before = np.concatenate([[0.0], np.cumsum(gw)[:-1]])
+    grp_rank = (before + gw / 2.0) / total
+    ranks_sorted = np.repeat(grp_rank, np.diff(np.append(start, len(xs))))
+    out = np.empty_like(ranks_sorted)
+    out[order] = ranks_sorted
+    return out
+
+
+def concentration_index(h: np.ndarray, rank_by: np.ndarray, w: np.ndarray) -> float:
+    """C = 2 cov_w(h, r) / mean_w(h), r the weighted fractional rank by living standard."""
+    pos = (w > 0) & ~np.isnan(h) & ~np.isnan(rank_by)
+    h, x, w = h[pos], rank_by[pos], w[pos]
+    r = fractional_rank(x, w)
+    mu = np.sum(w * h) / np.sum(w)
+    rbar = np.sum(w * r) / np.sum(w)
+    cov = np.sum(w * (h - mu) * (r - rbar)) / np.sum(w)
+    return float(2.0 * cov / mu)
+
+
+def _domain_df(data: pd.DataFrame, mask: np.ndarray, strata: str | None, psu: str | None) -> float:
+    """Design df within a domain: PSUs containing it minus their strata."""
+    sub = data.loc[mask]
+    if psu is None:
+        return float(len(sub) - (sub[strata].nunique() if strata else 1))
+    n_psu = sub[[c for c in (strata, psu) if c]].drop_duplicates().shape[0]
+    return float(n_psu - (sub[strata].nunique() if strata else 1))
+
+
+def replicate_rows(
+    d: SurveyDesign,
+    statistic: Callable[[pd.DataFrame, np.ndarray], np.ndarray],
+    labels: list[tuple[str, str, np.ndarray]],
+    *,
+    level: float,
+    method: str = "jkn",
+    weight: str = "weight",
+) -> pd.DataFrame:
+    """Tidy rows for a vector statistic: estimate with full weights, SE from replicates.
+
+    ``labels`` gives (domain, level, row mask) for each element of the statistic. The CI is
+    estimate +- t(df) x SE with df the design df within the domain.
+    """
+    from scipy import stats
+
+    data = d.data
+    est = np.atleast_1d(
+        np.asarray(statistic(data, data[weight].to_numpy(dtype="float64")), dtype="float64")
+    )
+    se = np.atleast_1d(
+        np.asarray(d.replicates(method=method).replicate_se(statistic), dtype="float64")
+    )
+    rows = []
+    for i, (domain, lev, mask) in enumerate(labels):
+        df = _domain_df(data, mask, d.strata, d.psu)
+        t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
+        rows.append(
+            {
+                "domain": domain,
+                "level": lev,
+                "estimate": est[i],
+                "se": se[i],
+                "ci_low": est[i] - t * se[i],
+                "ci_high": est[i] + t * se[i],
+                "df": df,
+                "deff": np.nan,
+                "n_unweighted": int(mask.sum()),
+                "n_weighted": float(data.loc[mask, weight].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _domains(
+    frame: pd.DataFrame, by: tuple[str, ...], universe: np.ndarray
+) -> list[tuple[str, str, np.ndarray]]:
+    out = [("total", "total", universe)]
+    for b in by:
+        col = frame[b]
+        levels = (
+            col.cat.categories
+            if isinstance(col.dtype, pd.CategoricalDtype)
+            else sorted(col.dropna().unique())
+        )
+        for lev in levels:
+            m = universe & (col == lev).to_numpy()
+            if m.any():
+                out.append((b, str(lev), m))
+    return out
+
+
+def _share(flag: np.ndarray, w: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    return np.array([np.sum(w[m] * flag[m]) / np.sum(w[m]) for m in masks])
+
+
+@register("ctp_catastrophic")
+def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    cfg = context["indicators"]["ctp"]
+    frame = frames["household"]
+    d = SurveyDesign(frame, weight="weight", **design_args)
+    labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
+    masks = [m for _, _, m in labels]
+
+    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        cat_, _ = ctp_catastrophic(
+            data["food_ctp"].to_numpy(),
+            data["total"].to_numpy(),
+            data["oop"].to_numpy(),
+            data["hhsize"].to_numpy(),
+            w,
+            beta=cfg["beta"],
+            band=tuple(cfg["food_share_band"]),
+            threshold=cfg["threshold"],
+        )
+        return _share(cat_, w * data["hhsize"].to_numpy(), masks)
+
+    return replicate_rows(
+        d, stat, labels, level=level, method=context["indicators"]["replicate_method"]
+    )
+
+
+@register("revised_sdg_catastrophic")
+def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    pl = context["poverty_lines"]
+    frame = frames["household"]
+    d = SurveyDesign(frame, weight="weight", **design_args)
+    labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
+    masks = [m for _, _, m in labels]
+
+    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        pw = w * data["hhsize"].to_numpy()
+        cat_, _ = revised_sdg_catastrophic(
+            data["pc_total"].to_numpy(),
+            data["total"].to_numpy(),
+            data["oop"].to_numpy(),
+            data["hhsize"].to_numpy(),
+            pw,
+            lak_per_usd_ppp=pl["lak_per_usd_ppp"],
+            ipl_usd=pl["international"]["usd_ppp_per_day"],
+            threshold=context["indicators"]["revised_sdg"]["threshold"],
+        )
+        return _share(cat_, pw, masks)
+
+    return replicate_rows(
+        d, stat, labels, level=level, method=context["indicators"]["replicate_method"]
+    )
+
+
+@register("concentration_index")
+def _ci_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    """Concentration index of ``params.variable`` by per-capita consumption (params.unit)."""
+    unit = ind.unit_of_analysis
+    frame = frames[unit]
+    universe = (
+        np.ones(len(frame), dtype=bool)
+        if ind.universe in ("all", "", None)
+        else _eval(frame, ind.universe, "universe", ind.id).fillna(False).to_numpy(dtype=bool)
+    )
+    h_all = _eval(frame, ind.params["variable"], "variable", ind.id).astype("float64").to_numpy()
+    rank_by = frame["pc_total"].to_numpy(dtype="float64")
+    pop = unit == "household_pop"
+    d = SurveyDesign(frame, weight="weight", **design_args)
+    size = frame["hhsize"].to_numpy(dtype="float64") if pop else np.ones(len(frame))
+
+    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        ww = w * size * universe
+        return np.array([concentration_index(h_all, rank_by, ww)])
+
+    return replicate_rows(
+        d,
+        stat,
+        [("total", "total", universe)],
+        level=level,
+        method=context["indicators"]["replicate_method"],
+    )
+
+
+@register("kakwani")
+def _kakwani_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    """Kakwani index of OOP: concentration of OOP per capita minus Gini of consumption per capita."""
+    frame = frames["household"]
+    d = SurveyDesign(frame, weight="weight", **design_args)
+    size = frame["hhsize"].to_numpy(dtype="float64")
+    x = frame["pc_total"].to_numpy(dtype="float64")
+    oop_pc = (frame["oop"] / frame["hhsize"]).to_numpy(dtype="float64")
+
+    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        pw = w * size
+        return np.array([concentration_index(oop_pc, x, pw) - concentration_index(x, x, pw)])
+
+    return replicate_rows(
+        d,
+        stat,
+        [("total", "total", np.ones(len(frame), dtype=bool))],
+        level=level,
+        method=context["indicators"]["replicate_method"],
+    )
+
+
+@register("che_curve")
+def _che_curve(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    """Catastrophic headcount H(z) over a grid of thresholds (population-weighted, linear)."""
+    cfg = context["indicators"]
+    frame = frames["household_pop"]
+    grid = np.round(np.arange(0.0, cfg["che_curve_max"] + 1e-9, cfg["che_curve_step"]), 4)
+    rows = []
+    for z in grid:
+        data = frame.assign(_y=(frame["budget_share"] > z).astype("float64"))
+        res = SurveyDesign(data, weight="pop_weight", **design_args).proportion("_y", level=level)
+        rows.append(res.assign(domain="threshold", level=f"{z:.2f}"))
+    return pd.concat(rows, ignore_index=True).rename(columns={"n": "n_unweighted"})
