@@ -1,0 +1,242 @@
+"""The report in a real browser: Debian's Chromium driven by Playwright (no browser download).
+
+Checks: no console error, no request leaves the page, every image loads, the page prints to an
+A4 PDF, hostile survey text stays text (no dialog, no injected element) and Lao renders with a
+font that has Lao glyphs. Screenshots and PDFs go to tests/artifacts/ (git-ignored).
+Run with ``pytest -m browser``; needs ``chromium`` (``apt-get install chromium fonts-dejavu-core``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+REPO = HERE.parent
+ARTIFACTS = HERE / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO = REPO / "results" / "report" / "baseline.html"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+_spec = importlib.util.spec_from_file_location(
+    "roundfixture", HERE / "fixtures" / "report" / "roundfixture.py"
+)
+rf = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("roundfixture", rf)
+_spec.loader.exec_module(rf)
+
+HOSTILE_VILLAGES = [
+    (101, "<script>alert(1)</script>", "ບ້ານນາດ້ວງ", "rural"),
+    (102, "<img src=x onerror=alert(1)>", "ບ້ານ<script>alert(2)</script>", "rural"),
+    (103, "Ban \"Quoted\" & 'Single' <b>bold</b>", "ບ້ານສີສະຫວ່າງ", "urban"),
+    (104, "Ban Houay Ngam", "ບ້ານຫ້ວຍງາມ", "rural"),
+    (105, "Ban Vang Vieng", "ບ້ານວັງວຽງ", "urban"),
+    (106, "<svg/onload=alert(7)>", "ບ້ານນາສົ້ມ", "rural"),
+]
+HOSTILE_SCHEME = (
+    "<img src=x onerror=alert(1)>",
+    '"><script>alert(3)</script>',
+    'Tom & Jerry\'s "fund"',
+    "ປະກັນສັງຄົມ",
+)
+HOSTILE_REASON = (
+    "</td></tr></table><script>alert(4)</script>",
+    "<iframe src=https://example.org/x></iframe>",
+    "ໄກເກີນໄປ",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+class Visit:
+    """Open a report file and record console messages, errors, requests and dialogs."""
+
+    def __init__(self, browser, html: Path) -> None:
+        self.url = html.resolve().as_uri()
+        self.context = browser.new_context(
+            viewport={"width": 1024, "height": 1366}, offline=True, java_script_enabled=True
+        )
+        self.page = self.context.new_page()
+        self.console: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.console.append((m.type, m.text)))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", self._dialog)
+        self.context.route("**/*", self._route)
+        self.page.goto(self.url, wait_until="load")
+
+    def _dialog(self, d) -> None:
+        self.dialogs.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url == self.url or url.startswith("data:"):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tmp_path_factory):
+    return rf.render(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    return rf.render(
+        tmp_path_factory.mktemp("hostile_browser"),
+        villages=HOSTILE_VILLAGES,
+        scheme_other=HOSTILE_SCHEME,
+        reason_other=HOSTILE_REASON,
+    )
+
+
+@pytest.fixture(params=["fixture", "demo"])
+def report_file(request, fixture_report):
+    if request.param == "demo":
+        if not DEMO.exists():
+            pytest.skip(f"{DEMO.relative_to(REPO)} not built yet (make report)")
+        return "demo", DEMO
+    return "fixture", fixture_report
+
+
+def test_report_loads_offline_prints_and_is_captured(browser, artifacts, report_file):
+    name, html = report_file
+    v = Visit(browser, html)
+    try:
+        page = v.page
+        errors = [m for m in v.console if m[0] == "error"]
+        assert not errors, errors
+        assert not v.errors, v.errors
+        assert not v.blocked, f"requests left the page: {v.blocked}"
+        assert all(u == v.url or u.startswith("data:") for u in v.requests), v.requests
+        assert not v.dialogs
+        images = page.evaluate(
+            "() => [...document.images].map(i => [i.complete, i.naturalWidth, i.alt.length,"
+            " i.getAttribute('src').slice(0, 26)])"
+        )
+        assert len(images) >= 6
+        for complete, width, alt, src in images:
+            assert complete and width > 0 and alt > 40 and src == "data:image/svg+xml;base64,"
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        assert page.evaluate("() => document.querySelectorAll('script').length") == 0
+        banner = page.query_selector("#synthetic-banner")
+        if banner is not None:  # simulated data: said on the first screen
+            box = banner.bounding_box()
+            assert box and box["y"] + box["height"] < 1366 and banner.is_visible()
+        page.screenshot(path=str(artifacts / f"report_{name}_first_screen.png"))
+        page.screenshot(path=str(artifacts / f"report_{name}_full.png"), full_page=True)
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        assert pdf.startswith(b"%PDF-")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert pages >= 5, pages
+        (artifacts / f"report_{name}.pdf").write_bytes(pdf)
+        assert not v.blocked and not [m for m in v.console if m[0] == "error"]
+    finally:
+        v.close()
+
+
+def _lao_fonts() -> set[str] | None:
+    """Font families fontconfig says cover Lao (None if fc-list is unavailable)."""
+    fc = shutil.which("fc-list")
+    if not fc:
+        return None
+    out = subprocess.run([fc, ":lang=lo", "family"], capture_output=True, text=True, check=False)
+    return {f.strip() for line in out.stdout.splitlines() for f in line.split(",") if f.strip()}
+
+
+def test_hostile_survey_text_stays_text(browser, artifacts, hostile_report):
+    v = Visit(browser, hostile_report)
+    try:
+        page = v.page
+        assert not v.dialogs, v.dialogs
+        assert not v.blocked, v.blocked
+        assert not [m for m in v.console if m[0] == "error"], v.console
+        assert not v.errors
+        found = page.evaluate(
+            """() => ({
+                scripts: document.querySelectorAll('script').length,
+                iframes: document.querySelectorAll('iframe, object, embed, svg, b').length,
+                onattrs: [...document.querySelectorAll('*')].flatMap(
+                    e => [...e.attributes].map(a => a.name)).filter(n => n.startsWith('on')),
+                badimg: [...document.images].filter(
+                    i => !i.getAttribute('src').startsWith('data:image/svg+xml')).length,
+            })"""
+        )
+        assert found == {"scripts": 0, "iframes": 0, "onattrs": [], "badimg": 0}
+        names = page.eval_on_selector_all(
+            "#villages tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+        )
+        by_code = {r[0]: r for r in names}
+        for code, en, lo, _ in HOSTILE_VILLAGES:
+            assert by_code[str(code)][1] == en
+            assert by_code[str(code)][2] == lo
+        answers = page.eval_on_selector_all(
+            "#scheme-other td.verbatim, #reason-other td.verbatim",
+            "cells => cells.map(c => c.textContent)",
+        )
+        assert set(answers) == set(HOSTILE_SCHEME) | set(HOSTILE_REASON)
+
+        # Lao renders as Lao: the text is drawn with a font that has Lao glyphs.
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        node = cdp.send(
+            "DOM.querySelector",
+            {"nodeId": root, "selector": '#villages tr[data-village="105"] [lang="lo"]'},
+        )["nodeId"]
+        assert page.inner_text('#villages tr[data-village="105"] [lang="lo"]') == "ບ້ານວັງວຽງ"
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        assert fonts and sum(f["glyphCount"] for f in fonts) >= len("ບ້ານວັງວຽງ")
+        lao = _lao_fonts()
+        if lao is not None:
+            used = {f["familyName"] for f in fonts}
+            assert used <= lao, f"Lao drawn with {used}; fonts with Lao glyphs: {sorted(lao)}"
+        row = page.query_selector('#villages tr[data-village="105"]')
+        row.scroll_into_view_if_needed()
+        row.screenshot(path=str(artifacts / "report_lao_village_row.png"))
+        page.screenshot(path=str(artifacts / "report_hostile_first_screen.png"))
+    finally:
+        v.close()
