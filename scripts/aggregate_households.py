@@ -1,7 +1,5 @@
 """Rule aggregate_households: annual consumption and OOP per household, in base-year prices."""
 
-from __future__ import annotations
-
 import pandas as pd
 
 from hhsurvey.aggregate import AMOUNT_OUTPUTS, deflate, household_aggregates

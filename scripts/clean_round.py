@@ -1,7 +1,5 @@
 """Rule clean_round: apply the cleaning rules and write the cleaning log."""
 
-from __future__ import annotations
-
 import pandas as pd
 
 from hhsurvey.clean import clean_tables

@@ -1,7 +1,5 @@
 """Rule compare_national: Vang Vieng estimates against the national reference table."""
 
-from __future__ import annotations
-
 import pandas as pd
 
 from hhsurvey.cli import run_rule

@@ -1,7 +1,5 @@
 """Rule compute_weights: household weights and their diagnostics."""
 
-from __future__ import annotations
-
 import pandas as pd
 
 from hhsurvey.cli import run_rule

@@ -1,7 +1,5 @@
 """Rule estimate_indicators: every catalogue indicator, overall and by domain, with SEs."""
 
-from __future__ import annotations
-
 import pandas as pd
 
 from hhsurvey.cli import run_rule

@@ -1,7 +1,5 @@
 """Rule ingest_round: raw module files -> canonical Parquet tables (identifiers dropped)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from hhsurvey.cli import run_rule

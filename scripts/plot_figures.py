@@ -1,7 +1,5 @@
 """Rule plot_figures: the report's figures as deterministic SVG files."""
 
-from __future__ import annotations
-
 import pandas as pd
 
 from hhsurvey.cli import run_rule

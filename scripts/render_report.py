@@ -1,7 +1,5 @@
 """Rule render_report: the self-contained HTML report of a round."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from hhsurvey.cli import run_rule

@@ -6,8 +6,6 @@ Params:  snakemake.params.round  ("baseline" / "endline"), snakemake.params.scal
 Log:     snakemake.log[0]
 """
 
-from __future__ import annotations
-
 import logging
 
 from hhsurvey.simulate import load_params, write_demo

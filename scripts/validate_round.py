@@ -1,7 +1,5 @@
 """Rule validate_round: run the declared checks; stop on errors, record warnings."""
 
-from __future__ import annotations
-
 import pandas as pd
 import yaml
 
