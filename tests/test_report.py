@@ -545,6 +545,8 @@ def test_hostile_text_is_escaped(hostile_round):
     assert "&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;script&gt;alert(4)&lt;/script&gt;" in html
     for lao in ("ບ້ານນາດ້ວງ", "ປະກັນສັງຄົມ", "ໄກເກີນໄປ"):
         assert lao in html  # UTF-8, not entities
+    assert '<td class="verbatim" lang="lo">ປະກັນສັງຄົມ</td>' in html
+    assert '<span lang="lo">ບ້ານວັງວຽງ</span>' in html
     page = hostile_round.page
     villages = {r["cells"][0]: r for r in page.table("villages")[1:]}
     assert villages["101"]["cells"][1] == "<script>alert(1)</script>"

@@ -741,10 +741,16 @@ def other_answers(table: pd.DataFrame | None, column: str, limit: int = 25) -> d
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
         "available": True,
-        "rows": [{"text": t, "n": int(n)} for t, n in ordered[:limit]],
+        "rows": [{"text": t, "n": int(n), "lang": lang_of(t)} for t, n in ordered[:limit]],
         "more": max(len(ordered) - limit, 0),
         "total": int(len(text)),
     }
+
+
+def lang_of(text: str) -> str:
+    """"lo" when the text contains Lao script (U+0E80-U+0EFF), so that the browser and screen
+    readers treat it as Lao; else "" (the page language applies)."""
+    return "lo" if any("\u0e80" <= ch <= "\u0eff" for ch in text) else ""
 
 
 # --------------------------------------------------------------------------- data quality
