@@ -748,8 +748,8 @@ def other_answers(table: pd.DataFrame | None, column: str, limit: int = 25) -> d
 
 
 def lang_of(text: str) -> str:
-    """"lo" when the text contains Lao script (U+0E80-U+0EFF), so that the browser and screen
-    readers treat it as Lao; else "" (the page language applies)."""
+    """Return "lo" when the text contains Lao script (U+0E80-U+0EFF), so that browsers and
+    screen readers treat it as Lao; else "" (the page language applies)."""
     return "lo" if any("\u0e80" <= ch <= "\u0eff" for ch in text) else ""
 
 
