@@ -242,7 +242,8 @@ def to_canonical(
                 f"{raw.path}",
                 "every record needs its identifying keys; fix the export",
             )
-        canon[k] = canon[k].astype("int64")
+        if table.columns[k].type == "integer":
+            canon[k] = canon[k].astype("int64")
     if table.row_number:
         canon[table.row_number] = canon.groupby(key_cols, sort=False).cumcount().astype("int64") + 1
     if specials:
