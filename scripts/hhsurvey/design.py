@@ -90,6 +90,18 @@ def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(b != 0, np.asarray(a, dtype=np.float64) / b, np.nan)
 
 
+def _check_binary(v: np.ndarray, name: str) -> None:
+    """ValueError unless every non-missing value is 0 or 1."""
+    odd = (v != 0.0) & (v != 1.0)  # NaN counts as odd here; filtered below
+    if odd.any():
+        bad = v[odd]
+        bad = bad[~np.isnan(bad)]
+        if len(bad):
+            raise ValueError(
+                f"column {name!r} must be 0/1 (or boolean); found values {np.unique(bad)[:5].tolist()}"
+            )
+
+
 def _check_level(level: float) -> None:
     if not (0.0 < float(level) < 1.0):
         raise ValueError(f"level must be in (0, 1), got {level!r}")
@@ -194,6 +206,7 @@ class _Structure:
     one_minus_f: np.ndarray  # (H,)
     lonely: np.ndarray  # (H,) bool: one PSU and not self-representing
     elem_order: np.ndarray | None  # rows sorted by stratum (element designs)
+    all_pos: bool  # every weight > 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -397,12 +410,7 @@ class SurveyDesign:
         """Proportion of a 0/1 (or boolean) variable with the logit CI of ``svyciprop``."""
         _check_level(level)
         v = self._numeric(y)
-        ok = v[~np.isnan(v)]
-        bad = ok[(ok != 0.0) & (ok != 1.0)]
-        if len(bad):
-            raise ValueError(
-                f"proportion needs a 0/1 variable; column {y!r} has values {np.unique(bad)[:5].tolist()}"
-            )
+        _check_binary(v, y)
         dom = self._domain(by, where, [v])
         st, key = self._stats(dom)
         est, var, yy = self._mean_core(dom, st, key, v, want_sq=True)
@@ -615,9 +623,7 @@ class SurveyDesign:
         _check_level(level)
         Xm, names = _model_matrix(self.data, X)
         v = self._numeric(y)
-        ok = v[~np.isnan(v)]
-        if np.any((ok != 0.0) & (ok != 1.0)):
-            raise ValueError(f"logistic needs a 0/1 outcome; column {y!r} has other values")
+        _check_binary(v, y)
         dom = self._domain(None, where, [v, *Xm.T])
         st, _ = self._stats(dom)
         act = np.ones(self._s.n, dtype=bool) if dom.active is None else dom.active
@@ -690,6 +696,17 @@ class SurveyDesign:
         missing = [c for c in by if c not in self.data.columns]
         if missing:
             raise ValueError(f"by columns not in data: {missing}")
+        if len(by) == 1:
+            codes, levels = _factorize(self.data[by[0]])
+            miss = codes < 0
+            anymiss = bool(miss.any())
+            codes = np.where(miss, 0, codes) if anymiss else codes
+            codes = np.ascontiguousarray(codes, dtype=np.int64)
+            codes.flags.writeable = False
+            labels1 = pd.DataFrame({by[0]: pd.Series(levels).reset_index(drop=True)})
+            out1 = (codes, labels1, miss if anymiss else None)
+            self._by_cache[key] = out1
+            return out1
         codes_list, levels_list = zip(*(_factorize(self.data[c]) for c in by), strict=True)
         sizes = [len(lv) for lv in levels_list]
         combined = np.zeros(self._s.n, dtype=np.int64)
@@ -772,10 +789,16 @@ class SurveyDesign:
         if dom.cache_key is not None and dom.cache_key in self._stats_cache:
             return self._stats_cache[dom.cache_key]
         s = self._s
-        pos = s.w > 0 if dom.active is None else dom.active & (s.w > 0)
+        if dom.active is None:
+            pos = None if s.all_pos else s.w > 0
+        else:
+            pos = dom.active if s.all_pos else dom.active & (s.w > 0)
         if s.element:
             hk = s.stratum if dom.codes is None else s.stratum * dom.k + dom.codes
-            cnt = np.bincount(hk, weights=pos, minlength=s.H * dom.k).reshape(s.H, dom.k)
+            if pos is None:
+                cnt = np.bincount(hk, minlength=s.H * dom.k).reshape(s.H, dom.k)
+            else:
+                cnt = np.bincount(hk[pos], minlength=s.H * dom.k).reshape(s.H, dom.k)
             n = cnt.sum(axis=0)
             present = cnt > 0
             df = n - present.sum(axis=0)
@@ -785,14 +808,11 @@ class SurveyDesign:
             key = self._key(dom) if dom.codes is not None else None
             Tw = self._psu_totals(dom, key, dom.we)
             if dom.codes is None:
-                n = np.array([np.count_nonzero(pos)])
+                n = np.array([s.n if pos is None else np.count_nonzero(pos)])
             else:
-                n = np.bincount(dom.codes[pos], minlength=dom.k)
-            # PSUs with a positive-weight domain row (weights are >= 0)
-            if dom.active is None and not np.all(s.w > 0):
-                hasrow = self._psu_totals(dom, key, pos.astype(np.float64)) > 0
-            else:
-                hasrow = Tw > 0
+                n = np.bincount(dom.codes if pos is None else dom.codes[pos], minlength=dom.k)
+            # a PSU has a positive-weight domain row iff its domain weight total is > 0
+            hasrow = Tw > 0
             present = np.add.reduceat(hasrow, s.stratum_starts, axis=0) > 0
             df = hasrow.sum(axis=0) - present.sum(axis=0)
             nw = Tw.sum(axis=0)
@@ -1211,8 +1231,14 @@ def _build_structure(
             raise ValueError(f"psu column {psu!r} has missing values, e.g. rows {rows}")
         pcodes, plabels = _factorize(data[psu])
         pair = hcodes * len(plabels) + pcodes  # PSUs nested in strata
-        uniq, inv = np.unique(pair, return_inverse=True)  # sorted => grouped by stratum
-        psu_codes = inv.astype(np.int64)
+        span = H * len(plabels)
+        if span <= 50_000_000:  # O(n) numbering; PSUs numbered in (stratum, psu) order
+            seen = np.bincount(pair, minlength=span) > 0
+            uniq = np.flatnonzero(seen)
+            psu_codes = (np.cumsum(seen) - 1)[pair]
+        else:
+            uniq, inv = np.unique(pair, return_inverse=True)  # sorted => grouped by stratum
+            psu_codes = inv.astype(np.int64)
         psu_stratum = (uniq // len(plabels)).astype(np.int64)
         G = len(uniq)
         elem_order = None
@@ -1287,12 +1313,14 @@ def _build_structure(
         one_minus_f=one_minus_f,
         lonely=lonely,
         elem_order=elem_order,
+        all_pos=bool(np.all(w > 0)),
     )
 
 
 def _replace_weights(s: _Structure, w: np.ndarray) -> _Structure:
     fields = {f: getattr(s, f) for f in s.__dataclass_fields__}
     fields["w"] = w
+    fields["all_pos"] = bool(np.all(w > 0))
     return _Structure(**fields)
 
 

@@ -39,6 +39,7 @@ from hhsurvey.design import (
     By,
     SurveyDesign,
     Where,
+    _check_binary,
     _check_level,
     _Domain,
     _DomainStats,
@@ -339,10 +340,7 @@ class ReplicateDesign:
         self, y: str, by: By = None, where: Where = None, level: float = 0.95
     ) -> pd.DataFrame:
         """Proportion of a 0/1 variable, replicate SE, logit CI on the design df."""
-        v = self._base._numeric(y)
-        ok = v[~np.isnan(v)]
-        if np.any((ok != 0.0) & (ok != 1.0)):
-            raise ValueError(f"proportion needs a 0/1 variable; column {y!r} has other values")
+        _check_binary(self._base._numeric(y), y)
         return self._ratio_like(y, None, by, where, level, "proportion")
 
     def total(
