@@ -25,9 +25,13 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
+import functools
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import yaml
+from scipy.special import betainc
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +413,7 @@ def _within(counts: np.ndarray) -> np.ndarray:
 def _heap(x) -> np.ndarray:
     """Round amounts the way respondents report them (heaping on round numbers)."""
     x = np.asarray(x, dtype=float)
-    step = np.select([x < 20_000, x < 200_000, x < 2_000_000], [500.0, 1_000.0, 5_000.0], 50_000.0)
+    step = 500.0 * (1.0 + (x >= 20_000) + 8.0 * (x >= 200_000) + 90.0 * (x >= 2_000_000))
     return np.round(x / step) * step
 
 
@@ -419,6 +424,24 @@ def _draw_cat(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     cum /= cum[..., -1:]
     u = rng.random(probs.shape[:-1])
     return np.minimum((u[..., None] > cum).sum(axis=-1), probs.shape[-1] - 1)
+
+
+def _draw_fixed(rng: np.random.Generator, probs, n: int) -> np.ndarray:
+    """n categorical draws (indices) from one probability vector."""
+    cum = np.cumsum(np.asarray(probs, float))
+    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), len(cum) - 1)
+
+
+def _draw_rows(rng: np.random.Generator, table, row: np.ndarray) -> np.ndarray:
+    """Categorical draws (indices) with probabilities table[row[i]] (few distinct rows)."""
+    cum = np.cumsum(np.asarray(table, float), axis=1)
+    cum /= cum[:, -1:]
+    u = rng.random(len(row))
+    out = np.empty(len(row), np.int64)
+    for r in range(len(cum)):
+        m = row == r
+        out[m] = np.minimum(np.searchsorted(cum[r], u[m], side="right"), cum.shape[1] - 1)
+    return out
 
 
 def _gumbel_argmax(rng: np.random.Generator, util: np.ndarray) -> np.ndarray:
@@ -438,8 +461,21 @@ def _first_per_group(group: np.ndarray, mask: np.ndarray, n_groups: int) -> np.n
     return out
 
 
-def _hh_key(df: pd.DataFrame) -> np.ndarray:
-    return df["HH1"].to_numpy(np.int64) * 1_000_000 + df["HH2"].to_numpy(np.int64)
+def _hh_key(df) -> np.ndarray:
+    """Household key HH1 * 1e6 + HH2 of a DataFrame or a dict of column arrays."""
+    return np.asarray(df["HH1"], dtype=np.int64) * 1_000_000 + np.asarray(df["HH2"], dtype=np.int64)
+
+
+def _nrows(t) -> int:
+    return len(t) if isinstance(t, pd.DataFrame) else len(next(iter(t.values())))
+
+
+def _to_frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    df = pd.DataFrame(cols)
+    for c, v in cols.items():
+        if np.asarray(v).dtype == object:
+            df[c] = df[c].astype("str")
+    return df
 
 
 # --------------------------------------------------------------------------------------------
@@ -633,8 +669,9 @@ def _endline_frame(base: pd.DataFrame, params: dict, seed: int, scale: int) -> p
 
 def _generate_block(
     P: dict, vil: pd.DataFrame, rng: np.random.Generator
-) -> dict[str, pd.DataFrame]:
-    """True records of every household of the villages in `vil` (canonical baseline names)."""
+) -> dict[str, dict[str, np.ndarray]]:
+    """True records of every household of the villages in `vil` (canonical baseline names),
+    as {table: {column: array}} (DataFrames are built only for what is kept)."""
     endline = P["round"] == "endline"
     price = float(P["price_index"])
     nv = vil["hh_count"].to_numpy(np.int64)
@@ -656,7 +693,10 @@ def _generate_block(
         + W["sd_household"] * rng.standard_normal(H)
         + np.log(P["real_growth"])
     )
-    w0 = (lpc0 - np.log(W["wealth_ref_pc_month"])) / W["wealth_ref_sd"]
+    # the wealth score is relative to the round's own reference level (a rank-like index), so
+    # real growth raises consumption without changing behaviour that depends on relative wealth
+    lref = np.log(W["wealth_ref_pc_month"] * P["real_growth"])
+    w0 = (lpc0 - lref) / W["wealth_ref_sd"]
     head_female = rng.random(H) < HS["female_head"]
     head_age = np.clip(
         HS["head_age_min"] + rng.gamma(HS["head_age_gamma_shape"], HS["head_age_gamma_scale"], H),
@@ -667,7 +707,7 @@ def _generate_block(
     lam = lam * np.interp(head_age, HS["size_head_age_knots"], HS["size_head_age_factor"])
     size = np.minimum(1 + rng.poisson(lam * np.exp(HS["size_wealth_slope"] * w0)), HS["max_size"])
     lpc = lpc0 + W["size_elasticity"] * (np.log(size) - np.log(5))
-    w = (lpc - np.log(W["wealth_ref_pc_month"])) / W["wealth_ref_sd"]  # wealth score
+    w = (lpc - lref) / W["wealth_ref_sd"]  # wealth score
     pc_month = np.exp(lpc) * price  # non-health consumption per person per month, round prices
 
     # ---- roster -------------------------------------------------------------------------------
@@ -699,26 +739,30 @@ def _generate_block(
         ]
     )
     rel_codes = np.array(HS["relationship_codes"])
-    rel = np.where(is_head, 1, np.where(is_sp, 2, rel_codes[_draw_cat(rng, rel_probs[band[h]])]))
+    rel = np.where(is_head, 1, np.where(is_sp, 2, rel_codes[_draw_rows(rng, rel_probs, band[h])]))
     u = rng.random(n)
     ma = mother_age[h]
     # child age = mother's current age - her age at the birth; the age at birth follows a
     # fertility-like schedule, truncated at her current age (young mothers have young children)
     exact = ma + rng.random(n)  # the mother's exact age
-    age_child = np.minimum(np.floor(exact - _age_at_birth(rng, HS, exact)), HS["child_age_max"])
-    parent_exact = exact - _age_at_birth(
-        rng, HS, exact - 15
-    )  # the grandchild's parent (at least 15)
-    age_grand = np.minimum(np.floor(parent_exact - _age_at_birth(rng, HS, parent_exact)), 18)
-    age_inlaw = 18 + rng.gamma(2.0, 5.0, n)
-    age_parent = np.minimum(head_age[h] + 22 + rng.gamma(2.0, 4.0, n), 95)
-    age_otherrel = rng.uniform(0, 65, n)
-    age_unrel = rng.uniform(14, 40, n)
-    age = np.select(
-        [is_head, is_sp, rel == 3, rel == 4, rel == 5, rel == 6, rel == 7],
-        [head_age[h], spouse_age[h], age_child, age_inlaw, age_grand, age_parent, age_otherrel],
-        age_unrel,
-    ).astype(np.int64)
+    age_child = np.zeros(n)
+    c3 = rel == 3
+    age_child[c3] = np.minimum(
+        np.floor(exact[c3] - _age_at_birth(rng, HS, exact[c3])), HS["child_age_max"]
+    )
+    age_grand = np.zeros(n)
+    c5 = rel == 5
+    parent_exact = exact[c5] - _age_at_birth(rng, HS, exact[c5] - 15)  # grandchild's parent, 15+
+    age_grand[c5] = np.clip(np.floor(parent_exact - _age_at_birth(rng, HS, parent_exact)), 0, 18)
+    age = age_child + age_grand  # zero outside relationships 3 and 5
+    age[is_head] = head_age[h[is_head]]
+    age[is_sp] = spouse_age[h[is_sp]]
+    c4, c6, c7, c8 = rel == 4, rel == 6, rel == 7, rel == 8
+    age[c4] = 18 + rng.gamma(2.0, 5.0, c4.sum())
+    age[c6] = np.minimum(head_age[h[c6]] + 22 + rng.gamma(2.0, 4.0, c6.sum()), 95)
+    age[c7] = rng.uniform(0, 65, c7.sum())
+    age[c8] = rng.uniform(14, 40, c8.sum())
+    age = age.astype(np.int64)
     # birth spacing: siblings (children, grandchildren) at least `birth_spacing` years apart
     age = _space_ages(h, age, rel == 3, HS["birth_spacing"])
     age = _space_ages(h, age, rel == 5, HS["birth_spacing"])
@@ -728,7 +772,7 @@ def _generate_block(
         u < HS["female_child"],
     )
     # roster order: head, spouse, then by relationship and age (oldest first)
-    order = np.lexsort((-age, rel, h))
+    order = np.argsort(h * 1024 + rel * 128 + (127 - age), kind="stable")
     rel, age, female = rel[order], age[order], female[order]
     HL1 = pos + 1  # h is sorted already, so positions stay 0..size-1
     pv = vh[h]  # village position of each person
@@ -753,15 +797,17 @@ def _generate_block(
     ed = np.minimum(ed, ed_cap).astype(float)
     ed[age < 6] = np.nan
     A = P["activity"]
-    edn = np.nan_to_num(ed)
+    ad = age >= 15  # the adult activity model is only needed from age 15
+    edn = np.nan_to_num(ed[ad])
     util = (
         np.array(A["intercept"])
         + np.outer(edn, A["education"])
-        + np.outer(urb_p, A["urban"])
-        + np.outer(female, A["female"])
+        + np.outer(urb_p[ad], A["urban"])
+        + np.outer(female[ad], A["female"])
     )
-    util[:, -1] += A["age_old"] * age
-    adult_act = np.array(A["codes"])[_gumbel_argmax(rng, util)]
+    util[:, -1] += A["age_old"] * age[ad]
+    adult_act = np.full(n, 9)
+    adult_act[ad] = np.array(A["codes"])[_gumbel_argmax(rng, util)]
     stud_child = rng.random(n) < _expit(
         A["student_6_14"] + 0.7 * w_p + 0.5 * urb_p - 0.3 * np.maximum(age - 11, 0)
     )
@@ -1015,12 +1061,12 @@ def _generate_block(
         + vil["_u_birth"].to_numpy()[pv[mothers]]
     )
     place = np.where(
-        fac_b, np.array(BI["place_codes"])[_draw_cat(rng, np.tile(BI["place_share"], (nb, 1)))], 11
+        fac_b, np.array(BI["place_codes"])[_draw_fixed(rng, BI["place_share"], nb)], 11
     )
     assistant = 1 + np.where(
         np.isin(place, FACILITY_PLACES),
-        _draw_cat(rng, np.tile(BI["assistant_facility"], (nb, 1))),
-        _draw_cat(rng, np.tile(BI["assistant_home"], (nb, 1))),
+        _draw_fixed(rng, BI["assistant_facility"], nb),
+        _draw_fixed(rng, BI["assistant_home"], nb),
     )
     pkeys = place.astype(str)
     cpos = np.array([BI["cost_prob_positive"][k] for k in pkeys])
@@ -1064,7 +1110,7 @@ def _generate_block(
             + vil["_u_care"].to_numpy()[pv[kid]]
         )
     )
-    ca7 = np.array(U["source_codes"])[_draw_cat(rng, np.tile(U["source_share"], (nk, 1)))]
+    ca7 = np.array(U["source_codes"])[_draw_fixed(rng, U["source_share"], nk)]
 
     # ---- household spending outside the modules ------------------------------------------------------
     SM, OH = P["self_medication"], P["other_health_12m"]
@@ -1155,7 +1201,7 @@ def _generate_block(
         return np.where(b, 1, 2)
 
     pHH1, pHH2 = HH1[h], HH2[h]
-    hh = pd.DataFrame({"HH1": HH1, "HH2": HH2, "HH6": np.where(urban, 1, 2)})
+    hh = dict({"HH1": HH1, "HH2": HH2, "HH6": np.where(urban, 1, 2)})
     for j in range(10):
         hh[f"HC{j + 1}"] = yesno(hc[:, j])
     hh["DIST_HC"] = dist_hc
@@ -1164,7 +1210,7 @@ def _generate_block(
     hh["HE2"] = he2
     for j in range(5):
         hh[f"HF{j + 1}"] = yesno(hf[:, j])
-    persons = pd.DataFrame(
+    persons = dict(
         {
             "HH1": pHH1,
             "HH2": pHH2,
@@ -1176,12 +1222,12 @@ def _generate_block(
             "EMP1": emp,
             "INS1": yesno(insured),
             "INS2": np.where(insured, scheme, np.nan),
-            "INS2_OTHER": pd.array(ins_other, dtype="str"),
+            "INS2_OTHER": ins_other,
             "ILL1": yesno(ill),
             "CHR1": yesno(chronic),
         }
     )
-    opd = pd.DataFrame(
+    opd = dict(
         {
             "HH1": pHH1[ep],
             "HH2": pHH2[ep],
@@ -1190,19 +1236,17 @@ def _generate_block(
             "OP2": np.where(care, prov, np.nan),
             "OP3": np.where(care, visits, np.nan),
             "OP4": np.where(care, np.nan, reason),
-            "OP4_OTHER": pd.array(reason_other, dtype="str"),
+            "OP4_OTHER": reason_other,
         }
     )
     for j, c in enumerate(OPD_COMPONENTS):
         opd[c] = opd_amt[:, j]
     opd["OP6"] = np.where(care, yesno(card), np.nan)
-    ipd = pd.DataFrame(
-        {"HH1": pHH1[ap], "HH2": pHH2[ap], "HL1": HL1[ap], "IP1": fac, "IP2": nights}
-    )
+    ipd = dict({"HH1": pHH1[ap], "HH2": pHH2[ap], "HL1": HL1[ap], "IP1": fac, "IP2": nights})
     for j, c in enumerate(IPD_COMPONENTS):
         ipd[c] = ipd_amt[:, j]
     ipd["IP4"] = ip4
-    births = pd.DataFrame(
+    births = dict(
         {
             "HH1": pHH1[mothers],
             "HH2": pHH2[mothers],
@@ -1213,7 +1257,7 @@ def _generate_block(
             "MN4": mn4,
         }
     )
-    u5 = pd.DataFrame(
+    u5 = dict(
         {
             "HH1": pHH1[kid],
             "HH2": pHH2[kid],
@@ -1227,7 +1271,7 @@ def _generate_block(
             "CA7": np.where(ca6, ca7, np.nan),
         }
     )
-    food_df = pd.DataFrame(
+    food_df = dict(
         {
             "HH1": HH1[food["_h"]],
             "HH2": HH2[food["_h"]],
@@ -1237,7 +1281,7 @@ def _generate_block(
             "FOOD_GIFT": food["FOOD_GIFT"],
         }
     )
-    nf_df = pd.DataFrame(
+    nf_df = dict(
         {
             "HH1": HH1[nonfood["_h"]],
             "HH2": HH2[nonfood["_h"]],
@@ -1246,7 +1290,7 @@ def _generate_block(
             "NF_VALUE": nonfood["NF_VALUE"],
         }
     )
-    hh_true = pd.DataFrame(
+    hh_true = dict(
         {
             "HH1": HH1,
             "HH2": HH2,
@@ -1289,25 +1333,26 @@ def _space_ages(group: np.ndarray, age: np.ndarray, mask: np.ndarray, gap: int) 
     return out
 
 
+@functools.cache
+def _beta_table(a: float, b: float, k: int = 4001) -> tuple[np.ndarray, np.ndarray]:
+    """Beta(a, b) CDF on a fine grid (inverse CDF by interpolation is exact enough for ages)."""
+    grid = np.linspace(0.0, 1.0, k)
+    return grid, betainc(a, b, grid)
+
+
 def _age_at_birth(rng, HS: dict, upper: np.ndarray) -> np.ndarray:
-    """Mother's exact age at a birth: lo + span x Beta(a, b), redrawn while above `upper`."""
+    """Mother's exact age at a birth: lo + span x Beta(a, b) truncated at `upper` (her exact
+    age), drawn by inverse CDF; `lo` when she is younger than `lo`."""
     lo, span, a, b = (
         HS["birth_age_min"],
         HS["birth_age_span"],
         HS["birth_age_beta_a"],
         HS["birth_age_beta_b"],
     )
-    upper = np.asarray(upper, float)
-    x = lo + span * rng.beta(a, b, len(upper))
-    for _ in range(40):
-        bad = np.flatnonzero(x > upper)
-        if len(bad) == 0:
-            break
-        x[bad] = lo + span * rng.beta(a, b, len(bad))
-    # remaining (mothers barely above the minimum): uniform between the minimum and their age
-    bad = x > upper
-    x[bad] = lo + (np.maximum(upper[bad], lo) - lo) * rng.random(int(bad.sum()))
-    return np.minimum(x, np.maximum(upper, 0))
+    grid, cdf = _beta_table(a, b)
+    t = np.clip((np.asarray(upper, float) - lo) / span, 0.0, 1.0)
+    p = rng.random(len(t)) * np.interp(t, grid, cdf)
+    return lo + span * np.interp(p, cdf, grid)
 
 
 def _spend(
@@ -1327,7 +1372,7 @@ def _food_items(rng, F: dict, urban, farmer_hh, weekly) -> dict[str, np.ndarray]
     )
     cons = rng.random((H, k)) < pcons
     cons[:, 11] |= ~cons.any(1)
-    wt = share * rng.gamma(F["share_gamma_shape"], 1 / F["share_gamma_shape"], (H, k)) * cons
+    wt = share * np.exp(F["share_sd_log"] * rng.standard_normal((H, k))) * cons
     val = weekly[:, None] * wt / wt.sum(1, keepdims=True)
     own_mean = np.where(
         urban[:, None], np.array(F["own_share_urban"]), np.array(F["own_share_rural"])
@@ -1380,20 +1425,81 @@ def _nonfood_items(
     return {"_h": hh_i, "NF_ITEM": it + 1, "NF_RECALL": recall[it], "NF_VALUE": val[keep]}
 
 
-def _iter_blocks(
-    P: dict, frame: pd.DataFrame, seed: int, scale: int
-) -> Iterator[dict[str, pd.DataFrame]]:
+Tables = dict[str, dict[str, np.ndarray]]
+
+
+def _block_rng(P: dict, seed: int, scale: int, b: int) -> np.random.Generator:
+    return _rng(seed, STREAM_CONTENT, ROUND_ID[P["round"]], scale, b)
+
+
+def _iter_blocks(P: dict, frame: pd.DataFrame, seed: int, scale: int) -> Iterator[Tables]:
     """Population content, block of villages by block of villages (each with its own stream)."""
     for b, start in enumerate(range(0, len(frame), CHUNK_VILLAGES)):
         vil = frame.iloc[start : start + CHUNK_VILLAGES]
-        rng = _rng(seed, STREAM_CONTENT, ROUND_ID[P["round"]], scale, b)
-        yield _generate_block(P, vil, rng)
+        yield _generate_block(P, vil, _block_rng(P, seed, scale, b))
 
 
-def _concat(blocks: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+def _block_job(job: tuple) -> tuple[dict[str, float], dict[str, pd.DataFrame] | None]:
+    """Generate one block, return its truth sums and the rows of the sampled households."""
+    P, vil, seed, scale, b, keys, line = job
+    block = _generate_block(P, vil, _block_rng(P, seed, scale, b))
+    sums = _truth_sums(block, line)
+    return sums, (None if keys is None else _subset(block, keys))
+
+
+def _run_blocks(
+    P: dict, frame: pd.DataFrame, seed: int, scale: int, keys: np.ndarray | None, workers: int
+) -> tuple[dict[str, float], list[dict[str, pd.DataFrame]]]:
+    """Truth sums over the whole population and the sampled households' records, streaming
+    block by block (bounded memory); blocks run in `workers` processes when there are several.
+    The result does not depend on `workers` (each block has its own random stream)."""
+    line = P["wealth"]["poverty_line_pc_month"] * P["price_index"]
+    jobs = []
+    for b, start in enumerate(range(0, len(frame), CHUNK_VILLAGES)):
+        vil = frame.iloc[start : start + CHUNK_VILLAGES]
+        k = None
+        if keys is not None:
+            v = keys // 1_000_000
+            k = keys[(v >= vil["HH1"].min()) & (v <= vil["HH1"].max())]
+        jobs.append((P, vil, seed, scale, b, k, line))
+    t0 = time.perf_counter()
+    sums, parts = None, []
+    if workers > 1 and len(jobs) > 1:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as ex:
+            results = ex.map(_block_job, jobs)
+            for i, (sm, part) in enumerate(results):
+                sums = _add_sums(sums, sm)
+                parts.append(part)
+                log.debug(
+                    "block %d/%d done after %.1f s", i + 1, len(jobs), time.perf_counter() - t0
+                )
+    else:
+        for i, job in enumerate(jobs):
+            sm, part = _block_job(job)
+            sums = _add_sums(sums, sm)
+            parts.append(part)
+            log.debug("block %d/%d done after %.1f s", i + 1, len(jobs), time.perf_counter() - t0)
+    return sums, parts
+
+
+def _workers(params: dict, n_villages: int) -> int:
+    if n_villages <= CHUNK_VILLAGES:
+        return 1
+    w = params.get("performance", {}).get("workers") or 0
+    return max(1, int(w) if w else min(2, os.cpu_count() or 1))
+
+
+def _concat(blocks: list[Tables]) -> Tables:
     if len(blocks) == 1:
         return blocks[0]
-    return {k: pd.concat([b[k] for b in blocks], ignore_index=True) for k in blocks[0]}
+    return {
+        t: {c: np.concatenate([b[t][c] for b in blocks]) for c in blocks[0][t]} for t in blocks[0]
+    }
+
+
+def _frames(tables: Tables) -> dict[str, pd.DataFrame]:
+    return {k: _to_frame(v) for k, v in tables.items()}
 
 
 def _rename_round(tables: dict[str, pd.DataFrame], round: str) -> dict[str, pd.DataFrame]:
@@ -1424,7 +1530,7 @@ def simulate_population(
     seed = int(params["seed"] if seed is None else seed)
     P = round_params(params, round)
     frame = village_frame(params, seed, round, scale)
-    pop = _rename_round(_concat(list(_iter_blocks(P, frame, seed, scale))), round)
+    pop = _rename_round(_frames(_concat(list(_iter_blocks(P, frame, seed, scale)))), round)
     pop["frame"] = frame
     pop["meta"] = pd.DataFrame({"round": [round], "seed": [seed], "scale": [int(scale)]})
     return pop
@@ -1540,7 +1646,7 @@ def draw_sample_indices(
         + frame["_u_resp"].to_numpy()[hv]
     )
     done = rng.random(len(hv)) < pc
-    other = np.array(R["other_codes"])[_draw_cat(rng, np.tile(R["other_share"], (len(hv), 1)))]
+    other = np.array(R["other_codes"])[_draw_fixed(rng, R["other_share"], len(hv))]
     households = pd.DataFrame(
         {
             "HH1": frame["HH1"].to_numpy()[hv],
@@ -1556,10 +1662,16 @@ def draw_sample_indices(
     return {"villages": villages, "households": households}
 
 
-def _subset(tables: dict[str, pd.DataFrame], keys: np.ndarray) -> dict[str, pd.DataFrame]:
-    return {
-        name: df[np.isin(_hh_key(df), keys)].reset_index(drop=True) for name, df in tables.items()
-    }
+def _subset(tables, keys: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Rows of the households with the given keys (DataFrames or dicts of arrays in, DataFrames out)."""
+    out = {}
+    for name, t in tables.items():
+        m = np.isin(_hh_key(t), keys)
+        if isinstance(t, pd.DataFrame):
+            out[name] = t[m].reset_index(drop=True)
+        else:
+            out[name] = _to_frame({c: np.asarray(v)[m] for c, v in t.items()})
+    return out
 
 
 def _apply_response(
@@ -1656,73 +1768,73 @@ TRUTH_CONTEXT: dict[str, str] = {
 MONETARY = ("oop_episode_mean", "oop_annual_hh_mean", "consumption_pc_month_mean")
 
 
-def _truth_sums(t: dict[str, pd.DataFrame], poverty_line_month: float) -> dict[str, float]:
-    """Sums (numerators and denominators) of the truth over a set of complete households."""
+def _truth_sums(t, poverty_line_month: float) -> dict[str, float]:
+    """Sums (numerators and denominators) of the truth over a set of complete households.
+
+    `t` maps table names to DataFrames or dicts of column arrays (baseline or endline names).
+    Plain DEFINITIONS.md formulas with weight 1; no don't-knows exist in true values.
+    """
     ren = {v: k for m in ENDLINE_RENAMES.values() for k, v in m.items()}
-    t = {k: v.rename(columns=ren) for k, v in t.items()}
-    hh, per, opd, ipd, bir, u5 = (t[k] for k in ("hh", "persons", "opd", "ipd", "births", "u5"))
-    index = pd.Index(_hh_key(hh))
-    H = len(hh)
 
-    def pos(df):
-        return index.get_indexer(_hh_key(df))
+    def col(table: str, c: str) -> np.ndarray:
+        tab = t[table]
+        return np.asarray(tab[c] if c in tab else tab[next(k for k, v in ren.items() if v == c)])
 
-    m = np.bincount(pos(per), minlength=H).astype(float)
-    food = t["food"]
-    food_a = (
-        np.bincount(
-            pos(food),
-            weights=(food["FOOD_BUY"] + food["FOOD_OWN"] + food["FOOD_GIFT"]).to_numpy(),
-            minlength=H,
-        )
-        * 365
-        / 7
-    )
-    nf = t["nonfood"]
-    nf = nf[~nf["NF_ITEM"].isin([13, 14])]
-    nf_a = np.bincount(
-        pos(nf),
-        weights=(nf["NF_VALUE"] * np.where(nf["NF_RECALL"] == 1, 12, 1)).to_numpy(),
-        minlength=H,
-    )
-    cared = opd[opd["OP1"] == 1]
-    ep_oop = cared[["OP5A", "OP5B", "OP5C", "OP5F"]].fillna(0).sum(axis=1).to_numpy()
-    ip_oop = ipd[["IP3A", "IP3B", "IP3C", "IP3F"]].fillna(0).sum(axis=1).to_numpy()
-    b12 = bir[bir["MN1"] < 12]
+    hh_key = _hh_key(t["hh"])
+    index = pd.Index(hh_key)
+    H = len(hh_key)
+
+    def pos(table: str, rows=slice(None)) -> np.ndarray:
+        return index.get_indexer(_hh_key(t[table])[rows])
+
+    def amounts(table: str, cols, rows) -> np.ndarray:
+        return np.nan_to_num(np.column_stack([col(table, c)[rows] for c in cols])).sum(axis=1)
+
+    m = np.bincount(pos("persons"), minlength=H).astype(float)
+    food_v = col("food", "FOOD_BUY") + col("food", "FOOD_OWN") + col("food", "FOOD_GIFT")
+    food_a = np.bincount(pos("food"), weights=food_v, minlength=H) * 365 / 7
+    nf_in = ~np.isin(col("nonfood", "NF_ITEM"), [13, 14])  # durables and taxes excluded
+    nf_v = col("nonfood", "NF_VALUE") * np.where(col("nonfood", "NF_RECALL") == 1, 12, 1)
+    nf_a = np.bincount(pos("nonfood", nf_in), weights=nf_v[nf_in], minlength=H)
+    op1 = col("opd", "OP1")
+    cared = op1 == 1
+    ep_oop = amounts("opd", ("OP5A", "OP5B", "OP5C", "OP5F"), cared)
+    ip_oop = amounts("ipd", ("IP3A", "IP3B", "IP3C", "IP3F"), slice(None))
+    mn1 = col("births", "MN1")
+    b12 = mn1 < 12
     oop = (
-        12 * np.bincount(pos(cared), weights=ep_oop, minlength=H)
-        + 12 * hh["HE1"].to_numpy()
-        + np.bincount(pos(ipd), weights=ip_oop, minlength=H)
-        + hh["HE2"].to_numpy()
-        + np.bincount(pos(b12), weights=b12["MN4"].to_numpy(), minlength=H)
+        12 * np.bincount(pos("opd", cared), weights=ep_oop, minlength=H)
+        + 12 * col("hh", "HE1")
+        + np.bincount(pos("ipd"), weights=ip_oop, minlength=H)
+        + col("hh", "HE2")
+        + np.bincount(pos("births", b12), weights=col("births", "MN4")[b12], minlength=H)
     )
     total = food_a + nf_a + oop
     s = oop / total
-    b24 = bir[bir["MN1"] < 24]
-    fever = u5[u5["CA2"] == 1]
-    ill = opd  # one row per ill person
+    b24 = mn1 < 24
+    fever = col("u5", "CA2") == 1
     return {
         "persons": m.sum(),
         "households": float(H),
-        "covered": float((per["INS1"] == 1).sum()),
-        "ill": float((per["ILL1"] == 1).sum()),
-        "episodes": float(len(ill)),
-        "cared": float((ill["OP1"] == 1).sum()),
-        "not_cared": float((ill["OP1"] == 2).sum()),
-        "forgone_cost": float(((ill["OP1"] == 2) & (ill["OP4"] == 2)).sum()),
-        "visits": float(cared["OP3"].sum()),
-        "admissions": float(len(ipd)),
+        "covered": float((col("persons", "INS1") == 1).sum()),
+        "ill": float((col("persons", "ILL1") == 1).sum()),
+        "episodes": float(len(op1)),  # one opd row per ill person
+        "cared": float(cared.sum()),
+        "not_cared": float((op1 == 2).sum()),
+        "forgone_cost": float(((op1 == 2) & (col("opd", "OP4") == 2)).sum()),
+        "visits": float(np.nansum(col("opd", "OP3")[cared])),
+        "admissions": float(len(ip_oop)),
         "oop_episodes": float(ep_oop.sum()),
         "oop_hh": float(oop.sum()),
         "share_pop": float((m * s).sum()),
         "che10_pop": float((m * (s > 0.10)).sum()),
         "che25_pop": float((m * (s > 0.25)).sum()),
-        "distress": float(((hh["HF1"] == 1) | (hh["HF2"] == 1)).sum()),
-        "births24": float(len(b24)),
-        "institutional": float(b24["MN2"].isin(FACILITY_PLACES).sum()),
-        "skilled": float(b24["MN3"].isin([1, 2, 3]).sum()),
-        "fever": float(len(fever)),
-        "fever_care": float(((fever["CA6"] == 1) & (fever["CA7"] != 6)).sum()),
+        "distress": float(((col("hh", "HF1") == 1) | (col("hh", "HF2") == 1)).sum()),
+        "births24": float(b24.sum()),
+        "institutional": float((b24 & np.isin(col("births", "MN2"), FACILITY_PLACES)).sum()),
+        "skilled": float((b24 & np.isin(col("births", "MN3"), [1, 2, 3])).sum()),
+        "fever": float(fever.sum()),
+        "fever_care": float((fever & (col("u5", "CA6") == 1) & (col("u5", "CA7") != 6)).sum()),
         "poor_pop": float((m * (total / m / 12 < poverty_line_month)).sum()),
         "food_share_pop": float((m * food_a / total).sum()),
         "cons_total": float(total.sum()),
@@ -2140,14 +2252,11 @@ def write_demo(outdir: str | Path, params: dict, round: str = "baseline", scale:
     )
     hhs = idx["households"]
     keys = _hh_key(hhs)
-    line = P["wealth"]["poverty_line_pc_month"] * P["price_index"]
-    sums = None
-    parts = []
-    for block in _iter_blocks(P, frame, seed, scale):
-        sums = _add_sums(sums, _truth_sums(block, line))
-        parts.append(_subset(block, keys))
+    sums, parts = _run_blocks(P, frame, seed, scale, keys, _workers(params, len(frame)))
     log.info("population %s x%d generated in %.1f s", round, scale, time.perf_counter() - t0)
-    S = _apply_response(_concat(parts), hhs, round)
+    S = _apply_response(
+        {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}, hhs, round
+    )
     # recording: interview dates, identifiers, don't-knows, planted errors
     rng = _rng(seed, STREAM_RECORD, rid, scale)
     hh = S["hh"]
@@ -2196,10 +2305,7 @@ def _extra_truth(
     PB = round_params(params, "baseline")
     pidx = float(PE["price_index"])
     frame_b = village_frame(params, seed, "baseline", scale)
-    line_b = PB["wealth"]["poverty_line_pc_month"]
-    sums = None
-    for block in _iter_blocks(PB, frame_b, seed, scale):
-        sums = _add_sums(sums, _truth_sums(block, line_b))
+    sums, _ = _run_blocks(PB, frame_b, seed, scale, None, _workers(params, len(frame_b)))
     base = _truth_values(sums)
     rows = []
     for k in MONETARY:
