@@ -41,7 +41,9 @@ def main(smk) -> None:
         caution_below=ind_cfg["caution_below"],
         context={"indicators": ind_cfg, "poverty_lines": smk.params.poverty_lines},
     )
-    write_indicator_tables(result, smk.output.csv, smk.output.parquet, smk.output.xlsx)
+    write_indicator_tables(
+        result, smk.output.csv, smk.output.parquet, smk.output.xlsx, created=smk.params.date
+    )
 
 
 if __name__ == "__main__":

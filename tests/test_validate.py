@@ -104,7 +104,7 @@ def test_error_checks(mutate, check, keys):
             lambda t: t["episode"].__setitem__(
                 "reason_no_care", t["episode"]["reason_no_care"].fillna("cost")
             ),
-            "no_care_reason_when_sought",
+            "skip_op4_when_care_sought",
             "cost",
         ),
         (
@@ -112,7 +112,7 @@ def test_error_checks(mutate, check, keys):
             "spending_without_care",
             "5000.0",
         ),
-        (lambda t: t["person"].__setitem__("age", [40.0, 30, 35, 12, 2]), "young_mother", "10.3"),
+        (lambda t: t["person"].__setitem__("age", [40.0, 30, 35, 12, 2]), "mother_age_at_birth", "10.3"),
         (
             lambda t: t["household"].__setitem__(
                 "interview_date",

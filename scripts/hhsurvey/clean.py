@@ -206,11 +206,11 @@ def clean_tables(
             for col, item in cols.items():
                 flag = extreme_amounts(df, col, item, params["extreme_mad_threshold"])
                 grp = df[item] if item else pd.Series(0, index=df.index)
-                cap = (
-                    df[col]
-                    .where(df[col] > 0)
-                    .groupby(grp, observed=True)
-                    .transform(lambda s: s.quantile(params["cap_percentile"] / 100.0))
+                # the percentile of the item's non-extreme positive amounts: one absurd value
+                # cannot lift its own cap
+                typical = df[col].where((df[col] > 0) & ~flag)
+                cap = typical.groupby(grp, observed=True).transform(
+                    lambda s: s.quantile(params["cap_percentile"] / 100.0)
                 )
                 high = flag & (df[col] > cap)
                 logs.append(
@@ -222,7 +222,7 @@ def clean_tables(
                         df[col],
                         cap,
                         "extreme_capped",
-                        f"capped at the item's P{params['cap_percentile']}",
+                        f"capped at P{params['cap_percentile']} of the item's non-extreme amounts",
                     )
                 )
                 df = df.assign(**{col: df[col].mask(high, cap)})

@@ -334,8 +334,25 @@ def estimate_catalogue(
     return out[OUTPUT_COLUMNS]
 
 
-def write_indicator_tables(result: pd.DataFrame, csv: str, parquet: str, xlsx: str) -> None:
-    """Write the tidy table as CSV, Parquet and a formatted Excel sheet."""
+def _normalise_zip(path: str) -> None:
+    """Rewrite a zip container (xlsx) with fixed entry timestamps, for byte-identical output."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(info, data)
+
+
+def write_indicator_tables(
+    result: pd.DataFrame, csv: str, parquet: str, xlsx: str, created: str = "2000-01-01"
+) -> None:
+    """Write the tidy table as CSV, Parquet and a formatted Excel sheet (deterministic)."""
+    import datetime as dt
+
     result.to_csv(csv, index=False)
     result.to_parquet(parquet, index=False)
     with pd.ExcelWriter(xlsx, engine="openpyxl") as xl:
@@ -347,6 +364,10 @@ def write_indicator_tables(result: pd.DataFrame, csv: str, parquet: str, xlsx: s
         ):
             sheet.column_dimensions[col].width = width
         sheet.auto_filter.ref = sheet.dimensions
+        stamp = dt.datetime.fromisoformat(created)
+        xl.book.properties.created = stamp
+        xl.book.properties.modified = stamp
+    _normalise_zip(xlsx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,15 +486,20 @@ def replicate_rows(
     level: float,
     method: str = "jkn",
     weight: str = "weight",
+    proportion: bool = False,
+    n_weight: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Tidy rows for a vector statistic: estimate with full weights, SE from replicates.
 
     ``labels`` gives (domain, level, row mask) for each element of the statistic. The CI is
-    estimate +- t(df) x SE with df the design df within the domain.
+    estimate +- t(df) x SE with df the design df within the domain; for a ``proportion`` the
+    interval is built on the logit scale (delta method), as for linear proportions, so that it
+    stays inside [0, 1].
     """
     from scipy import stats
 
     data = d.data
+    nw = data[weight].to_numpy(dtype="float64") if n_weight is None else n_weight
     est = np.atleast_1d(
         np.asarray(statistic(data, data[weight].to_numpy(dtype="float64")), dtype="float64")
     )
@@ -484,18 +510,25 @@ def replicate_rows(
     for i, (domain, lev, mask) in enumerate(labels):
         df = _domain_df(data, mask, d.strata, d.psu)
         t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
+        lo, hi = est[i] - t * se[i], est[i] + t * se[i]
+        if proportion and 0 < est[i] < 1:
+            half = t * se[i] / (est[i] * (1 - est[i]))
+            logit = np.log(est[i] / (1 - est[i]))
+            lo, hi = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
+        elif proportion:
+            lo, hi = est[i], est[i]
         rows.append(
             {
                 "domain": domain,
                 "level": lev,
                 "estimate": est[i],
                 "se": se[i],
-                "ci_low": est[i] - t * se[i],
-                "ci_high": est[i] + t * se[i],
+                "ci_low": lo,
+                "ci_high": hi,
                 "df": df,
                 "deff": np.nan,
                 "n_unweighted": int(mask.sum()),
-                "n_weighted": float(data.loc[mask, weight].sum()),
+                "n_weighted": float(nw[mask].sum()),
             }
         )
     return pd.DataFrame(rows)
@@ -545,7 +578,13 @@ def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
         return _share(cat_, w * data["hhsize"].to_numpy(), masks)
 
     return replicate_rows(
-        d, stat, labels, level=level, method=context["indicators"]["replicate_method"]
+        d,
+        stat,
+        labels,
+        level=level,
+        method=context["indicators"]["replicate_method"],
+        proportion=True,
+        n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
     )
 
 
@@ -572,7 +611,13 @@ def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.Da
         return _share(cat_, pw, masks)
 
     return replicate_rows(
-        d, stat, labels, level=level, method=context["indicators"]["replicate_method"]
+        d,
+        stat,
+        labels,
+        level=level,
+        method=context["indicators"]["replicate_method"],
+        proportion=True,
+        n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
     )
 
 

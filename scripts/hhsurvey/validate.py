@@ -296,7 +296,7 @@ def catalogue() -> list[Check]:
             _birth_men,
         ),
         Check(
-            "no_care_reason_when_sought",
+            "skip_op4_when_care_sought",
             "warning",
             "episode",
             "reason_no_care",
@@ -341,7 +341,7 @@ def catalogue() -> list[Check]:
             _range("admission", "nights", "max_nights"),
         ),
         Check(
-            "young_mother",
+            "mother_age_at_birth",
             "warning",
             "birth",
             "age",

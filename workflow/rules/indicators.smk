@@ -16,6 +16,7 @@ rule estimate_indicators:
         design=config["design"],
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
+        date=config["report"]["date"],
     log:
         "results/logs/estimate_indicators/{round}.log",
     conda:
