@@ -480,7 +480,8 @@ def test_national_figures_cited_with_year_source_and_caveat(fixture_round):
         for part in (c["source"], c["table_page"], c["caveat"].rstrip(".")):
             assert part and part.replace("&", "&amp;") in block.replace("&#39;", "'"), part[:40]
     # Never an invented figure: every national value shown comes from the comparison table.
-    shown = set(re.findall(r"(\d+\.\d) % \(", html))
+    shown = set(re.findall(r"(\d+\.\d)(?:\xa0|&nbsp;| )% \(", html))
+    assert len(shown) >= 5
     known = {
         f"{float(v) * 100:.1f}" if u == "fraction" else f"{float(v):.1f}"
         for v, u in zip(comparison["national_value"], comparison["national_unit"], strict=True)

@@ -283,7 +283,7 @@ def fmt_count(x: Any) -> str:
 
 
 def fmt_pct(x: Any, decimals: int = 1) -> str:
-    return f"{float(x) * 100:.{decimals}f} %" if _finite(x) else ""
+    return f"{float(x) * 100:.{decimals}f}\u00a0%" if _finite(x) else ""
 
 
 def _text(x: Any) -> str:
@@ -395,10 +395,10 @@ def _national_refs(comparison: pd.DataFrame) -> dict[str, str]:
 
 def _national_value(value: Any, unit: str) -> str:
     if unit == "percent_che":
-        return f"{fmt_number(value, 'rate')[:-1]} % of current health expenditure"
+        return f"{fmt_number(value, 'rate')[:-1]}\u00a0% of current health expenditure"
     u = NATIONAL_UNIT.get(unit, "")
     text = fmt_number(value, u)
-    return f"{text} %" if u == "percent" else text
+    return f"{text}\u00a0%" if u == "percent" else text
 
 
 def section_tables(
