@@ -297,8 +297,13 @@ def test_scale_option(tmp_path, params):
 # ---------------------------------------------------------------------------- planted errors
 
 
-def test_planted_errors_present():
-    err = pd.read_csv(DEMO / "baseline" / "planted_errors.csv")
+ROUNDS = [r for r in ("baseline", "endline") if (DEMO / r / "planted_errors.csv").exists()]
+WINDOW = {"baseline": ("2013-03-04", "2013-04-19"), "endline": ("2019-03-04", "2019-04-19")}
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_planted_errors_present(round_):
+    err = pd.read_csv(DEMO / round_ / "planted_errors.csv")
     assert list(err.columns) == [
         "error_id",
         "file",
@@ -335,12 +340,14 @@ def test_planted_errors_present():
     } <= checks
 
 
-def test_planted_errors_violate_their_checks():
-    per = pyreadstat.read_sav(DEMO / "baseline" / "persons.sav", user_missing=True)[0]
-    opd = pyreadstat.read_sav(DEMO / "baseline" / "opd.sav", user_missing=True)[0]
-    ipd = pyreadstat.read_sav(DEMO / "baseline" / "ipd.sav", user_missing=True)[0]
-    bir = pyreadstat.read_sav(DEMO / "baseline" / "births.sav", user_missing=True)[0]
-    hh = pyreadstat.read_sav(DEMO / "baseline" / "hh.sav", user_missing=True)[0]
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_planted_errors_violate_their_checks(round_):
+    def read(f):
+        return pyreadstat.read_sav(DEMO / round_ / f"{f}.sav", user_missing=True)[0]
+
+    per, opd, ipd, bir, hh = (read(f) for f in ("persons", "opd", "ipd", "births", "hh"))
+    if round_ == "endline":
+        opd = opd.rename(columns={f"OP5_{i}": f"OP5{c}" for i, c in enumerate("ABCDEF", 1)})
     assert (per["HL6"].between(96, 97) | (per["HL6"] > 98)).sum() == 1  # only the age of 120
     assert ((opd["OP1"] == 1) & opd["OP4"].notna()).sum() == 1
     assert ((opd["OP1"] == 2) & (opd["OP5B"] > 0)).sum() == 1
@@ -353,7 +360,7 @@ def test_planted_errors_violate_their_checks():
     young = mothers[(mothers["HL6"] < 98) & (mothers["HL6"] - mothers["MN1"] / 12 < 12)]
     assert len(young) == 1
     d = pd.to_datetime(hh["HH12"])
-    outside = (d < "2013-03-04") | (d > "2013-04-19")
+    outside = (d < WINDOW[round_][0]) | (d > WINDOW[round_][1])
     assert outside.sum() == 1
     # the rest is clean: no other skip-pattern violations
     assert ((opd["OP1"] == 2) & opd["OP2"].notna()).sum() == 0
