@@ -317,9 +317,7 @@ def test_planted_errors_present(round_):
     cache = {}
     for _, e in err.iterrows():
         if e["file"] not in cache:
-            cache[e["file"]] = pyreadstat.read_sav(
-                DEMO / "baseline" / e["file"], user_missing=True
-            )[0]
+            cache[e["file"]] = pyreadstat.read_sav(DEMO / round_ / e["file"], user_missing=True)[0]
         df = cache[e["file"]]
         keys = dict(kv.split("=") for kv in e["keys"].split(";"))
         m = np.ones(len(df), bool)
