@@ -852,7 +852,8 @@ class SurveyDesign:
             # guard against cancellation in sum(w y^2)/N - mean^2
             with np.errstate(divide="ignore", invalid="ignore"):
                 s2 = yy / N - est**2
-            if np.any(s2 < 1e-9 * np.abs(yy / N)):
+                cancel = np.any((s2 < 1e-9 * np.abs(yy / N)) & (N > 0))
+            if cancel:
                 c = y0 - (est[dom.codes] if dom.codes is not None else est[0])
                 with np.errstate(invalid="ignore"):
                     yy = self._dom_sum(dom, dom.we * c * c) + N * est**2
