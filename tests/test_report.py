@@ -461,6 +461,16 @@ def test_national_figures_cited_with_year_source_and_caveat(fixture_round):
     html = fixture_round.html
     page = fixture_round.page
     rows = page.table("comparison-table")
+    catalogue = _catalogue(fixture_round.args["paths"]["catalogue"])
+    main_rows = [r for r in rows[1:] if len(r["cells"]) == 6]
+    assert len(main_rows) == len(comparison)
+    for r, c in zip(main_rows, comparison.to_dict("records"), strict=True):
+        # The local estimate in the indicator's own unit (not the national figure's unit).
+        unit = catalogue[c["indicator"]]["unit"]
+        expected = "*" if c["flag"] == "suppressed" else _fmt(float(c["estimate"]), unit)
+        assert r["cells"][2].strip("()").startswith(expected), (c["indicator"], r["cells"][2])
+        if c["comparability"] == "context_only":
+            assert r["cells"][4] == ""  # never compared: no difference shown
     for c in comparison.to_dict("records"):
         if c["status"] == "no national figure":
             row = next(

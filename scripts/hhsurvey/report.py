@@ -354,8 +354,13 @@ def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
 
 
 def gradient_ids(catalogue: Catalogue, indicators: pd.DataFrame) -> list[str]:
-    """Percent indicators shown by quintile: the preferred list, then other headline ones."""
-    with_q = set(indicators.loc[indicators["domain"] == "quintile", "indicator"])
+    """Percent indicators shown by quintile: the preferred list, then other headline ones;
+    only those with at least three quintiles that are not suppressed."""
+    q = indicators.loc[
+        (indicators["domain"] == "quintile") & (indicators["flag"].map(_flag) != "suppressed")
+    ]
+    counts = q.groupby("indicator").size()
+    with_q = set(counts.index[counts >= 3])
     pool = [i for i in GRADIENT_ORDER if i in with_q]
     pool += [
         e.id
@@ -512,15 +517,21 @@ def quintile_table(
     return rows
 
 
-def comparison_rows(comparison: pd.DataFrame, refs: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The Vang Vieng vs Lao PDR table: every comparison row, with source and caveat."""
+def comparison_rows(
+    catalogue: Catalogue, comparison: pd.DataFrame, refs: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The Vang Vieng vs Lao PDR table: every comparison row, with source and caveat.
+
+    The local estimate is shown in its catalogue unit, the national figure in its own unit;
+    no difference is shown for context-only figures (they are never compared)."""
     out = []
     for c in comparison.to_dict("records"):
-        unit = NATIONAL_UNIT.get(_text(c["national_unit"]), "percent")
+        unit = catalogue.unit(c["indicator"])
         flag = _flag(c["flag"])
         has_figure = c["status"] != NO_FIGURE
+        compared = has_figure and c["comparability"] != "context_only"
         diff = ""
-        if has_figure and _finite(c["difference"]):
+        if compared and _finite(c["difference"]):
             d = float(c["difference"])
             diff = f"{d * 100:+.1f} pp" if unit == "percent" else f"{fmt_number(d, unit)}"
             if flag == "caution":
@@ -1097,7 +1108,7 @@ def build_context(
         "survey": survey_context(weights_diagnostics, frame, row_counts, round_meta, design),
         "sections": sections,
         "quintiles": quintile_table(catalogue, indicators, grad),
-        "comparison": comparison_rows(comparison, refs),
+        "comparison": comparison_rows(catalogue, comparison, refs),
         "scheme_other": other_answers(person, "scheme_other"),
         "reason_other": other_answers(episode, "reason_other"),
         "quality": data_quality(validation_summary, validation, cleaning_log, row_counts),
