@@ -72,7 +72,9 @@ def make_data(n: int = 1_600_000, seed: int = 20261123) -> pd.DataFrame:
     )
 
 
-def best(f: Callable[[], Any], reps: int, setup: Callable[[], Any] | None = None) -> tuple[float, Any]:
+def best(
+    f: Callable[[], Any], reps: int, setup: Callable[[], Any] | None = None
+) -> tuple[float, Any]:
     """Minimum wall time of f over reps (setup, if any, runs untimed before each call)."""
     times, out = [], None
     for _ in range(reps):
@@ -119,7 +121,9 @@ def main(n: int = 1_600_000, reps: int = 5) -> None:
     warm, _ = best(lambda: rd.mean("y"), reps)
     ours["JKn replicate mean(y)"] = (cold, warm, res)
     t_bs_build, rb = best(lambda: d.replicates("bootstrap", n=100, seed=1), reps)
-    cold, res = best(lambda x: x.mean("y"), reps, setup=lambda: design().replicates("bootstrap", n=100, seed=1))
+    cold, res = best(
+        lambda x: x.mean("y"), reps, setup=lambda: design().replicates("bootstrap", n=100, seed=1)
+    )
     warm, _ = best(lambda: rb.mean("y"), reps)
     ours["bootstrap (100) mean(y)"] = (cold, warm, res)
 
@@ -127,7 +131,9 @@ def main(n: int = 1_600_000, reps: int = 5) -> None:
     t_svy_design = t_svy_jk = t_svy_bs = float("nan")
     if svy is not None:
         pdf = pl.from_pandas(df)
-        t_svy_design, s = best(lambda: svy.Sample(pdf, svy.Design(stratum="stratum", psu="psu", wgt="wgt")), reps)
+        t_svy_design, s = best(
+            lambda: svy.Sample(pdf, svy.Design(stratum="stratum", psu="psu", wgt="wgt")), reps
+        )
         svy_tasks = {
             "mean(y)": (lambda: s.estimation.mean("y"), None),
             "proportion(z), logit CI": (lambda: s.estimation.prop("z"), 1),
@@ -145,26 +151,44 @@ def main(n: int = 1_600_000, reps: int = 5) -> None:
             t, est = best(lambda: sj.estimation.mean("y", method="replication"), reps)
             theirs["JKn replicate mean(y)"] = (t, svy_row(est))
             del sj
-        t_svy_bs, sb = best(lambda: s.weighting.create_bs_wgts(100, stratum="stratum", psu="psu", rstate=1), 1)
+        t_svy_bs, sb = best(
+            lambda: s.weighting.create_bs_wgts(100, stratum="stratum", psu="psu", rstate=1), 1
+        )
         t, est = best(lambda: sb.estimation.mean("y", method="replication"), reps)
         theirs["bootstrap (100) mean(y)"] = (t, svy_row(est))
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"rows={n:,}  strata=100  PSUs={G:,}  repeats={reps}  numpy {np.__version__}  pandas {pd.__version__}")
+    print(
+        f"rows={n:,}  strata=100  PSUs={G:,}  repeats={reps}  numpy {np.__version__}  pandas {pd.__version__}"
+    )
     print(f"svy: {getattr(svy, '__version__', 'not installed')}")
     print(f"single np.bincount(psu, weights=w) pass: {t_bincount * 1e3:.2f} ms\n")
-    print("| task | hhsurvey cold (s) | hhsurvey warm (s) | svy (s) | svy / hhsurvey cold | hhsurvey cold / bincount |")
+    print(
+        "| task | hhsurvey cold (s) | hhsurvey warm (s) | svy (s) | svy / hhsurvey cold | hhsurvey cold / bincount |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| build design | {t_design:.3f} | | {t_svy_design:.3f} | {t_svy_design / t_design:.1f} | |")
+    print(
+        f"| build design | {t_design:.3f} | | {t_svy_design:.3f} | {t_svy_design / t_design:.1f} | |"
+    )
     for name, (cold, warm, _) in ours.items():
         st = theirs.get(name, (float("nan"), None))[0]
-        print(f"| {name} | {cold:.4f} | {warm:.4f} | {st:.4f} | {st / cold:.1f} | {cold / t_bincount:.1f} |")
-    jk_note = f"{t_svy_jk:.3f} (1 run)" if t_svy_jk == t_svy_jk else f"n/a: {G} x {n:,} doubles = {G * n * 8 / 2**30:.0f} GiB"
+        print(
+            f"| {name} | {cold:.4f} | {warm:.4f} | {st:.4f} | {st / cold:.1f} | {cold / t_bincount:.1f} |"
+        )
+    jk_note = (
+        f"{t_svy_jk:.3f} (1 run)"
+        if t_svy_jk == t_svy_jk
+        else f"n/a: {G} x {n:,} doubles = {G * n * 8 / 2**30:.0f} GiB"
+    )
     print(f"| create JKn replicates ({G} PSUs) | {t_jk_build:.4f} | | {jk_note} | | |")
-    print(f"| create 100 bootstrap replicates | {t_bs_build:.4f} | | {t_svy_bs:.3f} (1 run) | {t_svy_bs / t_bs_build:.0f} | |")
+    print(
+        f"| create 100 bootstrap replicates | {t_bs_build:.4f} | | {t_svy_bs:.3f} (1 run) | {t_svy_bs / t_bs_build:.0f} | |"
+    )
     print(f"\npeak RSS: {rss_mb:.0f} MB (whole run, both engines)\n")
 
-    print("| task | hhsurvey estimate | hhsurvey SE | rel. diff estimate vs svy | rel. diff SE vs svy | rel. diff vs METHODS.md (est, SE) |")
+    print(
+        "| task | hhsurvey estimate | hhsurvey SE | rel. diff estimate vs svy | rel. diff SE vs svy | rel. diff vs METHODS.md (est, SE) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name, (_, _, res) in ours.items():
         row = res.iloc[0]
@@ -176,7 +200,9 @@ def main(n: int = 1_600_000, reps: int = 5) -> None:
         dr = f"{abs(est - ref[0]) / ref[0]:.1e}, {abs(se - ref[1]) / ref[1]:.1e}" if ref else ""
         print(f"| {name} | {est:.10g} | {se:.10g} | {de} | {ds} | {dr} |")
     p = ours["proportion(z), logit CI"][2].iloc[0]
-    print(f"\nlogit CI for z: [{p.ci_low:.10f}, {p.ci_high:.10f}]  (METHODS.md: {list(REFERENCE_PROP_CI)})")
+    print(
+        f"\nlogit CI for z: [{p.ci_low:.10f}, {p.ci_high:.10f}]  (METHODS.md: {list(REFERENCE_PROP_CI)})"
+    )
 
 
 if __name__ == "__main__":
