@@ -32,6 +32,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -1463,24 +1464,25 @@ def _run_blocks(
             k = keys[(v >= vil["HH1"].min()) & (v <= vil["HH1"].max())]
         jobs.append((P, vil, seed, scale, b, k, line))
     t0 = time.perf_counter()
-    sums, parts = None, []
+    results = None
     if workers > 1 and len(jobs) > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as ex:
-            results = ex.map(_block_job, jobs)
-            for i, (sm, part) in enumerate(results):
-                sums = _add_sums(sums, sm)
-                parts.append(part)
-                log.debug(
-                    "block %d/%d done after %.1f s", i + 1, len(jobs), time.perf_counter() - t0
-                )
-    else:
+        try:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as ex:
+                results = list(ex.map(_block_job, jobs))
+        except (BrokenProcessPool, OSError) as exc:  # e.g. __main__ not importable by a child
+            log.warning("worker processes failed (%s); generating serially instead", exc)
+            results = None
+    if results is None:
+        results = []
         for i, job in enumerate(jobs):
-            sm, part = _block_job(job)
-            sums = _add_sums(sums, sm)
-            parts.append(part)
-            log.debug("block %d/%d done after %.1f s", i + 1, len(jobs), time.perf_counter() - t0)
-    return sums, parts
+            results.append(_block_job(job))
+            log.debug("block %d/%d after %.1f s", i + 1, len(jobs), time.perf_counter() - t0)
+    log.debug("%d blocks in %.1f s", len(jobs), time.perf_counter() - t0)
+    sums = None
+    for sm, _ in results:
+        sums = _add_sums(sums, sm)
+    return sums, [part for _, part in results]
 
 
 def _workers(params: dict, n_villages: int) -> int:
