@@ -980,12 +980,14 @@ def methods_context(catalogue: Catalogue, config: Mapping[str, Any]) -> dict[str
         "caution_below": ind.get("caution_below", 50),
         "thresholds": ", ".join(fmt_pct(t, 0) for t in ind.get("che_thresholds", [0.1, 0.25])),
         "ctp_beta": _text(ctp.get("beta", 0.56)),
-        "ctp_band": f"{fmt_pct(band[0], 0)}-{fmt_pct(band[1], 0)}",
+        "ctp_band": f"{float(band[0]) * 100:g}th\u2013{float(band[1]) * 100:g}th",
         "ctp_threshold": fmt_pct(ctp.get("threshold", 0.4), 0),
         "ctp_excluded": ", ".join(map(_text, ctp.get("exclude_food_items", []))),
         "revised_threshold": fmt_pct((ind.get("revised_sdg") or {}).get("threshold", 0.4), 0),
         "u5_excluded": ", ".join(map(_text, ind.get("u5_excluded_sources", []))),
-        "replicates": _text(ind.get("replicate_method", "jkn")).upper(),
+        "replicates": {"jkn": "JKn jackknife"}.get(
+            _text(ind.get("replicate_method", "jkn")), _text(ind.get("replicate_method"))
+        ),
         "national_line": _text((pl.get("national") or {}).get("source", "")),
         "international_line": _text((pl.get("international") or {}).get("source", "")),
         "lak_per_usd_ppp": _text(pl.get("lak_per_usd_ppp", "")),
