@@ -1366,31 +1366,29 @@ def _spend(
 
 
 def _food_items(rng, F: dict, urban, farmer_hh, weekly) -> dict[str, np.ndarray]:
+    """7-day food items of every household: which items, their value, and the split into
+    purchases, own production and gifts (only the consumed cells are worked on)."""
     H, k = len(weekly), 15
-    share = np.where(urban[:, None], np.array(F["share_urban"]), np.array(F["share_rural"]))
-    pcons = np.where(
-        urban[:, None], np.array(F["prob_consumed_urban"]), np.array(F["prob_consumed_rural"])
-    )
-    cons = rng.random((H, k)) < pcons
+    pcons = np.array([F["prob_consumed_rural"], F["prob_consumed_urban"]])
+    cons = rng.random((H, k)) < pcons[urban.astype(np.int64)]
     cons[:, 11] |= ~cons.any(1)
-    wt = share * np.exp(F["share_sd_log"] * rng.standard_normal((H, k))) * cons
-    val = weekly[:, None] * wt / wt.sum(1, keepdims=True)
-    own_mean = np.where(
-        urban[:, None], np.array(F["own_share_urban"]), np.array(F["own_share_rural"])
-    )
-    own_mean = own_mean * np.where(farmer_hh, 1.0, 0.2)[:, None]
-    own_frac = np.clip(own_mean * rng.uniform(0.5, 1.5, (H, k)), 0, 1)
-    gift_frac = np.where(
-        rng.random((H, k)) < F["gift_prob"], F["gift_share"] * rng.uniform(0.3, 1.7, (H, k)), 0.0
-    )
+    hh_i, it = np.nonzero(cons)  # row-major: households in order, items ascending
+    u = urban[hh_i].astype(np.int64)
+    share = np.array([F["share_rural"], F["share_urban"]])[u, it]
+    wt = share * np.exp(F["share_sd_log"] * rng.standard_normal(len(it)))
+    val = weekly[hh_i] * wt / np.bincount(hh_i, weights=wt, minlength=H)[hh_i]
+    own_mean = np.array([F["own_share_rural"], F["own_share_urban"]])[u, it]
+    own_mean = own_mean * np.where(farmer_hh[hh_i], 1.0, 0.2)
+    r = rng.random((3, len(it)))
+    own_frac = np.minimum(own_mean * (0.5 + r[0]), 1.0)
+    gift_frac = np.where(r[1] < F["gift_prob"], F["gift_share"] * (0.3 + 1.4 * r[2]), 0.0)
     gift_frac = np.minimum(gift_frac, 1 - own_frac)
     own, gift = _heap(val * own_frac), _heap(val * gift_frac)
-    buy = _heap(np.maximum(val - val * own_frac - val * gift_frac, 0))
-    keep = cons & ((own + gift + buy) > 0)
-    hh_i, it = np.nonzero(keep)
+    buy = _heap(np.maximum(val * (1 - own_frac - gift_frac), 0))
+    keep = (own + gift + buy) > 0
     return {
-        "_h": hh_i,
-        "FOOD_ITEM": it + 1,
+        "_h": hh_i[keep],
+        "FOOD_ITEM": it[keep] + 1,
         "FOOD_BUY": buy[keep],
         "FOOD_OWN": own[keep],
         "FOOD_GIFT": gift[keep],
