@@ -334,12 +334,23 @@ def estimate_catalogue(
     return out[OUTPUT_COLUMNS]
 
 
-def _normalise_zip(path: str) -> None:
-    """Rewrite a zip container (xlsx) with fixed entry timestamps, for byte-identical output."""
+def _normalise_zip(path: str, stamp: str) -> None:
+    """Rewrite a zip container (xlsx) with fixed timestamps, for byte-identical output.
+
+    openpyxl stamps the save time into docProps/core.xml and into every zip entry.
+    """
+    import re
     import zipfile
 
     with zipfile.ZipFile(path) as zin:
         entries = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    fixed = f"{stamp}T00:00:00Z".encode()
+    entries = [
+        (n, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + fixed, d))
+        if n == "docProps/core.xml"
+        else (n, d)
+        for n, d in entries
+    ]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
@@ -367,7 +378,7 @@ def write_indicator_tables(
         stamp = dt.datetime.fromisoformat(created)
         xl.book.properties.created = stamp
         xl.book.properties.modified = stamp
-    _normalise_zip(xlsx)
+    _normalise_zip(xlsx, created[:10])
 
 
 # ---------------------------------------------------------------------------------------------
