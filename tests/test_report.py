@@ -607,3 +607,13 @@ def test_render_report_script_main(fixture_round, tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     script.main(smk)
     assert out.read_bytes() == fixture_round.out.read_bytes()
+
+
+def test_only_one_place_marks_html_as_trusted():
+    """No template uses |safe or turns autoescape off; Markup is built in one function only."""
+    for tpl in (REPO / "report" / "templates").glob("*.j2"):
+        text = tpl.read_text(encoding="utf-8")
+        assert not re.search(r"\|\s*safe\b|autoescape\s+false|\|\s*e\b", text, re.I), tpl.name
+    src = (REPO / "scripts" / "hhsurvey" / "report.py").read_text(encoding="utf-8")
+    assert len(re.findall(r"\bMarkup\(", src)) == 1
+    assert re.search(r"def trusted\(.*?\n(?:.*\n)*?\s+return Markup\(", src)
