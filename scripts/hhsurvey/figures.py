@@ -329,6 +329,7 @@ def che_curve(
         (indicators["indicator"] == curve_id) & (indicators["domain"] == "threshold")
     ]
     design = design.assign(z=pd.to_numeric(design["level"], errors="coerce")).dropna(subset=["z"])
+    design = design.loc[design["flag"].map(_flag) != "suppressed"]
     has_hh = households is not None and not households.empty and "budget_share" in households
     if design.empty and not has_hh:
         return _empty(fig, ax, f"Catastrophic headcount curve {NOT_ESTIMATED}")
