@@ -4,6 +4,7 @@ import pandas as pd
 
 from hhsurvey.cli import run_rule
 from hhsurvey.indicators import (
+    determinants,
     estimate_catalogue,
     household_frame,
     load_catalogue,
@@ -40,6 +41,9 @@ def main(smk) -> None:
         suppress_below=ind_cfg["suppress_below"],
         caution_below=ind_cfg["caution_below"],
         context={"indicators": ind_cfg, "poverty_lines": smk.params.poverty_lines},
+    )
+    determinants(frames["person"], design_args, level=design["level"]).to_csv(
+        smk.output.determinants, index=False
     )
     write_indicator_tables(
         result, smk.output.csv, smk.output.parquet, smk.output.xlsx, created=smk.params.date

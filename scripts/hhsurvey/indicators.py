@@ -144,7 +144,7 @@ def person_frame(
     """All persons of responding households, with household and module information attached."""
     key3 = ["village", "hh", "line"]
     per = tables["person"]
-    hh = agg[["village", "hh", strata, "weight", "quintile", "hhsize", "pc_total"]]
+    hh = agg[["village", "hh", strata, "weight", "quintile", "hhsize", "pc_total", "dist_hc"]]
     df = per.drop(columns=[strata], errors="ignore").merge(
         hh, on=["village", "hh"], how="inner", validate="many_to_one"
     )
@@ -203,6 +203,34 @@ def poverty_lines_lak(poverty_lines: dict) -> dict[str, float]:
         * 365.0
     )
     return {"pl_national": national, "pl_215": intl}
+
+
+DETERMINANTS = ["quintile_group", "insurance", "dist_hc_30min", "sex", "age_band"]
+
+
+def determinants(
+    person: pd.DataFrame, design_args: dict[str, Any], *, level: float
+) -> pd.DataFrame:
+    """Design-based logistic regression of care-seeking among the ill (odds ratios).
+
+    Covariates: consumption quintile (reference Q1), insurance (reference not insured),
+    travel time to the health centre per 30 minutes, sex (reference female) and age band
+    (reference 0-14). Coefficients solve the weighted score equations (the same estimates as a
+    weighted binomial GLM); standard errors are linearised with strata and PSUs, as R
+    ``svyglm(family=quasibinomial())``; the domain (persons with an episode) is kept by
+    zero-weighting.
+    """
+    age_band = pd.cut(person["age"], [-1, 14, 49, 200], labels=["a0-14", "a15-49", "a50+"])
+    data = person.assign(
+        _y=(person["ep_sought"] == "yes").astype("float64").where(person["has_episode"]),
+        quintile_group="Q" + person["quintile"].astype("str"),
+        insurance=np.where(person["insured"] == "yes", "yes", "no"),
+        dist_hc_30min=person["dist_hc"] / 30.0,
+        sex=person["sex"].astype("str"),
+        age_band=age_band.astype("str").where(age_band.notna()),
+    )
+    d = SurveyDesign(data, weight="weight", **design_args)
+    return d.logistic("_y", DETERMINANTS, where="has_episode", level=level)
 
 
 def household_frame(agg: pd.DataFrame, poverty_lines: dict) -> pd.DataFrame:

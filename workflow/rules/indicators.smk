@@ -11,6 +11,7 @@ rule estimate_indicators:
         csv="results/{round}/indicators.csv",
         parquet="results/{round}/indicators.parquet",
         xlsx="results/{round}/indicators.xlsx",
+        determinants="results/{round}/determinants.csv",
     params:
         tables=TABLES,
         design=config["design"],
