@@ -40,8 +40,10 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from hhsurvey.compare import INDICATOR_UNITS
 from hhsurvey.errors import InputError
 from hhsurvey.figures import FIGURES
+from hhsurvey.indicators import load_catalogue as _load_catalogue
 
 __all__ = [
     "SECTIONS",
@@ -339,18 +341,15 @@ class Catalogue:
         return e.label if e is not None else (default or iid)
 
     def unit(self, iid: str) -> str:
+        """Catalogue unit; for an id outside the catalogue, the unit compare.py knows."""
         e = self.by_id.get(iid)
         if e is not None:
             return e.unit
-        from hhsurvey.compare import INDICATOR_UNITS
-
         return {"fraction": "percent", "index": "index"}.get(INDICATOR_UNITS.get(iid, ""), "")
 
 
 def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
-    from hhsurvey.indicators import load_catalogue as _load
-
-    return Catalogue(_load(str(path)))
+    return Catalogue(_load_catalogue(str(path)))
 
 
 def gradient_ids(catalogue: Catalogue, indicators: pd.DataFrame) -> list[str]:
