@@ -165,16 +165,19 @@ def fixture_round(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hostile_round(tmp_path_factory):
+def hostile_round(tmp_path_factory, fixture_round):
     dest = tmp_path_factory.mktemp("hostile")
-    out = rf.render(
+    args = rf.write_round(
         dest,
         villages=HOSTILE_VILLAGES,
         scheme_other=HOSTILE_SCHEME,
         reason_other=HOSTILE_REASON,
         extra_catalogue=NEW_INDICATORS,
+        with_figures=False,  # the figures hold no survey text: reuse those of fixture_round
     )
-    html = out.read_text(encoding="utf-8")
+    args["figure_paths"] = fixture_round.args["figure_paths"]
+    out = dest / "report.html"
+    html = render_report(**args, out=str(out), environ={})
     return SimpleNamespace(dest=dest, out=out, html=html, page=Page(html))
 
 
