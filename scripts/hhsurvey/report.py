@@ -1007,7 +1007,12 @@ def figure_context(
     """Each figure as a base64 SVG data URI with its title and alt text."""
     out = {}
     for name, path in zip(names, paths, strict=True):
-        data = Path(path).read_bytes()
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise InputError(
+                "a figure of the report is missing", str(path), "run rule plot_figures first"
+            ) from None
         if not data.lstrip().startswith((b"<?xml", b"<svg")):
             raise InputError(
                 "the figure is not an SVG file", str(path), "rebuild it with rule plot_figures"
