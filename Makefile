@@ -15,7 +15,7 @@ $(STAMP): envs/requirements.lock pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/snakemake --cores all --show-failed-logs
+	$(BIN)/snakemake --cores all --show-failed-logs --rerun-incomplete
 	@for f in results/report/*.html; do echo "Report: $(CURDIR)/$$f"; done
 
 lint: $(STAMP)

@@ -23,6 +23,7 @@ include: "workflow/rules/clean.smk"
 include: "workflow/rules/weights.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/change.smk"
 include: "workflow/rules/report.smk"
 
 

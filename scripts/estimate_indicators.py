@@ -4,11 +4,10 @@ import pandas as pd
 
 from hhsurvey.cli import run_rule
 from hhsurvey.indicators import (
+    build_frames,
     determinants,
     estimate_catalogue,
-    household_frame,
     load_catalogue,
-    person_frame,
     write_indicator_tables,
 )
 
@@ -20,14 +19,14 @@ def main(smk) -> None:
     agg = pd.read_parquet(smk.input.households)
     design = smk.params.design
     ind_cfg = smk.params.indicators
-    hh = household_frame(agg, smk.params.poverty_lines)
-    frames = {
-        "person": person_frame(
-            tables, agg, strata=design["strata"], u5_excluded_sources=ind_cfg["u5_excluded_sources"]
-        ),
-        "household": hh,
-        "household_pop": hh,
-    }
+    frames = build_frames(
+        tables,
+        agg,
+        strata=design["strata"],
+        u5_excluded_sources=ind_cfg["u5_excluded_sources"],
+        poverty_lines=smk.params.poverty_lines,
+        price_factor=smk.params.price_factor,
+    )
     design_args = {
         "strata": design["strata"],
         "psu": design["psu"],

@@ -238,6 +238,46 @@ def household_frame(agg: pd.DataFrame, poverty_lines: dict) -> pd.DataFrame:
     return agg.assign(**poverty_lines_lak(poverty_lines), one=1.0)
 
 
+def build_frames(
+    tables: dict[str, pd.DataFrame],
+    agg: pd.DataFrame,
+    *,
+    strata: str,
+    u5_excluded_sources: list[str],
+    poverty_lines: dict,
+    price_factor: float = 1.0,
+) -> dict[str, pd.DataFrame]:
+    """The three analysis frames of a round, amounts in base-year prices.
+
+    ``agg`` (households.parquet) is already deflated; the person-level amounts (episode and
+    delivery spending) are multiplied by ``price_factor`` here.
+    """
+    person = person_frame(tables, agg, strata=strata, u5_excluded_sources=u5_excluded_sources)
+    amounts = [c for c in person.columns if c.startswith("ep_cost_")] + ["ep_oop", "b_cost"]
+    person = person.assign(**{c: person[c] * price_factor for c in amounts})
+    hh = household_frame(agg, poverty_lines)
+    return {"person": person, "household": hh, "household_pop": hh}
+
+
+def indicator_data(ind: Indicator, frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, str]:
+    """The frame of a linear indicator with ``_y`` (and ``_den``) set to missing outside its
+    universe, plus ``_where``; and the name of its weight column."""
+    unit = ind.unit_of_analysis
+    frame = frames[unit]
+    weight = "pop_weight" if unit == "household_pop" else "weight"
+    universe = (
+        pd.Series(True, index=frame.index)
+        if ind.universe in ("all", "", None)
+        else _eval(frame, ind.universe, "universe", ind.id).fillna(False).astype(bool)
+    )
+    y = _eval(frame, ind.definition, "definition", ind.id).astype("float64")
+    data = frame.assign(_y=y.where(universe), _where=universe)
+    if ind.estimator == "ratio":
+        den = _eval(frame, ind.denominator, "denominator", ind.id).astype("float64")
+        data = data.assign(_den=den.where(universe))
+    return data, weight
+
+
 # ---------------------------------------------------------------------------------------------
 # Estimation
 
@@ -284,22 +324,7 @@ def estimate_one(
     level: float,
 ) -> pd.DataFrame:
     """Estimate one linear indicator overall and by each of its disaggregations."""
-    unit = ind.unit_of_analysis
-    frame = frames[unit]
-    weight = "pop_weight" if unit == "household_pop" else "weight"
-    universe = (
-        pd.Series(True, index=frame.index)
-        if ind.universe in ("all", "", None)
-        else _eval(frame, ind.universe, "universe", ind.id).fillna(False).astype(bool)
-    )
-    y = _eval(frame, ind.definition, "definition", ind.id).astype("float64")
-    data = frame.assign(_y=y.where(universe), _where=universe)
-    if ind.estimator == "ratio":
-        data = data.assign(
-            _den=_eval(frame, ind.denominator, "denominator", ind.id)
-            .astype("float64")
-            .where(universe)
-        )
+    data, weight = indicator_data(ind, frames)
     d = SurveyDesign(data, weight=weight, **design_args)
     rows = []
     for by in (None, *ind.by):

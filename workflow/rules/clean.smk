@@ -8,6 +8,10 @@ rule validate_round:
     output:
         findings="results/{round}/validation.csv",
         summary="results/{round}/validation_summary.csv",
+    log:
+        "results/logs/validate_round/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
         tables=TABLES,
         fieldwork=get_fieldwork,
@@ -15,10 +19,6 @@ rule validate_round:
         responding=config["weights"]["responding_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
         codebook=get_codebook,
-    log:
-        "results/logs/validate_round/{round}.log",
-    conda:
-        "../../envs/hhsurvey.yaml"
     script:
         "../../scripts/validate_round.py"
 
@@ -34,15 +34,15 @@ rule clean_round:
         log_csv="results/{round}/cleaning_log.csv",
         exclusions="results/{round}/excluded_records.csv",
         row_counts="results/{round}/row_counts.csv",
+    log:
+        "results/logs/clean_round/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
         tables=TABLES,
         cleaning=config["cleaning"],
         limits=config["validation"],
         strata=config["design"]["strata"],
         responding=config["weights"]["responding_results"],
-    log:
-        "results/logs/clean_round/{round}.log",
-    conda:
-        "../../envs/hhsurvey.yaml"
     script:
         "../../scripts/clean_round.py"

@@ -88,6 +88,34 @@ def get_final_outputs():
     rounds = config["analyse"]
     out = expand("results/report/{round}.html", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
+    if "change" in config:
+        out.append("results/change/indicators_change.csv")
+    return out
+
+
+def change_inputs(kind):
+    """Per-round inputs of the change rule (baseline first, then endline)."""
+    rounds = [config["change"]["baseline"], config["change"]["endline"]]
+    patterns = {
+        "indicators": "results/{round}/indicators.csv",
+        "households": "results/{round}/households.parquet",
+    }
+    if kind == "tables":
+        return [f"results/{r}/clean/{t}.parquet" for r in rounds for t in TABLES]
+    return [patterns[kind].format(round=r) for r in rounds]
+
+
+def change_round_params():
+    """Name, price factor and revisit flag of the two rounds of the change."""
+    out = {}
+    for role in ("baseline", "endline"):
+        name = config["change"][role]
+        w = type("W", (), {"round": name})()
+        out[role] = {
+            "name": name,
+            "price_factor": price_factor(w),
+            "revisits": config["rounds"][name].get("revisits"),
+        }
     return out
 
 

@@ -8,12 +8,12 @@ rule compare_national:
         lib=lib("compare"),
     output:
         comparison="results/{round}/national_comparison.csv",
-    params:
-        national_round=get_national_round,
-        level=config["design"]["level"],
     log:
         "results/logs/compare_national/{round}.log",
     conda:
         "../../envs/hhsurvey.yaml"
+    params:
+        national_round=get_national_round,
+        level=config["design"]["level"],
     script:
         "../../scripts/compare_national.py"

@@ -12,15 +12,16 @@ rule estimate_indicators:
         parquet="results/{round}/indicators.parquet",
         xlsx="results/{round}/indicators.xlsx",
         determinants="results/{round}/determinants.csv",
+    log:
+        "results/logs/estimate_indicators/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
         tables=TABLES,
         design=config["design"],
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
         date=config["report"]["date"],
-    log:
-        "results/logs/estimate_indicators/{round}.log",
-    conda:
-        "../../envs/hhsurvey.yaml"
+        price_factor=price_factor,
     script:
         "../../scripts/estimate_indicators.py"

@@ -8,14 +8,14 @@ rule simulate_demo:
         lib=lib("simulate"),
     output:
         manifest="results/simulate/demo_manifest.txt",
-    params:
-        rounds=["baseline", "endline"],
-        outdir="raw/demo",
-        scale=1,
     log:
         "results/logs/simulate_demo.log",
     conda:
         "../../envs/hhsurvey.yaml"
+    params:
+        rounds=["baseline", "endline"],
+        outdir="raw/demo",
+        scale=1,
     script:
         "../../scripts/simulate_demo.py"
 
@@ -29,12 +29,12 @@ rule ingest_round:
         tables=expand("results/{{round}}/ingest/{table}.parquet", table=TABLES),
         special="results/{round}/ingest/special_codes.parquet",
         manifest="results/{round}/ingest/manifest.csv",
-    params:
-        raw_dir=get_raw_dir,
-        tables=TABLES,
     log:
         "results/logs/ingest_round/{round}.log",
     conda:
         "../../envs/hhsurvey.yaml"
+    params:
+        raw_dir=get_raw_dir,
+        tables=TABLES,
     script:
         "../../scripts/ingest_round.py"

@@ -10,16 +10,16 @@ rule compute_weights:
     output:
         weights="results/{round}/weights.parquet",
         diagnostics="results/{round}/weights_diagnostics.csv",
+    log:
+        "results/logs/compute_weights/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
         strata=config["design"]["strata"],
         ineligible=config["weights"]["ineligible_results"],
         responding=config["weights"]["responding_results"],
         trim_ratio=config["weights"]["trim_ratio"],
         flag_above=config["weights"]["flag_factor_above"],
-    log:
-        "results/logs/compute_weights/{round}.log",
-    conda:
-        "../../envs/hhsurvey.yaml"
     script:
         "../../scripts/compute_weights.py"
 
@@ -31,14 +31,14 @@ rule aggregate_households:
         lib=lib("aggregate"),
     output:
         households="results/{round}/households.parquet",
+    log:
+        "results/logs/aggregate_households/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
         tables=TABLES,
         strata=config["design"]["strata"],
         ctp=config["indicators"]["ctp"],
         price_factor=price_factor,
-    log:
-        "results/logs/aggregate_households/{round}.log",
-    conda:
-        "../../envs/hhsurvey.yaml"
     script:
         "../../scripts/aggregate_households.py"
