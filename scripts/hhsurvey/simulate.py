@@ -467,8 +467,8 @@ def _hh_key(df) -> np.ndarray:
     return np.asarray(df["HH1"], dtype=np.int64) * 1_000_000 + np.asarray(df["HH2"], dtype=np.int64)
 
 
-def _nrows(t) -> int:
-    return len(t) if isinstance(t, pd.DataFrame) else len(next(iter(t.values())))
+def _person_key(df) -> np.ndarray:
+    return _hh_key(df) * 100 + np.asarray(df["HL1"], dtype=np.int64)
 
 
 def _to_frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -1944,7 +1944,7 @@ def _set_cells(df: pd.DataFrame, col: str, rows: np.ndarray, value) -> pd.DataFr
 
 
 def _record_noise(
-    S: dict[str, pd.DataFrame], P: dict, rng, protected: set
+    S: dict[str, pd.DataFrame], P: dict, rng, protected: np.ndarray
 ) -> dict[str, pd.DataFrame]:
     """Don't-know / refused answers (about 1-2 % of relevant cells)."""
     R = P["recording"]
@@ -1987,8 +1987,7 @@ def _record_noise(
     nf = S["nonfood"]
     amounts(nf, ["NF_VALUE"], np.ones(len(nf), bool), R["dk_amount"], R["refused_amount"])
     per = S["persons"]
-    pkey = list(zip(per["HH1"], per["HH2"], per["HL1"], strict=True))
-    not_prot = np.array([k not in protected for k in pkey], bool)
+    not_prot = ~np.isin(_person_key(per), protected)
     _set_cells(
         per, "HL6", pick((per["HL6"] >= 45).to_numpy() & not_prot, R["dk_age"]), float(AGE_DK)
     )
@@ -2267,7 +2266,7 @@ def write_demo(outdir: str | Path, params: dict, round: str = "baseline", scale:
     for k, v in _pii(P, frame, hh, head_sex, rng).items():
         hh[k] = v
     bir = S["births"]
-    protected = set(zip(bir["HH1"], bir["HH2"], bir["HL1"], strict=True))
+    protected = _person_key(bir)  # mothers keep their true age (their check is a planted error)
     S = _record_noise(S, P, rng, protected)
     S = _rename_round(S, round)
     S, errors = _plant_errors(S, P, rng, round)
