@@ -101,7 +101,9 @@ def test_nothing_to_do_then_library_edit_reruns_dependants(demo_run):
         # Snakemake compares content checksums, so the edit must change the text
         lib.write_bytes(original + b"\n# an edit\n")
         plan = snakemake(demo_run, "-n", "--cores", "1").stdout
-        assert "compute_weights" in plan and "estimate_indicators" in plan and "render_report" in plan
+        assert (
+            "compute_weights" in plan and "estimate_indicators" in plan and "render_report" in plan
+        )
         assert "ingest_round" not in plan and "clean_round" not in plan
     finally:
         lib.write_bytes(original)
