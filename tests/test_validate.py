@@ -112,7 +112,11 @@ def test_error_checks(mutate, check, keys):
             "spending_without_care",
             "5000.0",
         ),
-        (lambda t: t["person"].__setitem__("age", [40.0, 30, 35, 12, 2]), "mother_age_at_birth", "10.3"),
+        (
+            lambda t: t["person"].__setitem__("age", [40.0, 30, 35, 12, 2]),
+            "mother_age_at_birth",
+            "10.3",
+        ),
         (
             lambda t: t["household"].__setitem__(
                 "interview_date",
