@@ -565,6 +565,11 @@ def comparison_rows(
 # --------------------------------------------------------------------------- key findings
 
 
+def _when(year: str) -> str:
+    """ "in 2013", or "year not stated" when the source gives none."""
+    return "year not stated" if year.strip().lower() in ("", "not stated") else f"in {year}"
+
+
 def key_findings(
     catalogue: Catalogue,
     indicators: pd.DataFrame,
@@ -595,6 +600,8 @@ def key_findings(
         if iid not in headline and len(findings) >= MIN_KEY_FINDINGS:
             continue
         unit = catalogue.unit(iid)
+        suffix = "\u00a0%" if unit == "percent" else f"\u00a0{UNIT_TEXT.get(unit, unit)}"
+        value = fmt_number(r["estimate"], unit) + suffix.rstrip()
         comps = comparison.loc[
             (comparison["indicator"] == iid) & (comparison["status"] != NO_FIGURE)
         ]
@@ -606,7 +613,7 @@ def key_findings(
                     "ref": refs.get(c["comparator_id"], ""),
                     "anchor": f"cmp-{c['comparator_id']}",
                     "value": _national_value(c["national_value"], c["national_unit"]),
-                    "year": _text(c["national_year"]),
+                    "when": _when(_text(c["national_year"])),
                     "what": _text(c["national_label"]),
                     "verdict": "for context only, not compared" if context else _text(c["verdict"]),
                     "uncertain": "uncertain source" in _text(c["caveat"]),
@@ -617,9 +624,8 @@ def key_findings(
             {
                 "id": iid,
                 "label": catalogue.label(iid),
-                "estimate": fmt_estimate(r["estimate"], unit, flag),
+                "estimate": value if flag != "caution" else f"({value})",
                 "ci": fmt_ci(r["ci_low"], r["ci_high"], unit, ""),
-                "unit": "%" if unit == "percent" else UNIT_TEXT.get(unit, unit),
                 "caution": flag == "caution",
                 "national": national,
             }
