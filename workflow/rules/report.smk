@@ -22,7 +22,7 @@ rule plot_figures:
         comparison=rules.compare_national.output.comparison,
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("figures", "report", "compare"),
+        lib=lib("figures", "report", "compare", "indicators"),
     output:
         figures=report(
             expand("results/{{round}}/figures/{figure}.svg", figure=FIGURES),
