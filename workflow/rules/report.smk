@@ -68,7 +68,7 @@ rule render_report:
         national=config["national_reference"],
         config_file="config/config.yaml",
         template=REPORT_TEMPLATES[0],
-        templates=REPORT_TEMPLATES,
+        partials=REPORT_TEMPLATES[1:],
         css="report/static/report.css",
         lib=lib("report", "figures", "compare", "indicators"),
     output:
