@@ -24,8 +24,8 @@ before the test's first run and not searched; 500 samples per study, about 10 s 
 =================  =======================  ============================  =================
 study              care-seeking coverage    mean OOP coverage             5,000 samples
 =================  =======================  ============================  =================
-real design        0.900 (var. ratio 1.29)  0.832 (var. ratio 1.01)       0.899 / 0.831
-random-order PPS   0.968 (var. ratio 0.79)  0.848 (var. ratio 0.90)       0.953 / 0.832
+real design        0.900 (var. ratio 1.29)  0.832 (var. ratio 1.01)       0.894 / 0.821
+random-order PPS   0.968 (var. ratio 0.79)  0.848 (var. ratio 0.90)       0.955 / 0.845
 =================  =======================  ============================  =================
 
 (variance ratio = Monte-Carlo variance of the estimates / mean estimated variance; > 1 means
@@ -39,25 +39,26 @@ the SEs are too small.) Under the real design both coverages are below the 93-97
   and 1.5 x in the rural stratum). Systematic sampling has no design-unbiased variance estimator,
   so no interval built from one sample can see this. Control: the same study with the frame
   shuffled within strata before each draw (random-order PPS, all else unchanged) covers 95-97 %.
-  Other simulated populations under the real design (8 other seeds, 400 samples, design
-  weights) cover 0.94-0.99, usually conservatively, as ordering by remoteness is meant to
-  stratify implicitly. Reproduce with ``benchmarks/coverage_study.py``.
+  Other simulated populations under the real design (8 other master seeds, 500 samples each)
+  cover 0.93-0.98, mostly conservatively (variance ratios 0.6-1.0), as ordering by remoteness
+  is meant to stratify implicitly. Reproduce with ``benchmarks/coverage_study.py 5000``.
 * Mean OOP: the shortfall is skewness. Household annual OOP is very skewed (a 30-day episode is
   multiplied by 12; admissions and deliveries are lumpy); with 300 households in 20 villages
   (df = 18) the sampling distribution of the mean is still right-skewed (skewness about 1.1) and
   the estimate and its SE are strongly correlated (about 0.85): samples that miss the big
   spenders have a low mean AND a small SE, so every miss is an interval lying wholly below the
   truth. The variance estimator is unbiased (ratio about 1); the same under-coverage is found
-  under random-order PPS and in every other simulated population (0.81-0.91). It is a limit of
+  under random-order PPS and in every other simulated population (0.82-0.90). It is a limit of
   the symmetric t interval for this variable, not of the design or the engine.
 * Both estimators are ratios with an O(1/n) bias: 5,000 real-design samples give -0.0021 for
-  care-seeking (-0.3 % relative, 0.035 SD) and -0.08 % for mean OOP.
+  care-seeking (-0.3 % relative, 0.035 SD; the same in a second run of 5,000) and -0.5 % for
+  mean OOP (-1.3 Monte-Carlo SEs).
 
 What is asserted, each with its reason in the test's docstring: the truth; the inclusion
 probabilities and weights; unbiasedness within 2 Monte-Carlo SEs plus a 0.05 SD allowance for
 ratio bias; care-seeking coverage in [0.93, 0.97] and a variance ratio near 1 under random-order
 PPS, where the variance approximation holds; under the real design, coverage floors (care
->= 0.86, OOP >= 0.78: 3 Monte-Carlo SEs below the 5,000-sample values) and the explanations: the
+>= 0.85, OOP >= 0.77: 3 Monte-Carlo SEs below the 5,000-sample values) and the explanations: the
 variance shortfall for care-seeking; an unbiased variance, skewness and one-sided misses for OOP.
 """
 
@@ -397,37 +398,40 @@ def test_care_seeking_coverage_under_random_order_pps(
     random_order: dict[str, dict[str, float]],
 ) -> None:
     """Where the engine's with-replacement variance approximation holds (random-order PPS),
-    the 95 % logit interval for care-seeking covers 93-97 % of the time. The approximation is
-    conservative without replacement (stage-1 sampling fractions about 0.15-0.3), so the
-    Monte-Carlo / estimated variance ratio is about 0.9 (5,000 samples), with a Monte-Carlo SE
-    of about 0.07 at 500 samples."""
+    the 95 % logit interval for care-seeking covers 93-97 % of the time (0.955 +- 0.003 from
+    5,000 samples). The approximation is conservative without replacement (stage-1 sampling
+    fractions about 0.15-0.3), so the Monte-Carlo / estimated variance ratio is about 0.9
+    (5,000 samples); bounds about 3 Monte-Carlo SEs (0.06 at 500 samples) around it."""
     s = random_order["care_seeking"]
     assert 0.93 <= s["coverage"] <= 0.97, s
-    assert 0.65 <= s["variance_ratio"] <= 1.15, s
+    assert 0.7 <= s["variance_ratio"] <= 1.1, s
 
 
 def test_care_seeking_coverage_under_the_real_design(
     real_design: dict[str, dict[str, float]],
 ) -> None:
-    """Real design: about 0.90 (0.899 +- 0.004 from 5,000 samples), because systematic PPS in
+    """Real design: about 0.89 (0.894 +- 0.004 from 5,000 samples), because systematic PPS in
     this frame's order is less efficient than the with-replacement variance assumes: the
-    Monte-Carlo variance is about 1.37 x the mean estimated variance (5,000 samples); see the
-    module docstring. Floor and bound: about 3 Monte-Carlo SEs below those values."""
+    Monte-Carlo variance is about 1.4 x the mean estimated variance (1.37 and 1.40 in two runs
+    of 5,000); see the module docstring. Floor and bound: about 3 Monte-Carlo SEs (0.014 and
+    0.09 at 500 samples) below those values."""
     s = real_design["care_seeking"]
-    assert s["coverage"] >= 0.86, s
-    assert s["variance_ratio"] >= 1.15, s  # the explanation: the SE is too small
+    assert s["coverage"] >= 0.85, s
+    assert s["variance_ratio"] >= 1.1, s  # the explanation: the SE is too small
 
 
 def test_mean_oop_coverage_is_short_only_by_skewness(
     real_design: dict[str, dict[str, float]], random_order: dict[str, dict[str, float]]
 ) -> None:
-    """Mean OOP: coverage about 0.83 under either order (0.831 and 0.832 from 5,000 samples
-    each). The variance is estimated without bias (ratio 1.02 and 0.95); the misses are
-    one-sided (interval wholly below the truth) because the estimate is right-skewed and
-    correlated with its SE; see the module docstring. Floor: 3 Monte-Carlo SEs below 0.83."""
+    """Mean OOP: coverage 0.82-0.85 under either order (real design 0.821 and 0.831, random
+    order 0.845 and 0.832, in two runs of 5,000 samples). The variance is estimated without
+    bias (ratios 0.92-1.02); the misses are one-sided (interval wholly below the truth)
+    because the estimate is right-skewed and correlated with its SE; see the module docstring.
+    Floor: 3 Monte-Carlo SEs (0.017 at 500 samples) below 0.82; variance-ratio bounds about
+    3 Monte-Carlo SEs around 1."""
     for name, study in (("real design", real_design), ("random order", random_order)):
         s = study["oop_annual_hh_mean"]
-        assert s["coverage"] >= 0.78, (name, s)
+        assert s["coverage"] >= 0.77, (name, s)
         assert 0.75 <= s["variance_ratio"] <= 1.3, (name, s)
         misses = s["miss_below"] + s["miss_above"]
         assert s["miss_below"] >= 0.9 * misses, (name, s)
