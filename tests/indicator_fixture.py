@@ -38,17 +38,17 @@ VILLAGE_WEIGHT = {1: 100.0, 2: 150.0, 3: 200.0, 4: 250.0}
 #     non-food 100,000 x 12 + 300,000 + 1,430,000 (durables 1,000,000 out) = 2,930,000
 #     OOP 12 x 35,000 = 420,000 (birth 20 months ago not OOP); total 7,000,000
 # H2: food (14,000 + 14,000 + 7,000 meals out) x 365/7 = 1,825,000; ctp 28,000 x 365/7 = 1,460,000
-#     non-food 50,000 x 12 = 600,000 (taxes 200,000 out)
-#     OOP 12 x 105,000 + 12 x HE1 10,000 = 1,380,000; total 3,805,000
+#     non-food 50,000 x 12 + 2,045,000 = 2,645,000 (taxes 200,000 out)
+#     OOP 12 x 105,000 + 12 x HE1 10,000 = 1,380,000; total 5,850,000
 # H3: food (28,000 + 7,000) x 365/7 = 1,825,000; non-food 25,000 x 12 = 300,000
 #     OOP 0 (episode without care); total 2,125,000
 # H4: food (35,000 + 7,000 gift) x 365/7 = 2,190,000
 #     non-food (60,000 + 100,000) x 12 + 346,000 = 2,266,000
 #     OOP 12 x 12,000 + admission 200,000 = 344,000; total 4,800,000
 # H5: food (70,000 + 28,000 + 14,000) x 365/7 = 5,840,000
-#     non-food (60,000 + 100,000) x 12 + 800,000 = 2,720,000
-#     OOP 12 x 75,000 + 12 x HE1 5,000 + birth 10 months ago 200,000 = 1,160,000
-#     ("don't know" episode has no amounts); total 9,720,000
+#     non-food 60,000 x 12 + 660,000 = 1,380,000
+#     OOP 12 x 75,000 + 12 x HE1 5,000 + birth 10 months ago 200,000 + HE2 1,340,000
+#     = 2,500,000 ("don't know" episode has no amounts); total 9,720,000
 # H6: food (56,000 + 14,000 alcohol) x 365/7 = 3,650,000; ctp 56,000 x 365/7 = 2,920,000
 #     non-food (10,000 + 60,000) x 12 + 200,000 = 1,040,000
 #     OOP 12 x 50,000 = 600,000 (birth 30 months ago); total 5,290,000
@@ -60,10 +60,10 @@ HOUSEHOLDS = pd.DataFrame(
     [
         # id,  village, hh, area, hhsize, food, food_ctp, nonfood, oop, borrowed, sold
         ("H1", 1, 1, "urban", 2, 3_650_000, 2_555_000, 2_930_000, 420_000, False, False),
-        ("H2", 1, 2, "urban", 1, 1_825_000, 1_460_000, 600_000, 1_380_000, False, False),
+        ("H2", 1, 2, "urban", 1, 1_825_000, 1_460_000, 2_645_000, 1_380_000, False, False),
         ("H3", 2, 1, "urban", 2, 1_825_000, 1_825_000, 300_000, 0, False, False),
         ("H4", 2, 2, "urban", 2, 2_190_000, 2_190_000, 2_266_000, 344_000, True, False),
-        ("H5", 3, 1, "rural", 3, 5_840_000, 5_840_000, 2_720_000, 1_160_000, False, False),
+        ("H5", 3, 1, "rural", 3, 5_840_000, 5_840_000, 1_380_000, 2_500_000, False, False),
         ("H6", 3, 2, "rural", 2, 3_650_000, 2_920_000, 1_040_000, 600_000, False, True),
         ("H7", 4, 1, "rural", 3, 3_285_000, 3_285_000, 180_000, 180_000, False, False),
         ("H8", 4, 2, "rural", 1, 730_000, 730_000, 60_000, 300_000, True, True),
@@ -107,7 +107,7 @@ def indicator_round() -> dict[str, pd.DataFrame]:
             (1, 2, "urban", "completed", 10_000.0, 0.0, "no", "dont_know", 15.0),
             (2, 1, "urban", "completed", 0.0, 0.0, "no", "no", 20.0),
             (2, 2, "urban", "completed", 0.0, 0.0, "yes", "no", 5.0),
-            (3, 1, "rural", "completed", 5_000.0, 0.0, "no", "no", 45.0),
+            (3, 1, "rural", "completed", 5_000.0, 1_340_000.0, "no", "no", 45.0),
             (3, 2, "rural", "completed", 0.0, 0.0, "no", "yes", 60.0),
             (3, 3, "rural", "refused", None, None, None, None, None),
             (4, 1, "rural", "completed", 0.0, 0.0, "no", "no", 90.0),
@@ -188,14 +188,14 @@ def indicator_round() -> dict[str, pd.DataFrame]:
             (1, 1, "education", "months12", 1_430_000.0),
             (1, 1, "durables", "months12", 1_000_000.0),
             (1, 2, "housing", "days30", 50_000.0),
+            (1, 2, "education", "months12", 2_045_000.0),
             (1, 2, "taxes_fees", "months12", 200_000.0),
             (2, 1, "fuel_wood_charcoal", "days30", 25_000.0),
             (2, 2, "electricity", "days30", 60_000.0),
             (2, 2, "housing", "days30", 100_000.0),
             (2, 2, "ceremonies", "months12", 346_000.0),
             (3, 1, "fuel_wood_charcoal", "days30", 60_000.0),
-            (3, 1, "transport", "days30", 100_000.0),
-            (3, 1, "education", "months12", 800_000.0),
+            (3, 1, "education", "months12", 660_000.0),
             (3, 2, "water", "days30", 10_000.0),
             (3, 2, "housing", "days30", 60_000.0),
             (3, 2, "ceremonies", "months12", 200_000.0),

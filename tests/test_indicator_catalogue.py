@@ -190,14 +190,20 @@ def ctp_flags() -> np.ndarray:
 
 def test_ctp_steps_by_hand():
     # food shares (food_ctp / total), household weights, sorted:
-    # H1 .365 (100) H2 .384 (100) H4 .456 (150) H6 .552 (200) H5 .601 (200) H8 .670 (250) ...
+    # H2 .250 (100) H1 .365 (100) H4 .456 (150) H6 .552 (200) H5 .601 (200) H8 .670 (250) ...
     # cumulative shares .071 .143 .250 .393 .536 .714: P45 = H5's share, P55 = H8's share
     share = FOOD_CTP / TOTAL
     assert percentile_smallest(share, W_HH, 0.45) == share[4]
     assert percentile_smallest(share, W_HH, 0.55) == share[7]
-    # catastrophic: H2 (1.38M >= .4 x (3.805M - 1.46M)), H7 (180k >= .4 x 360k),
-    # H8 (300k >= .4 x 360k)
-    assert list(H.index[ctp_flags()]) == ["H2", "H7", "H8"]
+    # pl = (200 x 5,840,000 / 3^.56 + 250 x 730,000 / 1^.56) / 450 = 1,808,506
+    pl = (200 * 5_840_000 / 3**0.56 + 250 * 730_000) / 450
+    assert pl == pytest.approx(1_808_506, abs=1)
+    # catastrophic: H7 (food below subsistence 3,345,861: 180k >= .4 x (3,645k - 3,285k))
+    # and H8 (300k >= .4 x (1,090k - 730k)). H5 just misses through the subsistence branch:
+    # 2.5M < .4 x (9.72M - pl x 3^.56) = 2,549,655 -- any larger pl (population-weighted band,
+    # unweighted mean, no band) would make it catastrophic.
+    assert 2_500_000 < 0.4 * (9_720_000 - pl * 3**0.56) < 2_550_000
+    assert list(H.index[ctp_flags()]) == ["H7", "H8"]
 
 
 def revised_sdg_flags() -> tuple[np.ndarray, float]:
@@ -216,6 +222,9 @@ def test_revised_sdg_by_hand():
     # H1: 420,000 < .4 x (7,000,000 - 2 x 2,459,250) = 832,600; H3 has no OOP; the rest are
     # catastrophic (H4, H7, H8 have a negative discretionary budget)
     assert list(H.index[~flags]) == ["H1", "H3"]
+    # H2 is catastrophic only because the societal line binds:
+    # 1,380,000 > .4 x (5,850,000 - 2,459,250) = 1,356,300 but <= .4 x (5,850,000 - 2,354,250)
+    assert 0.4 * (5_850_000 - 2_459_250) < 1_380_000 <= 0.4 * (5_850_000 - PL_215)
 
 
 def ci_care_seeking() -> float:
@@ -289,24 +298,24 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     # (100 x 8,000 + 100 x 5,000 + 200 x 10,000) / 1,000
     "oop_episode_transport_mean": (3_300, 6, 1_000),
     # --- household OOP, household weights: (100 x 420k + 100 x 1.38M + 150 x 0 + 150 x 344k
-    # + 200 x 1.16M + 200 x 600k + 250 x 180k + 250 x 300k) / 1,400
-    "oop_annual_hh_mean": (703_600_000 / 1_400, 8, 1_400),
+    # + 200 x 2.5M + 200 x 600k + 250 x 180k + 250 x 300k) / 1,400
+    "oop_annual_hh_mean": (971_600_000 / 1_400, 8, 1_400),
     # sorted 0 (150) 180k (250) 300k (250) 344k (150): cumulative 650 / 1,400 < .5 <= 800 / 1,400
     "oop_annual_hh_median": (344_000, 8, 1_400),
     "oop_budget_share_mean": (wmean(SHARE, W_POP), 8, 2_900),
-    # --- SDG 3.8.2; budget shares H1 .060 H2 .363 H3 0 H4 .072 H5 .119 H6 .113 H7 .049 H8 .275
+    # --- SDG 3.8.2; budget shares H1 .060 H2 .236 H3 0 H4 .072 H5 .257 H6 .113 H7 .049 H8 .275
     "che_sdg_10": (1_350 / 2_900, 8, 2_900),  # H2 100 + H5 600 + H6 400 + H8 250
-    "che_sdg_25": (350 / 2_900, 8, 2_900),  # H2 100 + H8 250
+    "che_sdg_25": (850 / 2_900, 8, 2_900),  # H5 600 + H8 250
     "che_sdg_10_hh": (750 / 1_400, 8, 1_400),  # H2 100 + H5 200 + H6 200 + H8 250
-    "che_sdg_25_hh": (350 / 1_400, 8, 1_400),  # H2 100 + H8 250
+    "che_sdg_25_hh": (450 / 1_400, 8, 1_400),  # H5 200 + H8 250
     "overshoot_10": (wmean(np.maximum(SHARE - 0.10, 0), W_POP), 8, 2_900),
     "mpo_10": (
         wmean(np.maximum(SHARE - 0.10, 0), W_POP) / wmean(SHARE > 0.10, W_POP),
         8,
         2_900,
     ),
-    # --- impoverishment; pc before / after OOP: H1 3.5M / 3.29M, H2 3.805M / 2.425M,
-    # H3 1.0625M / same, H4 2.4M / 2.228M, H5 3.24M / 2.853M, H6 2.645M / 2.345M,
+    # --- impoverishment; pc before / after OOP: H1 3.5M / 3.29M, H2 5.85M / 4.47M,
+    # H3 1.0625M / same, H4 2.4M / 2.228M, H5 3.24M / 2.407M, H6 2.645M / 2.345M,
     # H7 1.215M / 1.155M, H8 1.09M / 0.79M
     "impoverished_national": (300 / 2_900, 8, 2_900),  # H4 crosses 2,304,000
     "impoverished_215": (700 / 2_900, 8, 2_900),  # H4 and H6 cross 2,354,250
@@ -341,9 +350,10 @@ CHE_CURVE = {
     "0.00": 2_600 / 2_900,  # every household with OOP > 0 (all but H3)
     "0.05": 1_850 / 2_900,  # H1 200 + H2 100 + H4 300 + H5 600 + H6 400 + H8 250
     "0.10": 1_350 / 2_900,  # = che_sdg_10
-    "0.12": 350 / 2_900,  # H2, H8
-    "0.25": 350 / 2_900,  # = che_sdg_25
-    "0.30": 100 / 2_900,  # H2
+    "0.12": 950 / 2_900,  # H2 100 + H5 600 + H8 250
+    "0.25": 850 / 2_900,  # = che_sdg_25
+    "0.26": 250 / 2_900,  # H8 (.275; H5 .257 drops out)
+    "0.30": 0.0,
     "0.40": 0.0,
 }
 CHECKED = set(EXPECTED) | {"che_curve"}
@@ -351,7 +361,7 @@ CHECKED = set(EXPECTED) | {"che_curve"}
 
 def test_hand_values_of_the_composites():
     # literal cross-checks of the numpy computations above
-    assert EXPECTED["che_ctp_40"][0] == pytest.approx(1_100 / 2_900)  # H2 100 + H7 750 + H8 250
+    assert EXPECTED["che_ctp_40"][0] == pytest.approx(1_000 / 2_900)  # H7 750 + H8 250
     assert EXPECTED["che_sdg_revised"][0] == pytest.approx(2_400 / 2_900)  # all but H1, H3
     # Gini of pc consumption by the rank formula equals the mean-difference formula
     assert conc_index(PC, PC, W_POP) == pytest.approx(gini_mean_difference(PC, W_POP))
@@ -435,7 +445,7 @@ DOMAIN_ROWS = [
     # rural: 180k (250) 300k (250): cumulative 500 / 900 >= .5
     ("oop_annual_hh_median", "area", "rural", 300_000, 4),
     # composite domains keep the subsistence and societal lines of the whole sample
-    ("che_ctp_40", "area", "urban", 100 / 900, 4),  # H2
+    ("che_ctp_40", "area", "urban", 0.0, 4),
     ("che_ctp_40", "area", "rural", 1_000 / 2_000, 4),  # H7 750 + H8 250
     ("che_sdg_revised", "area", "urban", 400 / 900, 4),  # H2 100 + H4 300
     ("che_sdg_revised", "area", "rural", 1.0, 4),
