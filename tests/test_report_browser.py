@@ -29,12 +29,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DEMO = REPO / "results" / "report" / "baseline.html"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 _spec = importlib.util.spec_from_file_location(
     "roundfixture", HERE / "fixtures" / "report" / "roundfixture.py"
@@ -66,7 +62,11 @@ HOSTILE_REASON = (
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
+    assert Path(CHROMIUM).exists(), (
+        "Debian chromium is needed: apt-get install chromium (.ci/run does)"
+    )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
@@ -134,9 +134,8 @@ def hostile_report(tmp_path_factory):
 @pytest.fixture(params=["fixture", "demo"])
 def report_file(request, fixture_report):
     if request.param == "demo":
-        if not DEMO.exists():
-            pytest.skip(f"{DEMO.relative_to(REPO)} not built yet (make report)")
-        return "demo", DEMO
+        # the demo report built by the whole workflow (session fixture in conftest.py)
+        return "demo", request.getfixturevalue("demo_run") / "results" / "report" / "baseline.html"
     return "fixture", fixture_report
 
 
@@ -177,11 +176,10 @@ def test_report_loads_offline_prints_and_is_captured(browser, artifacts, report_
         v.close()
 
 
-def _lao_fonts() -> set[str] | None:
-    """Font families fontconfig says cover Lao (None if fc-list is unavailable)."""
+def _lao_fonts() -> set[str]:
+    """Font families fontconfig says cover Lao (fontconfig is installed by .ci/run)."""
     fc = shutil.which("fc-list")
-    if not fc:
-        return None
+    assert fc, "fontconfig is needed: apt-get install fontconfig fonts-dejavu-core (.ci/run does)"
     out = subprocess.run([fc, ":lang=lo", "family"], capture_output=True, text=True, check=False)
     return {f.strip() for line in out.stdout.splitlines() for f in line.split(",") if f.strip()}
 
@@ -231,9 +229,8 @@ def test_hostile_survey_text_stays_text(browser, artifacts, hostile_report):
         fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
         assert fonts and sum(f["glyphCount"] for f in fonts) >= len("ບ້ານວັງວຽງ")
         lao = _lao_fonts()
-        if lao is not None:
-            used = {f["familyName"] for f in fonts}
-            assert used <= lao, f"Lao drawn with {used}; fonts with Lao glyphs: {sorted(lao)}"
+        used = {f["familyName"] for f in fonts}
+        assert lao and used <= lao, f"Lao drawn with {used}; fonts with Lao glyphs: {sorted(lao)}"
         row = page.query_selector('#villages tr[data-village="105"]')
         row.scroll_into_view_if_needed()
         row.screenshot(path=str(artifacts / "report_lao_village_row.png"))

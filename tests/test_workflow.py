@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
@@ -61,13 +62,6 @@ def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.Completed
     return proc
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> Path:
-    root = copy_repo(tmp_path_factory.mktemp("run") / "repo")
-    snakemake(root, "--cores", "2")
-    return root
-
-
 def test_report_and_tables_are_built(demo_run):
     assert (demo_run / "results/report/baseline.html").stat().st_size > 10_000
     ind = pd.read_csv(demo_run / "results/baseline/indicators.csv")
@@ -111,14 +105,14 @@ def test_nothing_to_do_then_library_edit_reruns_dependants(demo_run):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def _pii_values() -> list[str]:
+def _pii() -> tuple[list[str], np.ndarray]:
+    """Names and phone numbers (text) and GPS coordinates (numbers) of the demo households."""
     df, _ = pyreadstat.read_sav(str(DEMO / "hh.sav"))
-    values: set[str] = set()
+    texts: set[str] = set()
     for col in ("HH_HEAD_NAME", "HH_PHONE"):
-        values |= {str(v).strip() for v in df[col].dropna() if len(str(v).strip()) >= 6}
-    for col in ("GPS_LAT", "GPS_LON"):
-        values |= {f"{v:.4f}" for v in df[col].dropna()}
-    return sorted(values)
+        texts |= {str(v).strip() for v in df[col].dropna() if len(str(v).strip()) >= 6}
+    coords = np.concatenate([df["GPS_LAT"].dropna().to_numpy(), df["GPS_LON"].dropna().to_numpy()])
+    return sorted(texts), coords
 
 
 def _texts(path: Path) -> list[str]:
@@ -131,14 +125,27 @@ def _texts(path: Path) -> list[str]:
     return [path.read_bytes().decode("utf-8", "replace")]
 
 
+def _numbers(path: Path) -> np.ndarray:
+    """Every numeric cell of a tabular results file (Parquet, CSV)."""
+    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, low_memory=False)
+    num = df.select_dtypes("number")
+    return num.to_numpy(dtype="float64").ravel() if num.size else np.empty(0)
+
+
 def test_no_personal_identifier_reaches_results(demo_run):
-    pii = _pii_values()
-    assert len(pii) > 100  # names, phones and coordinates of the demo households
+    texts, coords = _pii()
+    assert len(texts) > 100 and len(coords) > 100  # the demo households' identifiers
     hits = []
     for path in sorted((demo_run / "results").rglob("*")):
-        if path.is_file():
-            blob = "\n".join(_texts(path))
-            hits += [(str(path.relative_to(demo_run)), v) for v in pii if v in blob]
+        if not path.is_file():
+            continue
+        blob = "\n".join(_texts(path))
+        hits += [(str(path.relative_to(demo_run)), v) for v in texts if v in blob]
+        # coordinates: as full-precision numbers in any table (figures hold many short
+        # decimals, so a 4-decimal text match would be meaningless there)
+        if path.suffix in (".parquet", ".csv"):
+            found = np.isin(_numbers(path), coords)
+            hits += [(str(path.relative_to(demo_run)), "GPS value")] if found.any() else []
     assert hits == []
 
 

@@ -56,13 +56,7 @@ rule render_report:
         frame="results/{round}/clean/frame.parquet",
         person="results/{round}/clean/person.parquet",
         episode="results/{round}/clean/episode.parquet",
-        # The care-seeking regression of a later stage: read when present, else the report
-        # says "not estimated in this run". Replace by its rule's output once that rule exists.
-        determinants=lambda wc: (
-            [f"results/{wc.round}/determinants.csv"]
-            if os.path.exists(f"results/{wc.round}/determinants.csv")
-            else []
-        ),
+        determinants=rules.estimate_indicators.output.determinants,
         figures=rules.plot_figures.output.figures,
         catalogue=config["indicators"]["catalogue"],
         national=config["national_reference"],
