@@ -397,26 +397,7 @@ def test_che_curve_by_hand(result):
     )
 
 
-# population-weighted composites whose n_weighted is the household-weight total (see below)
-_N_WEIGHTED_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="composite concentration_index / kakwani rows report n_weighted as the sum of "
-    "household weights (1,400) although the statistic is population-weighted (weight x "
-    "hhsize = 2,900, as che_ctp_40, che_sdg_revised and every linear household_pop "
-    "indicator report): replicate_rows is called without n_weight in _ci_indicator and "
-    "_kakwani_indicator",
-)
-
-
-@pytest.mark.parametrize(
-    "iid",
-    [
-        pytest.param(i, marks=_N_WEIGHTED_BUG)
-        if i in ("ci_oop", "ci_che_sdg_10", "kakwani_oop")
-        else i
-        for i in sorted(EXPECTED)
-    ],
-)
+@pytest.mark.parametrize("iid", sorted(EXPECTED))
 def test_overall_weighted_n(result, iid):
     assert _row(result, iid)["n_weighted"] == pytest.approx(EXPECTED[iid][2])
 

@@ -711,6 +711,7 @@ def _ci_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
         [("total", "total", universe)],
         level=level,
         method=context["indicators"]["replicate_method"],
+        n_weight=frame["weight"].to_numpy(dtype="float64") * size,
     )
 
 
@@ -733,6 +734,7 @@ def _kakwani_indicator(ind, frames, design_args, *, level, context) -> pd.DataFr
         [("total", "total", np.ones(len(frame), dtype=bool))],
         level=level,
         method=context["indicators"]["replicate_method"],
+        n_weight=frame["weight"].to_numpy(dtype="float64") * size,
     )
 
 
