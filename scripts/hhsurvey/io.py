@@ -85,7 +85,15 @@ def read_raw(path: str | Path) -> RawFile:
             "re-save the CSV as UTF-8 (Lao script must be UTF-8 encoded)",
         ) from None
     except Exception as err:  # pyreadstat raises several private error types
-        kind = {"sav": "SPSS", ".dta": "Stata"}.get(ext.lstrip("."), ext)
+        kind = {".sav": "SPSS", ".dta": "Stata"}[ext]
+        if "encoding" in str(err):
+            raise InputError(
+                f"the {kind} file holds text (a label or a string value) that is not valid in "
+                f"the file's declared encoding (UTF-8 for current SPSS/Stata files): {err}",
+                str(path),
+                "re-export the file in Unicode (UTF-8) mode (SPSS: SET UNICODE=ON before saving; "
+                "Stata 14+: unicode translate), so that Lao script and accents are stored as UTF-8",
+            ) from None
         raise InputError(
             f"cannot read the file as {kind or ext}: {type(err).__name__}: {err}",
             str(path),
