@@ -8,6 +8,7 @@ from hhsurvey.indicators import (
     determinants,
     estimate_catalogue,
     load_catalogue,
+    log_lonely_strata,
     write_indicator_tables,
 )
 
@@ -32,6 +33,7 @@ def main(smk) -> None:
         "psu": design["psu"],
         "lonely_psu": design["lonely_psu"],
     }
+    log_lonely_strata(frames["household"], design_args)
     result = estimate_catalogue(
         load_catalogue(smk.input.catalogue),
         frames,

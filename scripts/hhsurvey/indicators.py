@@ -28,7 +28,7 @@ import pandas as pd
 import yaml
 
 from hhsurvey.design import SurveyDesign
-from hhsurvey.errors import InputError
+from hhsurvey.errors import InputError, first_keys
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,20 @@ def poverty_lines_lak(poverty_lines: dict) -> dict[str, float]:
 
 
 DETERMINANTS = ["quintile_group", "insurance", "dist_hc_30min", "sex", "age_band"]
+DETERMINANT_COLUMNS = [
+    "term",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "df",
+    "odds_ratio",
+    "or_ci_low",
+    "or_ci_high",
+    "p_value",
+]
+# Fewer persons with an episode than this (the DHS suppression threshold): no regression.
+MIN_DETERMINANTS_N = 25
 
 
 def determinants(
@@ -229,6 +243,19 @@ def determinants(
         sex=person["sex"].astype("str"),
         age_band=age_band.astype("str").where(age_band.notna()),
     )
+    y = data.loc[data["has_episode"], "_y"]
+    if len(y) < MIN_DETERMINANTS_N or y.nunique() < 2:
+        # e.g. a round where nobody was ill: there is nothing to regress (the report says so)
+        log.warning(
+            "determinants of care-seeking not estimated: %d person(s) with an episode, "
+            "outcomes %s (at least %d and both outcomes are needed)",
+            len(y),
+            sorted(y.dropna().unique().tolist()),
+            MIN_DETERMINANTS_N,
+        )
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in DETERMINANT_COLUMNS}).astype(
+            {"term": "str"}
+        )
     d = SurveyDesign(data, weight="weight", **design_args)
     return d.logistic("_y", DETERMINANTS, where="has_episode", level=level)
 
@@ -316,6 +343,36 @@ def flag(n: pd.Series, suppress_below: int, caution_below: int) -> pd.Series:
     )
 
 
+def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> list[str]:
+    """Log the strata with a single responding PSU and the rule their variance follows."""
+    desc = SurveyDesign(households, weight="weight", **design_args).describe()
+    lonely = [str(s) for s in desc.loc[desc["n_psu"] == 1, "stratum"]]
+    if lonely and design_args["lonely_psu"] == "fail":
+        raise InputError(
+            f"stratum {lonely} has a single responding village (lonely PSU), and the config says "
+            "design.lonely_psu: fail",
+            "config/config.yaml (design.lonely_psu); hh.sav (HH9 result codes of the stratum)",
+            "set design.lonely_psu to adjust (default), remove or certainty, or collapse the "
+            "stratum with a similar one in frame.csv",
+        )
+    rule = {
+        "adjust": "centred at the grand mean of PSU totals (R survey.lonely.psu = 'adjust')",
+        "remove": "contributes no variance (R 'remove')",
+        "certainty": "treated as sampled with certainty: no variance (R 'certainty')",
+        "fail": "stops the estimation (R 'fail')",
+    }[design_args["lonely_psu"]]
+    for s in lonely:
+        log.warning(
+            "stratum %s has a single responding village (lonely PSU); lonely_psu = %s: its "
+            "variance contribution is %s. Estimates within that stratum alone have no design "
+            "degree of freedom (SE and CI left blank, flagged caution).",
+            s,
+            design_args["lonely_psu"],
+            rule,
+        )
+    return lonely
+
+
 def estimate_one(
     ind: Indicator,
     frames: dict[str, pd.DataFrame],
@@ -328,6 +385,10 @@ def estimate_one(
     d = SurveyDesign(data, weight=weight, **design_args)
     rows = []
     for by in (None, *ind.by):
+        if by is not None and not data.loc[data["_where"], by].notna().any():
+            # e.g. no episode at all in the round: no provider to break the estimate down by
+            log.warning("%s: no %s value in the universe; no rows by %s", ind.id, by, by)
+            continue
         kw: dict[str, Any] = {"by": by, "where": "_where", "level": level}
         if ind.estimator == "proportion":
             res = d.proportion("_y", **kw)
@@ -383,6 +444,18 @@ def estimate_catalogue(
         log.info("%s: %d rows", ind.id, len(res))
     out = pd.concat(parts, ignore_index=True)
     out = out.assign(flag=flag(out["n_unweighted"], suppress_below, caution_below))
+    # No design degree of freedom left (the domain lies in one PSU, or in the lonely PSU of a
+    # stratum): the variance cannot be estimated. Its SE is not zero but unknown.
+    no_df = ~(out["df"] > 0) & out["estimate"].notna()
+    if no_df.any():
+        out.loc[no_df, ["se", "ci_low", "ci_high", "deff"]] = np.nan
+        out.loc[no_df & (out["flag"] == ""), "flag"] = "caution"
+        log.warning(
+            "%d estimate(s) with no design degree of freedom (one PSU): SE and CI left blank, "
+            "flagged caution: %s",
+            int(no_df.sum()),
+            first_keys(sorted(set(out.loc[no_df, "indicator"] + "/" + out.loc[no_df, "level"]))),
+        )
     out["n_unweighted"] = out["n_unweighted"].astype("int64")
     return out[OUTPUT_COLUMNS]
 

@@ -850,6 +850,8 @@ def determinants(path: str | None) -> dict[str, Any]:
         return {"available": False, "rows": []}
     df = read_csv(path)
     _require(df, ["term", "odds_ratio", "or_ci_low", "or_ci_high", "p_value"], path)
+    if df.empty:  # the stage ran but had nothing to estimate (e.g. nobody was ill)
+        return {"available": False, "rows": []}
     rows = [
         {
             "term": _text(r["term"]),

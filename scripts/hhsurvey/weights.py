@@ -214,6 +214,22 @@ def diagnostics(
         add("stratum", s, "weighted_households", grp["weight"].sum())
         add("stratum", s, "frame_households_census", frame.loc[frame[strata] == s, "mos_hh"].sum())
         add("stratum", s, "villages_selected", grp["village"].nunique())
+        n_resp = grp.loc[grp["responding"], "village"].nunique()
+        add(
+            "stratum",
+            s,
+            "villages_responding",
+            n_resp,
+            "single responding village (lonely PSU): its variance follows design.lonely_psu"
+            if n_resp == 1
+            else "",
+        )
+        if n_resp == 1:
+            log.warning(
+                "stratum %s has a single responding village: a lonely PSU, whose variance "
+                "contribution follows the config's design.lonely_psu",
+                s,
+            )
     for v, grp in hh.groupby("village", sort=True):
         elig = int(grp["eligible"].sum())
         rr = grp["responding"].sum() / elig if elig else float("nan")

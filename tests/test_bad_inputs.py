@@ -1,0 +1,491 @@
+"""Bad-input catalogue: every case runs the WHOLE workflow in a copy of the repository.
+
+Each case corrupts the copy's raw/ data or config, runs `snakemake --cores 2` and checks one of
+two outcomes:
+
+- a clear error: non-zero exit, the job log holds `ERROR: <what>`, `where:` and `how to fix:`,
+  no Python traceback anywhere (Snakemake's stdout/stderr and every job log), and no output
+  that looks complete (no results/report/baseline.html, no results/baseline/indicators.csv);
+- a documented, logged treatment: the run completes, the treatment is written where a reader
+  looks for it (cleaning log, weight diagnostics, job log) and the affected numbers are honest.
+
+In every case the files under raw/ are byte-identical before and after the run.
+
+Error cases stop at ingest or validation (a few seconds each); the three treatment runs are
+full runs (about 25 s each), each shared by the tests of its cases. The catalogue with the
+message of each case is in the README ("Troubleshooting").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+import yaml
+from test_workflow import copy_repo, snakemake
+
+pytestmark = pytest.mark.slow
+
+RAW = Path("raw/demo/baseline")
+REPORT = Path("results/report/baseline.html")
+INDICATORS = Path("results/baseline/indicators.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: read and write raw files of a repository copy
+
+
+def read_sav(path: Path) -> tuple[pd.DataFrame, object]:
+    """A .sav file as stored: user-missing codes kept as values, codes not labelled."""
+    return pyreadstat.read_sav(str(path), user_missing=True, apply_value_formats=False)
+
+
+def write_sav(df: pd.DataFrame, meta, path: Path) -> None:
+    """Write ``df`` keeping the labels, value labels, missing codes and formats of ``meta``."""
+    cols = list(df.columns)
+
+    def keep(d: dict) -> dict:
+        return {k: v for k, v in (d or {}).items() if k in cols}
+
+    formats = keep(meta.original_variable_types)
+    labels, missing = keep(meta.variable_value_labels), keep(meta.missing_ranges)
+    for c in cols:  # a numeric column turned into text: string format, no numeric codes
+        if df[c].dtype == object and not str(formats.get(c, "A")).startswith(("A", "DATE")):
+            formats[c] = "A40"
+            labels.pop(c, None)
+            missing.pop(c, None)
+    pyreadstat.write_sav(
+        df.reset_index(drop=True),
+        str(path),
+        column_labels=keep(meta.column_names_to_labels),
+        variable_value_labels=labels,
+        missing_ranges=missing,
+        variable_format=formats,
+        variable_measure=keep(meta.variable_measure),
+    )
+
+
+def edit_sav(root: Path, name: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    path = root / RAW / name
+    df, meta = read_sav(path)
+    write_sav(fn(df), meta, path)
+
+
+def edit_frame(root: Path, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    path = root / RAW / "frame.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fn(df).to_csv(path, index=False, lineterminator="\n")
+
+
+MODULES = ["persons.sav", "food.sav", "nonfood.sav", "opd.sav", "ipd.sav", "births.sav", "u5.sav"]
+
+
+def make_nonresponding(root: Path, villages: list[int]) -> None:
+    """Every sampled household of ``villages`` refuses (HH9 = 3): no module records remain."""
+    edit_sav(root, "hh.sav", lambda d: d.assign(HH9=d["HH9"].where(~d["HH1"].isin(villages), 3.0)))
+    for name in MODULES:
+        edit_sav(root, name, lambda d: d[~d["HH1"].isin(villages)])
+
+
+def edit_config(root: Path, path: str, fn: Callable[[dict], None]) -> None:
+    p = root / path
+    doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    fn(doc)
+    p.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def all_logs(root: Path) -> str:
+    """Every job log and Snakemake's own log of the run, concatenated."""
+    files = sorted((root / "results" / "logs").rglob("*.log"))
+    files += sorted((root / ".snakemake" / "log").glob("*.log"))
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
+
+
+@dataclass
+class Run:
+    root: Path
+    returncode: int
+    output: str  # Snakemake's stdout + stderr
+    logs: str  # job logs and Snakemake's log file
+
+    def read(self, rel: str) -> pd.DataFrame:
+        return (
+            pd.read_csv(self.root / rel)
+            if rel.endswith(".csv")
+            else pd.read_parquet(self.root / rel)
+        )
+
+
+def run_case(tmp: Path, corrupt: Callable[[Path], None], *args: str) -> Run:
+    """Copy the repo, corrupt it, run the whole workflow; raw/ must not change during the run."""
+    root = copy_repo(tmp / "repo")
+    corrupt(root)
+    before = checksums(root / "raw")
+    proc = snakemake(root, "--cores", "2", *args, check=False)
+    assert checksums(root / "raw") == before, "the workflow changed a file under raw/"
+    return Run(root, proc.returncode, proc.stdout + proc.stderr, all_logs(root))
+
+
+def assert_clear_error(run: Run, *expected: str) -> str:
+    """Non-zero exit, an ERROR/where/how-to-fix message with ``expected`` parts, no traceback,
+    and nothing that looks like a finished result. Returns the message."""
+    text = run.output + "\n" + run.logs
+    assert run.returncode != 0, run.output[-3000:]
+    assert "Traceback" not in text, text[-6000:]
+    m = re.search(r"ERROR: .*?\n  where: .*?\n  how to fix: [^\n]*", text, re.S)
+    assert m, f"no ERROR/where/how to fix message:\n{text[-4000:]}"
+    message = m.group(0)
+    for part in expected:
+        assert part in message, f"{part!r} not in:\n{message}"
+    assert not (run.root / REPORT).exists() and not (run.root / INDICATORS).exists()
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Error cases: each stops the run with a message (what, where, how to fix)
+
+
+def _truncate(root: Path) -> None:
+    p = root / RAW / "hh.sav"
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 3])
+
+
+def _not_spss(root: Path) -> None:
+    (root / RAW / "persons.sav").write_text("HH1,HH2,HL1\n1,1,1\n", encoding="utf-8")
+
+
+def _missing_file(root: Path) -> None:
+    (root / RAW / "births.sav").unlink()
+
+
+def _missing_variable(root: Path) -> None:
+    edit_sav(root, "opd.sav", lambda d: d.drop(columns=["OP3"]))
+
+
+def _text_amounts(root: Path) -> None:
+    def fn(d: pd.DataFrame) -> pd.DataFrame:
+        text = d["OP5B"].map(lambda v: "" if np.isnan(v) else f"{v:,.0f} kip")
+        return d.assign(OP5B=text.astype(object))
+
+    edit_sav(root, "opd.sav", fn)
+
+
+def _unknown_code(root: Path) -> None:
+    def fn(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        d.loc[d.index[d["INS2"].notna()][:3], "INS2"] = 7.0
+        return d
+
+    edit_sav(root, "persons.sav", fn)
+
+
+def _duplicate_household(root: Path) -> None:
+    edit_sav(root, "hh.sav", lambda d: pd.concat([d, d.iloc[[5]]], ignore_index=True))
+
+
+def _duplicate_person(root: Path) -> None:
+    edit_sav(root, "persons.sav", lambda d: pd.concat([d, d.iloc[[10]]], ignore_index=True))
+
+
+def _orphan_persons(root: Path) -> None:
+    # household 4/22 (responding, with a roster) is missing from hh.sav; its persons stay
+    edit_sav(root, "hh.sav", lambda d: d[~((d["HH1"] == 4) & (d["HH2"] == 22))])
+
+
+def _zero_mos(root: Path) -> None:
+    edit_frame(root, lambda d: d.assign(mos_hh=d["mos_hh"].where(d["HH1"] != "4", "0")))
+
+
+def _negative_mos(root: Path) -> None:
+    edit_frame(root, lambda d: d.assign(mos_hh=d["mos_hh"].where(d["HH1"] != "1", "-106")))
+
+
+def _village_not_in_frame(root: Path) -> None:
+    edit_frame(root, lambda d: d[d["HH1"] != "10"])
+
+
+def _non_utf8_csv(root: Path) -> None:
+    p = root / RAW / "frame.csv"
+    p.write_bytes(p.read_bytes().replace(b"Ban Phatha", "Ban Phàtha".encode("latin-1")))
+
+
+def _non_utf8_sav(root: Path) -> None:
+    # a value label keyed in a legacy 8-bit code page inside a file that declares UTF-8
+    p = root / RAW / "hh.sav"
+    data = p.read_bytes()
+    assert data.count(b"partly completed") == 1
+    p.write_bytes(data.replace(b"partly completed", b"partly compl\xe9ted"))
+
+
+def _config_unknown_key(root: Path) -> None:
+    edit_config(root, "config/config.yaml", lambda c: c["design"].update(lonley_psu="adjust"))
+
+
+def _config_wrong_type(root: Path) -> None:
+    edit_config(root, "config/config.yaml", lambda c: c["validation"].update(max_age="105 years"))
+
+
+def _codebook_merge(root: Path) -> None:
+    p = root / "config/codebooks/baseline.yaml"
+    text = p.read_text(encoding="utf-8")
+    assert text.count("7: abroad") == 1
+    p.write_text(text.replace("7: abroad", "7: traditional"), encoding="utf-8")
+
+
+ERROR_CASES = {
+    # case: (corruption, parts of the message)
+    "truncated_sav": (_truncate, ["cannot read the file as SPSS", "hh.sav", "export it again"]),
+    "not_spss_renamed_sav": (_not_spss, ["cannot read the file as SPSS", "persons.sav"]),
+    "missing_module_file": (_missing_file, ["'births.sav' (table birth) is missing", "line"]),
+    "missing_variable": (_missing_variable, ["variable OP3", "opd.sav", "raw: OP3"]),
+    "text_amounts": (_text_amounts, ["OP5B holds text", "opd.sav", "numeric"]),
+    "unknown_code": (_unknown_code, ["INS2 has code(s) 7", "persons.sav", "`7: <category>`"]),
+    "duplicate_household_keys": (_duplicate_household, ["[duplicate_keys_household]", "hh.sav"]),
+    "duplicate_person_keys": (_duplicate_person, ["[duplicate_keys_person]", "persons.sav"]),
+    "persons_without_household": (_orphan_persons, ["[orphan_person]", "village=4, hh=22"]),
+    "zero_measure_of_size": (_zero_mos, ["mos_hh", "zero, negative or blank", "village(s) 4"]),
+    "negative_measure_of_size": (_negative_mos, ["mos_hh", "village(s) 1", "frame.csv"]),
+    "village_not_in_frame": (_village_not_in_frame, ["10 (not in the frame)", "frame.csv"]),
+    "non_utf8_csv_label": (_non_utf8_csv, ["not valid UTF-8", "frame.csv"]),
+    "non_utf8_sav_label": (_non_utf8_sav, ["hh.sav", "UTF-8"]),
+    "codebook_merges_codes": (_codebook_merge, ["codes [6, 7] -> 'traditional'", "allow_merge"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_error_case(case, tmp_path):
+    corrupt, expected = ERROR_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    assert_clear_error(run, *expected)
+
+
+CONFIG_CASES = {
+    "config_unknown_key": (_config_unknown_key, ["lonley_psu"]),
+    "config_wrong_type": (_config_wrong_type, ["max_age", "105 years", "integer"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIG_CASES))
+def test_config_error_stops_before_any_rule(case, tmp_path):
+    corrupt, expected = CONFIG_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    text = run.output + run.logs
+    assert run.returncode != 0
+    assert "Traceback" not in text, text[-4000:]
+    for part in expected:
+        assert part in text, text[-4000:]
+    assert not (run.root / "results").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Documented treatments: the run completes, the treatment is logged, the numbers are honest
+
+
+def _selected(root: Path) -> pd.DataFrame:
+    fr = pd.read_csv(root / RAW / "frame.csv")
+    return fr[fr["selected"] == 1].sort_values("HH1")
+
+
+@pytest.fixture(scope="module")
+def empty_modules_run(tmp_path_factory) -> Run:
+    """opd.sav with no record (nobody ill: ILL1 = 2 for everyone) and births.sav with none."""
+
+    def corrupt(root: Path) -> None:
+        edit_sav(root, "persons.sav", lambda d: d.assign(ILL1=d["ILL1"].where(d["ILL1"] != 1, 2)))
+        edit_sav(root, "opd.sav", lambda d: d.iloc[:0])
+        edit_sav(root, "births.sav", lambda d: d.iloc[:0])
+
+    return run_case(tmp_path_factory.mktemp("empty"), corrupt)
+
+
+def _assert_completed(run: Run) -> None:
+    assert run.returncode == 0, run.output[-5000:]
+    assert "Traceback" not in run.output + run.logs
+    assert (run.root / REPORT).exists() and (run.root / INDICATORS).exists()
+
+
+def _not_reported(ind: pd.DataFrame, ids: list[str]) -> None:
+    """Each indicator is absent, or every row of it is suppressed with no number."""
+    rows = ind[ind["indicator"].isin(ids)]
+    assert (rows["flag"] == "suppressed").all(), rows
+    assert rows["estimate"].isna().all() and rows["se"].isna().all(), rows
+    assert (rows["n_unweighted"] == 0).all(), rows
+
+
+def test_empty_opd_nobody_ill(empty_modules_run):
+    run = empty_modules_run
+    _assert_completed(run)
+    ind = run.read(str(INDICATORS))
+    episode_based = [
+        "care_seeking",
+        "first_provider_public",
+        "forgone_cost",
+        "oop_episode_mean",
+        "oop_episode_median",
+    ]
+    _not_reported(ind, episode_based)
+    total = ind[ind["domain"] == "total"].set_index("indicator")
+    assert total.loc["illness_30d", "estimate"] == 0
+    assert total.loc["opd_visits_per_capita", "estimate"] == 0
+    assert "episode: 0 rows" in run.logs
+    hh = run.read("results/baseline/households.parquet")
+    assert (hh["oop_opd"] == 0).all()
+    # the care-seeking regression has no data: logged, and the report says it was not estimated
+    assert "determinants of care-seeking not estimated: 0 person(s)" in run.logs
+    html = (run.root / REPORT).read_text(encoding="utf-8")
+    assert 'id="determinants-table"' not in html
+    assert "The regression of care-seeking on its determinants was" in html
+
+
+def test_round_with_no_births(empty_modules_run):
+    run = empty_modules_run
+    _assert_completed(run)
+    ind = run.read(str(INDICATORS))
+    _not_reported(ind, ["institutional_delivery", "skilled_birth_attendance", "delivery_cost_mean"])
+    assert "birth: 0 rows" in run.logs
+    hh = run.read("results/baseline/households.parquet")
+    assert (hh["oop_delivery"] == 0).all()
+
+
+@pytest.fixture(scope="module")
+def nonresponse_run(tmp_path_factory) -> Run:
+    """One rural village refuses entirely; all urban villages but one refuse entirely."""
+
+    def corrupt(root: Path) -> None:
+        sel = _selected(root)
+        urban = sel.loc[sel["area"] == 1, "HH1"].tolist()
+        rural = sel.loc[sel["area"] == 2, "HH1"].tolist()
+        make_nonresponding(root, [rural[0], *urban[1:]])
+
+    return run_case(tmp_path_factory.mktemp("nonresponse"), corrupt)
+
+
+def test_village_with_no_respondent_is_absorbed_by_its_stratum(nonresponse_run):
+    run = nonresponse_run
+    _assert_completed(run)
+    sel = _selected(run.root)
+    village = int(sel.loc[sel["area"] == 2, "HH1"].iloc[0])
+    diag = run.read("results/baseline/weights_diagnostics.csv")
+    row = diag[
+        (diag["scope"] == "village")
+        & (diag["level"] == str(village))
+        & (diag["measure"] == "nonresponse_factor")
+    ]
+    assert row["note"].iloc[0] == "no respondent: absorbed by stratum"
+    assert "no responding household; their stratum absorbs them" in run.logs
+    # the stratum's weighted households still estimate its eligible households
+    w = run.read("results/baseline/weights.parquet")
+    for _, g in w.groupby("area"):
+        elig = g.loc[g["eligible"], "design_weight"].sum()
+        assert g["weight"].sum() == pytest.approx(elig, rel=1e-9)
+
+
+def test_stratum_with_single_responding_village(nonresponse_run):
+    run = nonresponse_run
+    _assert_completed(run)
+    # documented: lonely_psu = adjust (config), logged by the estimation job and in diagnostics
+    assert "single responding village" in run.logs
+    assert "lonely_psu = adjust" in run.logs
+    diag = run.read("results/baseline/weights_diagnostics.csv")
+    lonely = diag[(diag["scope"] == "stratum") & (diag["measure"] == "villages_responding")]
+    assert lonely.set_index("level").loc["urban", "value"] == 1
+    assert "single responding village" in lonely.set_index("level").loc["urban", "note"]
+    ind = run.read(str(INDICATORS))
+    urban = ind[(ind["domain"] == "area") & (ind["level"] == "urban")]
+    # a domain inside one PSU has no design df: no SE or interval is claimed, and it is flagged
+    assert len(urban) > 10
+    assert (urban["df"] == 0).all() and urban["se"].isna().all() and urban["ci_low"].isna().all()
+    assert urban["flag"].isin(["suppressed", "caution"]).all()
+    # the other stratum keeps the whole sample's estimates honest: no zero SE but at 0 or 1
+    total = ind[ind["domain"] == "total"]
+    zero = total[(total["se"] == 0) & ~total["estimate"].isin([0.0, 1.0])]
+    assert zero.empty, zero
+
+
+@pytest.fixture(scope="module")
+def amounts_run(tmp_path_factory) -> Run:
+    """Negative amounts, and amounts beyond the int32 range (2,147,483,647)."""
+
+    def corrupt(root: Path) -> None:
+        def opd(d: pd.DataFrame) -> pd.DataFrame:
+            d = d.copy()
+            sought = d.index[d["OP1"] == 1]
+            d.loc[sought[0], "OP5B"] = -15000.0
+            d.loc[sought[1], "OP5A"] = 3_000_000_000.0
+            return d
+
+        def food(d: pd.DataFrame) -> pd.DataFrame:
+            d = d.copy()
+            d.loc[d.index[0], "FOOD_BUY"] = -2000.0
+            d.loc[d.index[1], "FOOD_BUY"] = 2**31 + 5.0
+            return d
+
+        def nonfood(d: pd.DataFrame) -> pd.DataFrame:
+            d = d.copy()
+            d.loc[d.index[2], "NF_VALUE"] = 9_000_000_000_000.0
+            return d
+
+        edit_sav(root, "opd.sav", opd)
+        edit_sav(root, "food.sav", food)
+        edit_sav(root, "nonfood.sav", nonfood)
+
+    return run_case(tmp_path_factory.mktemp("amounts"), corrupt)
+
+
+AMOUNT_OUTPUTS = [
+    "food",
+    "nonfood",
+    "oop",
+    "total",
+    "pc_total",
+    "oop_opd",
+    "oop_incl_transport_food",
+]
+
+
+def test_negative_amounts_are_set_missing_and_imputed(amounts_run):
+    run = amounts_run
+    _assert_completed(run)
+    log = run.read("results/baseline/cleaning_log.csv")
+    neg = log[log["rule"] == "negative_to_missing"]
+    assert {("episode", "cost_medicine", "-15000.0"), ("food", "buy", "-2000.0")} <= set(
+        zip(neg["table"], neg["variable"], neg["old_value"], strict=True)
+    )
+    for keys in neg["keys"]:
+        assert ((log["rule"] == "impute_median") & (log["keys"] == keys)).any()
+    found = run.read("results/baseline/validation.csv")
+    assert found["check"].str.startswith("negative_amount_").sum() >= 2
+    hh = run.read("results/baseline/households.parquet")
+    amounts = [c for c in hh.columns if c in AMOUNT_OUTPUTS or c.startswith("oop_")]
+    assert (hh[amounts] >= 0).all().all()
+
+
+def test_amounts_beyond_int32_are_capped_not_wrapped(amounts_run):
+    run = amounts_run
+    _assert_completed(run)
+    log = run.read("results/baseline/cleaning_log.csv")
+    capped = log[log["rule"] == "extreme_capped"]
+    olds = set(capped["old_value"].astype(float))
+    assert {3e9, 2**31 + 5.0, 9e12} <= olds
+    hh = run.read("results/baseline/households.parquet")
+    amounts = [c for c in hh.columns if c in AMOUNT_OUTPUTS or c.startswith("oop_")]
+    assert (hh[amounts] >= 0).all().all()  # no wrap-around to negative
+    assert hh["total"].max() < 2e9  # the absurd amounts do not reach the aggregates
+    ind = run.read(str(INDICATORS))
+    assert ind["estimate"].abs().max() < 1e10
