@@ -1,39 +1,35 @@
-"""Snakemake script: write the synthetic demo round (raw layout + truth) into a folder.
+"""Rule simulate_demo: regenerate the synthetic demo rounds (raw layout + truth) in place.
 
-Inputs:  snakemake.input.params  (config/simulate.yaml)
-Params:  snakemake.params.round  ("baseline" / "endline"), snakemake.params.scale (int),
-         snakemake.params.outdir (folder)
-Log:     snakemake.log[0]
+Params: rounds (names), scale (int), outdir (folder holding one sub-folder per round).
+Output: a manifest of the written files with their SHA-256 checksums.
 """
 
 import logging
+from pathlib import Path
 
+from hhsurvey.cli import run_rule
+from hhsurvey.io import sha256
 from hhsurvey.simulate import load_params, write_demo
 
+log = logging.getLogger("hhsurvey.simulate_demo")
 
-def main(snakemake) -> None:
-    logging.basicConfig(
-        filename=str(snakemake.log[0]),
-        filemode="w",
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    log = logging.getLogger("simulate_demo")
-    params = load_params(snakemake.input.params)
-    round_ = str(snakemake.params.round)
-    scale = int(snakemake.params.scale)
-    outdir = str(snakemake.params.outdir)
-    log.info(
-        "simulating round=%s scale=%d into %s (seed %s)", round_, scale, outdir, params["seed"]
-    )
-    try:
-        write_demo(outdir, params, round=round_, scale=scale)
-    except Exception:
-        log.exception("simulation failed")
-        raise
-    log.info("done")
+
+def main(smk) -> None:
+    params = load_params(smk.input.params)
+    lines = []
+    for round_ in smk.params.rounds:
+        outdir = Path(smk.params.outdir) / round_
+        log.info(
+            "simulating %s (scale %d, seed %s) into %s",
+            round_,
+            smk.params.scale,
+            params["seed"],
+            outdir,
+        )
+        write_demo(outdir, params, round=round_, scale=int(smk.params.scale))
+        lines += [f"{sha256(p)}  {p}" for p in sorted(outdir.iterdir()) if p.is_file()]
+    Path(smk.output.manifest).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main(snakemake)  # noqa: F821
+    run_rule(main, snakemake)

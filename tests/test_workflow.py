@@ -236,3 +236,13 @@ def test_raw_files_are_never_modified(demo_run):
     for p in sorted((REPO / "raw").rglob("*")):
         if p.is_file():
             assert (demo_run / p.relative_to(REPO)).read_bytes() == p.read_bytes(), p
+
+
+def test_simulate_demo_rule_regenerates_the_committed_files(tmp_path):
+    root = copy_repo(tmp_path / "repo")
+    snakemake(root, "simulate_demo", "--cores", "1")
+    manifest = (root / "results/simulate/demo_manifest.txt").read_text().splitlines()
+    assert len(manifest) >= 2 * 9
+    for rel in ("raw/demo/baseline", "raw/demo/endline"):
+        for p in sorted((REPO / rel).iterdir()):
+            assert (root / rel / p.name).read_bytes() == p.read_bytes(), p
