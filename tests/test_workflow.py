@@ -246,3 +246,25 @@ def test_simulate_demo_rule_regenerates_the_committed_files(tmp_path):
     for rel in ("raw/demo/baseline", "raw/demo/endline"):
         for p in sorted((REPO / rel).iterdir()):
             assert (root / rel / p.name).read_bytes() == p.read_bytes(), p
+
+
+def test_demo_weights_reproduce_frame_and_population(demo_run):
+    """Weighted totals against the design and the simulated population (issue 4)."""
+    from hhsurvey.design import SurveyDesign
+
+    w = pd.read_parquet(demo_run / "results/baseline/weights.parquet")
+    hh = pd.read_parquet(demo_run / "results/baseline/households.parquet")
+    truth = pd.read_csv(DEMO / "truth.csv").set_index("indicator")["value"]
+    # non-response adjustment redistributes exactly the eligible design weight of each stratum
+    elig = w.loc[w["eligible"]].groupby("area", observed=True)["design_weight"].sum()
+    resp = w.groupby("area", observed=True)["weight"].sum()
+    np.testing.assert_allclose(resp[elig.index].to_numpy(), elig.to_numpy(), rtol=1e-12)
+    # the design-weighted count of sampled dwellings estimates the district's households,
+    # and the weighted roster its population: both within sampling error of the truth
+    dw = SurveyDesign(w.assign(one=1.0), weight="design_weight", strata="area", psu="village")
+    households = dw.total("one").iloc[0]
+    assert abs(households["estimate"] - truth["population_households"]) < 2.5 * households["se"]
+    persons = (
+        SurveyDesign(hh, weight="weight", strata="area", psu="village").total("hhsize").iloc[0]
+    )
+    assert abs(persons["estimate"] - truth["population_persons"]) < 2.5 * persons["se"]
