@@ -268,3 +268,15 @@ def test_demo_weights_reproduce_frame_and_population(demo_run):
         SurveyDesign(hh, weight="weight", strata="area", psu="village").total("hhsize").iloc[0]
     )
     assert abs(persons["estimate"] - truth["population_persons"]) < 2.5 * persons["se"]
+
+
+def test_catalogue_is_schema_validated_before_any_rule(demo_run, tmp_path):
+    doc = yaml.safe_load((REPO / "config/indicators.yaml").read_text())
+    doc["indicators"][0]["unit"] = "percentage"
+    bad = tmp_path / "indicators.yaml"
+    bad.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump({"indicators": {"catalogue": str(bad)}}))
+    out = snakemake(demo_run, "-n", "--cores", "1", "--configfile", str(cfg), check=False)
+    assert out.returncode != 0
+    assert "'percentage' is not one of" in out.stdout + out.stderr

@@ -7,6 +7,9 @@ from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
 
+with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
+    validate(yaml.safe_load(_fh), "../schemas/indicators.schema.yaml")
+
 REPO = Path(workflow.basedir)
 TABLES = [
     "frame",
