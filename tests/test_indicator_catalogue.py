@@ -251,6 +251,16 @@ def ci_care_seeking() -> float:
 # ---------------------------------------------------------------------------------------------
 # Expected overall estimates: id -> (estimate, unweighted n, weighted n)
 
+
+def episode_component_mean(col: str) -> float:
+    """Weighted mean of one spending component over the fixture's episodes with care."""
+    t = indicator_round()
+    w = weights_table().set_index(["village", "hh"])["weight"]
+    ep = t["episode"][t["episode"]["sought"] == "yes"]
+    ww = w.reindex(pd.MultiIndex.from_frame(ep[["village", "hh"]])).to_numpy(float)
+    return float(np.sum(ww * ep[col].fillna(0).to_numpy(float)) / np.sum(ww))
+
+
 EXPECTED: dict[str, tuple[float, int, float]] = {
     # --- coverage: all 16 persons, sum of weights 2,900
     # insured: v1 3 x 100 + v2 (hh1 line 2, hh2 line 1) 2 x 150 + v3 hh2 2 x 200 = 1,000
@@ -297,6 +307,10 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     "oop_episode_consult_mean": (9_000, 6, 1_000),
     # (100 x 8,000 + 100 x 5,000 + 200 x 10,000) / 1,000
     "oop_episode_transport_mean": (3_300, 6, 1_000),
+    # components read straight from the fixture's episodes with care (weights by village)
+    "oop_episode_tests_mean": (episode_component_mean("cost_tests"), 6, 1_000),
+    "oop_episode_informal_mean": (episode_component_mean("cost_informal"), 6, 1_000),
+    "oop_episode_food_mean": (episode_component_mean("cost_food"), 6, 1_000),
     # --- household OOP, household weights: (100 x 420k + 100 x 1.38M + 150 x 0 + 150 x 344k
     # + 200 x 2.5M + 200 x 600k + 250 x 180k + 250 x 300k) / 1,400
     "oop_annual_hh_mean": (971_600_000 / 1_400, 8, 1_400),
@@ -317,11 +331,31 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     # --- impoverishment; pc before / after OOP: H1 3.5M / 3.29M, H2 5.85M / 4.47M,
     # H3 1.0625M / same, H4 2.4M / 2.228M, H5 3.24M / 2.407M, H6 2.645M / 2.345M,
     # H7 1.215M / 1.155M, H8 1.09M / 0.79M
+    "overshoot_25": (wmean(np.maximum(SHARE - 0.25, 0), W_POP), 8, 2_900),
+    "mpo_25": (
+        wmean(np.maximum(SHARE - 0.25, 0), W_POP) / wmean(SHARE > 0.25, W_POP),
+        8,
+        2_900,
+    ),
     "impoverished_national": (300 / 2_900, 8, 2_900),  # H4 crosses 2,304,000
     "impoverished_215": (700 / 2_900, 8, 2_900),  # H4 and H6 cross 2,354,250
     "further_impoverished_national": (1_000 / 2_900, 8, 2_900),  # H7, H8 (H3 has no OOP)
     "poverty_headcount_pre": (1_300 / 2_900, 8, 2_900),  # H3, H7, H8
     "poverty_headcount_post": (1_600 / 2_900, 8, 2_900),  # + H4
+    "further_impoverished_215": (1_000 / 2_900, 8, 2_900),  # H7, H8 below 2,354,250 with OOP
+    "poverty_impact_headcount": (300 / 2_900, 8, 2_900),  # post - pre: H4 only
+    "poverty_gap_pre": (wmean(np.maximum(1 - PC / PL_NATIONAL, 0), W_POP), 8, 2_900),
+    "poverty_gap_post": (
+        wmean(np.maximum(1 - (PC - OOP / SIZE) / PL_NATIONAL, 0), W_POP),
+        8,
+        2_900,
+    ),
+    "poverty_gap_change": (
+        wmean(np.maximum(1 - (PC - OOP / SIZE) / PL_NATIONAL, 0), W_POP)
+        - wmean(np.maximum(1 - PC / PL_NATIONAL, 0), W_POP),
+        8,
+        2_900,
+    ),
     "distress_financing": (600 / 1_400, 8, 1_400),  # H4 150 + H6 200 + H8 250 (H2 "don't know")
     # --- births in the last 24 months: v1 hh1 (100, 20 months, district hospital, doctor,
     # 300k), v3 hh1 (200, 10 months, "other" place, nurse-midwife, 200k), v4 hh1 (250,
