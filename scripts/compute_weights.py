@@ -3,8 +3,9 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
+from hhsurvey.errors import InputError
 from hhsurvey.io import write_parquet
-from hhsurvey.weights import diagnostics, household_weights
+from hhsurvey.weights import calibrate, diagnostics, household_weights
 
 
 def main(smk) -> None:
@@ -19,6 +20,15 @@ def main(smk) -> None:
         responding=smk.params.responding,
         trim_ratio=smk.params.trim_ratio,
     )
+    cal = smk.params.calibration
+    if cal["enabled"]:
+        if not cal["totals"]:
+            raise InputError(
+                "calibration is enabled but no totals table is given",
+                "config: weights.calibration.totals",
+                "set it to a CSV with columns sex, age_group, total, or disable calibration",
+            )
+        w = calibrate(w, person, pd.read_csv(smk.input.totals[0]), path=cal["totals"])
     size = person.groupby(["village", "hh"]).size()
     diag = diagnostics(w, frame, size, strata=smk.params.strata, flag_above=smk.params.flag_above)
     write_parquet(w, smk.output.weights)

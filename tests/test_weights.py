@@ -103,3 +103,52 @@ def test_village_not_in_frame_is_a_clear_error():
 def test_kish_deff():
     assert kish_deff([1, 1, 1, 1]) == pytest.approx(1.0)
     assert kish_deff([1, 3]) == pytest.approx(2 * 10 / 16)
+
+
+def test_raking_reproduces_census_totals_and_keeps_one_weight_per_household():
+    from hhsurvey.weights import calibrate
+
+    hh = household_weights(frame(), households(), ineligible=["vacant"], responding=["completed"])
+    resp = hh[hh["responding"]]
+    rng = np.random.default_rng(4)
+    person = pd.DataFrame(
+        [
+            (v, h, line, sex, age)
+            for v, h in resp[["village", "hh"]].itertuples(index=False)
+            for line, (sex, age) in enumerate(
+                zip(rng.choice(["male", "female"], 4), rng.integers(0, 80, 4), strict=True), 1
+            )
+        ],
+        columns=["village", "hh", "line", "sex", "age"],
+    )
+    totals = pd.DataFrame(
+        {
+            "sex": ["male", "male", "female", "female"],
+            "age_group": ["0-29", "30+", "0-29", "30+"],
+            "total": [900.0, 1100.0, 1000.0, 1200.0],
+        }
+    )
+    out = calibrate(hh, person, totals, path="totals.csv")
+    pw = person.merge(out[["village", "hh", "weight"]], on=["village", "hh"])
+    group = np.where(pw["age"] < 30, "0-29", "30+")
+    got = pw.groupby([pw["sex"], group])["weight"].sum()
+    for row in totals.itertuples():
+        assert got[(row.sex, row.age_group)] == pytest.approx(row.total, rel=1e-9)
+    # non-respondents stay at zero; the factor is recorded
+    assert (out.loc[~out["responding"], "weight"] == 0).all()
+    assert (out["weight"] == out["weight_uncalibrated"] * out["calibration_factor"]).all()
+
+
+def test_raking_with_an_empty_cell_is_a_clear_error():
+    from hhsurvey.weights import calibrate
+
+    hh = household_weights(frame(), households(), ineligible=["vacant"], responding=["completed"])
+    resp = hh[hh["responding"]]
+    person = resp[["village", "hh"]].assign(line=1, sex="male", age=40.0)
+    totals = pd.DataFrame(
+        {"sex": ["male", "female"], "age_group": ["0-99", "0-99"], "total": [10.0, 10.0]}
+    )
+    with pytest.raises(
+        InputError, match=r"no respondent in calibration cell\(s\) \['female_0-99'\]"
+    ):
+        calibrate(hh, person, totals, path="totals.csv")

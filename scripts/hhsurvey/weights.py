@@ -251,3 +251,92 @@ def diagnostics(
         )
         add("village", v, "pi2", float(grp["pi2"].iloc[0]))
     return pd.DataFrame(rows)
+
+
+def calibration_counts(
+    person: pd.DataFrame, households: pd.DataFrame, age_breaks: list[float], age_labels: list[str]
+) -> pd.DataFrame:
+    """Members of each household by sex x age group: the calibration variables (one row per
+    household of ``households``, columns ``<sex>_<age group>``)."""
+    group = pd.cut(person["age"], age_breaks, right=False, labels=age_labels)
+    cell = person["sex"].astype("str") + "_" + group.astype("str")
+    counts = pd.crosstab([person["village"], person["hh"]], cell.where(group.notna()))
+    idx = pd.MultiIndex.from_frame(households[["village", "hh"]])
+    return counts.reindex(idx, fill_value=0).reset_index(drop=True)
+
+
+def rake_households(
+    w: np.ndarray, X: np.ndarray, totals: np.ndarray, max_iter: int = 50
+) -> np.ndarray:
+    """Integrated raking: household weights w* = w exp(X lambda) with sum w* X = totals.
+
+    X holds, per household, its members in each calibration cell, so every member keeps the
+    household's weight (integrated household-person calibration). Newton's method on the
+    raking-ratio calibration equations (Deville and Sarndal 1992).
+    """
+    lam = np.zeros(X.shape[1])
+    for _ in range(max_iter):
+        wstar = w * np.exp(X @ lam)
+        gap = totals - wstar @ X
+        if np.max(np.abs(gap) / np.maximum(totals, 1.0)) < 1e-10:
+            return wstar
+        jac = X.T @ (X * wstar[:, None])
+        lam = lam + np.linalg.lstsq(jac, gap, rcond=None)[0]
+    raise InputError(
+        "raking to the census totals did not converge",
+        "weights.calibration.totals",
+        "check that every sex x age cell has respondents and that the totals are consistent",
+    )
+
+
+def calibrate(
+    hh: pd.DataFrame, person: pd.DataFrame, totals: pd.DataFrame, *, path: str
+) -> pd.DataFrame:
+    """Rake the final weights of responding households to census totals by sex x age group.
+
+    ``totals`` has columns sex, age_group (e.g. "0-4", "65+") and total; age groups are
+    read as [lower, upper] years.
+    """
+    need = {"sex", "age_group", "total"}
+    if not need <= set(totals.columns):
+        raise InputError(
+            f"calibration totals lack column(s) {sorted(need - set(totals.columns))}",
+            path,
+            "give one row per sex x age group with columns sex, age_group, total",
+        )
+    groups = list(dict.fromkeys(totals["age_group"].astype("str")))
+    lows = [float(g.split("-")[0].rstrip("+")) for g in groups]
+    order = np.argsort(lows)
+    groups = [groups[i] for i in order]
+    breaks = [float(groups[0].split("-")[0].rstrip("+"))] + [
+        float(g.split("-")[1]) + 1 if "-" in g else 200.0 for g in groups
+    ]
+    resp = hh["responding"].to_numpy()
+    X = calibration_counts(person, hh.loc[resp], breaks, groups)
+    target = totals.assign(
+        cell=totals["sex"].astype("str") + "_" + totals["age_group"].astype("str")
+    )
+    missing = sorted(set(target["cell"]) - set(X.columns))
+    if missing:
+        raise InputError(
+            f"no respondent in calibration cell(s) {missing}",
+            path,
+            "collapse age groups in the totals table so that every cell has respondents",
+        )
+    X = X[target["cell"].tolist()]
+    new = rake_households(
+        hh.loc[resp, "weight"].to_numpy(dtype="float64"),
+        X.to_numpy(dtype="float64"),
+        target["total"].to_numpy(dtype="float64"),
+    )
+    factor = pd.Series(1.0, index=hh.index)
+    factor.loc[resp] = new / hh.loc[resp, "weight"].to_numpy()
+    log.info(
+        "raked to %d census cells; factor range %.3f-%.3f",
+        len(target),
+        factor[resp].min(),
+        factor[resp].max(),
+    )
+    return hh.assign(
+        weight_uncalibrated=hh["weight"], calibration_factor=factor, weight=hh["weight"] * factor
+    )

@@ -128,3 +128,9 @@ def get_raw_dir(wildcards):
 
 def get_national_round(wildcards):
     return round_config(wildcards)["national_round"]
+
+
+def calibration_totals(wildcards):
+    """The census totals table when calibration is enabled (a rule input, so edits rerun)."""
+    cal = config["weights"]["calibration"]
+    return [cal["totals"]] if cal["enabled"] and cal["totals"] else []

@@ -6,6 +6,7 @@ rule compute_weights:
         frame="results/{round}/clean/frame.parquet",
         household="results/{round}/clean/household.parquet",
         person="results/{round}/clean/person.parquet",
+        totals=calibration_totals,
         lib=lib("weights"),
     output:
         weights="results/{round}/weights.parquet",
@@ -19,6 +20,7 @@ rule compute_weights:
         ineligible=config["weights"]["ineligible_results"],
         responding=config["weights"]["responding_results"],
         trim_ratio=config["weights"]["trim_ratio"],
+        calibration=config["weights"]["calibration"],
         flag_above=config["weights"]["flag_factor_above"],
     script:
         "../../scripts/compute_weights.py"
