@@ -43,6 +43,7 @@ def main(smk) -> None:
         revisited=revisited,
         by=list(smk.params.by),
         level=design["level"],
+        comparison_area=smk.params.comparison_area,
     )
     out.to_csv(smk.output.change, index=False)
 

@@ -107,3 +107,44 @@ def test_ratio_scores_match_engine_se():
     assert r == pytest.approx(eng["estimate"].iloc[0])
     se, _ = stacked_change([(f, z, 1)], strata="area", psu="village", revisited=False)
     assert se == pytest.approx(eng["se"].iloc[0], rel=1e-10)
+
+
+def test_difference_in_differences_by_hand():
+    from hhsurvey.change import did_row
+    from hhsurvey.indicators import Indicator
+
+    rng = np.random.default_rng(9)
+    prepared = {}
+    ses = []
+    means = {}
+    for r, shift in (("b", 0.0), ("e", 1.0)):
+        v = rng.integers(0, 12, 400)
+        area = np.where(v < 6, "T", "C")
+        y = rng.normal(2, 1, 400) + shift * (area == "T") + 0.3 * shift
+        f = round_frame(y, v, area, rng.uniform(1, 2, 400))
+        prepared[r] = (f, "weight")
+        res = SurveyDesign(f, weight="weight", strata="area", psu="village").mean("_y", by="area")
+        for row in res.itertuples():
+            means[(r, row.area)] = row.estimate
+            ses.append(row.se)
+    ind = Indicator(
+        id="x", label="x", unit="rate", unit_of_analysis="person", estimator="mean", definition="x"
+    )
+    row = did_row(
+        ind,
+        prepared,
+        baseline="b",
+        endline="e",
+        column="area",
+        treated="T",
+        comparison="C",
+        design_args={"strata": "area", "psu": "village"},
+        revisited=False,
+        level=0.95,
+    )
+    did = (means[("e", "T")] - means[("b", "T")]) - (means[("e", "C")] - means[("b", "C")])
+    assert row["change"] == pytest.approx(did, rel=1e-12)
+    # treated and comparison areas are separate strata and rounds are independent: the four
+    # domain variances add up
+    assert row["se"] == pytest.approx(np.sqrt(np.sum(np.square(ses))), rel=1e-10)
+    assert row["ci_low"] < 1.0 < row["ci_high"]  # the simulated effect is 1

@@ -110,6 +110,72 @@ def _masks(frame: pd.DataFrame, by: list[str]) -> list[tuple[str, str, np.ndarra
     return out
 
 
+def did_row(
+    ind: Indicator,
+    prepared: dict[str, tuple[pd.DataFrame, str]],
+    *,
+    baseline: str,
+    endline: str,
+    column: str,
+    treated: str,
+    comparison: str,
+    design_args: dict[str, Any],
+    revisited: bool,
+    level: float,
+) -> dict | None:
+    """Difference-in-differences of a linear indicator between a treated and a comparison area.
+
+    DiD = (endline - baseline in the treated area) - (endline - baseline in the comparison
+    area); its variance is that of the stacked influence values
+    (z_eT - z_bT) - (z_eC - z_bC) over the PSUs of both rounds.
+    """
+    est: dict[tuple[str, str], float] = {}
+    parts = []
+    for r, sign in ((baseline, -1), (endline, 1)):
+        data, weight = prepared[r]
+        where = data["_where"].to_numpy(dtype=bool)
+        z_round = np.zeros(len(data))
+        for area, area_sign in ((treated, 1), (comparison, -1)):
+            mask = where & (data[column].astype("str") == area).to_numpy()
+            if not mask.any():
+                return None
+            value, z = linear_scores(data, weight, ind.estimator, mask)
+            est[(r, area)] = value * ind.scale
+            z_round = z_round + area_sign * z * ind.scale
+        parts.append((data, z_round, sign))
+    did = (est[(endline, treated)] - est[(baseline, treated)]) - (
+        est[(endline, comparison)] - est[(baseline, comparison)]
+    )
+    se, df = stacked_change(
+        parts,
+        strata=design_args["strata"],
+        psu=design_args["psu"],
+        revisited=revisited,
+        lonely_psu=design_args.get("lonely_psu", "adjust"),
+    )
+    t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
+    p = float(2 * stats.t.sf(abs(did / se), df)) if se > 0 and df > 0 else np.nan
+    return {
+        "indicator": ind.id,
+        "domain": "difference-in-differences",
+        "level": f"{column}: {treated} vs {comparison}",
+        "baseline": est[(baseline, treated)] - est[(baseline, comparison)],
+        "baseline_ci_low": np.nan,
+        "baseline_ci_high": np.nan,
+        "endline": est[(endline, treated)] - est[(endline, comparison)],
+        "endline_ci_low": np.nan,
+        "endline_ci_high": np.nan,
+        "change": did,
+        "se": se,
+        "ci_low": did - t * se,
+        "ci_high": did + t * se,
+        "df": df,
+        "p_value": p,
+        "significant": bool(p < 1 - level) if not np.isnan(p) else False,
+        "method": "difference-in-differences, linearised stacked design",
+    }
+
+
 def change_table(
     catalogue: list[Indicator],
     frames: dict[str, dict[str, pd.DataFrame]],
@@ -121,8 +187,14 @@ def change_table(
     revisited: bool,
     by: list[str],
     level: float = 0.95,
+    comparison_area: dict | None = None,
 ) -> pd.DataFrame:
-    """Change endline - baseline of every indicator estimated in both rounds."""
+    """Change endline - baseline of every indicator estimated in both rounds.
+
+    With ``comparison_area`` ({column, treated, comparison}), linear indicators also get a
+    difference-in-differences row (domain "difference-in-differences"); the baseline and
+    endline columns then hold the treated-minus-comparison gaps of each round.
+    """
     q = 0.5 + level / 2.0
     rows: list[dict] = []
     est = {
@@ -189,4 +261,19 @@ def change_table(
                     "method": method,
                 }
             )
+        if linear and comparison_area:
+            row = did_row(
+                ind,
+                prepared,
+                baseline=baseline,
+                endline=endline,
+                column=comparison_area["column"],
+                treated=str(comparison_area["treated"]),
+                comparison=str(comparison_area["comparison"]),
+                design_args=design_args,
+                revisited=revisited,
+                level=level,
+            )
+            if row is not None:
+                rows.append(row)
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)

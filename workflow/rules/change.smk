@@ -21,5 +21,6 @@ rule estimate_change:
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
         by=config.get("change", {}).get("by", ["area"]),
+        comparison_area=config.get("change", {}).get("comparison_area"),
     script:
         "../../scripts/estimate_change.py"
