@@ -47,6 +47,9 @@ OUTPUT_COLUMNS = [
     "flag",
 ]
 UNITS = ("person", "household", "household_pop")
+# Composite indicators: JKn with one replicate per PSU up to this many PSUs, groups of PSUs
+# above (config indicators.jkn_max_psus).
+JKN_MAX_PSUS = 200
 ESTIMATORS = ("proportion", "mean", "ratio", "total", "quantile", "composite")
 AGE_BINS = [-1, 4, 14, 24, 49, 64, 200]
 AGE_LABELS = ["0-4", "5-14", "15-24", "25-49", "50-64", "65+"]
@@ -521,9 +524,24 @@ def weighted_percentile(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(xs[np.searchsorted(cum, p - 1e-12, side="left")])
 
 
+def _sorted_percentile(xs: np.ndarray, ws: np.ndarray, p: float) -> float:
+    """:func:`weighted_percentile` on values already sorted (``ws`` in the same order).
+
+    Zero weights may be included: they never move the cumulative share, so the result is
+    the one of the positive-weight values alone (replicates sort once, not once each).
+    """
+    cum = np.cumsum(ws) / ws.sum()
+    return float(xs[np.searchsorted(cum, p - 1e-12, side="left")])
+
+
 def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     """Weighted median as the smallest value with cumulative weight share >= 0.5."""
     return weighted_percentile(x, w, 0.5)
+
+
+def food_share(food: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Food share of total consumption (0 where the total is not positive)."""
+    return np.divide(food, total, out=np.zeros_like(food, dtype="float64"), where=total > 0)
 
 
 def ctp_catastrophic(
@@ -536,8 +554,11 @@ def ctp_catastrophic(
     beta: float,
     band: tuple[float, float],
     threshold: float,
+    order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """WHO capacity-to-pay catastrophe (Xu et al. 2003) for each household, and the line pl.
+
+    ``order``: optional stable argsort of :func:`food_share` (replicates sort once).
 
     eqsize = hhsize^beta; the households whose food share lies between the band's
     percentiles (inclusive, household-weighted) give pl = weighted mean of food / eqsize;
@@ -545,10 +566,14 @@ def ctp_catastrophic(
     else total - food; catastrophic if OOP >= threshold x capacity to pay.
     """
     eqsize = hhsize.astype("float64") ** beta
-    share = np.divide(food, total, out=np.zeros_like(food, dtype="float64"), where=total > 0)
+    share = food_share(food, total)
     pos = w > 0
-    lo = weighted_percentile(share[pos], w[pos], band[0])
-    hi = weighted_percentile(share[pos], w[pos], band[1])
+    if order is None:
+        lo = weighted_percentile(share[pos], w[pos], band[0])
+        hi = weighted_percentile(share[pos], w[pos], band[1])
+    else:
+        xs, ws = share[order], w[order]
+        lo, hi = _sorted_percentile(xs, ws, band[0]), _sorted_percentile(xs, ws, band[1])
     inband = pos & (share >= lo) & (share <= hi)
     pl = float(np.sum(w[inband] * food[inband] / eqsize[inband]) / np.sum(w[inband]))
     subsistence = pl * eqsize
@@ -566,15 +591,21 @@ def revised_sdg_catastrophic(
     lak_per_usd_ppp: float,
     ipl_usd: float,
     threshold: float,
+    order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Revised SDG 3.8.2: OOP > 0 and OOP > threshold x (total - SPL x hhsize x 365).
 
     SPL = max(international line, 1.15 + 0.5 x population median of daily per-capita
     consumption), in 2017 PPP $ per person per day, converted to LAK with the PPP factor.
+    ``order``: optional stable argsort of ``pc_total`` (replicates sort once).
     """
     daily_ppp = pc_total / 365.0 / lak_per_usd_ppp
     pos = pop_w > 0
-    spl = max(ipl_usd, 1.15 + 0.5 * weighted_median(daily_ppp[pos], pop_w[pos]))
+    if order is None:
+        median = weighted_median(daily_ppp[pos], pop_w[pos])
+    else:
+        median = _sorted_percentile(daily_ppp[order], pop_w[order], 0.5)
+    spl = max(ipl_usd, 1.15 + 0.5 * median)
     discretionary = total - spl * lak_per_usd_ppp * 365.0 * hhsize
     return (oop > 0) & (oop > threshold * discretionary), spl
 
@@ -593,6 +624,40 @@ def fractional_rank(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     out = np.empty_like(ranks_sorted)
     out[order] = ranks_sorted
     return out
+
+
+class RankedConcentration:
+    """Concentration index of ``h`` by ``rank_by`` for many weight vectors, sorting once.
+
+    Same value as :func:`concentration_index` (ties share their group's midpoint rank;
+    rows with a missing ``h`` or ``rank_by`` are left out; zero weights contribute nothing),
+    at O(n) per call instead of O(n log n): replicate weights reuse the order.
+    """
+
+    def __init__(self, h: np.ndarray, rank_by: np.ndarray, keep: np.ndarray | None = None) -> None:
+        ok = ~np.isnan(h) & ~np.isnan(rank_by)
+        if keep is not None:  # rows whose weight is always zero (outside the universe)
+            ok &= keep
+        self.ok = np.flatnonzero(ok)
+        x = rank_by[self.ok]
+        order = np.argsort(x, kind="stable")
+        self.order = self.ok[order]
+        xs = x[order]
+        self.hs = h[self.order]
+        new_group = np.concatenate([[True], xs[1:] != xs[:-1]]) if len(xs) else np.array([], bool)
+        self.group = np.cumsum(new_group) - 1
+        self.n_groups = int(new_group.sum())
+
+    def __call__(self, w: np.ndarray) -> float:
+        ws = w[self.order]
+        total = ws.sum()
+        gw = np.bincount(self.group, weights=ws, minlength=self.n_groups)
+        before = np.cumsum(gw) - gw
+        r = ((before + gw / 2.0) / total)[self.group]
+        mu = np.sum(ws * self.hs) / total
+        rbar = np.sum(ws * r) / total
+        cov = np.sum(ws * (self.hs - mu) * (r - rbar)) / total
+        return float(2.0 * cov / mu)
 
 
 def concentration_index(h: np.ndarray, rank_by: np.ndarray, w: np.ndarray) -> float:
@@ -615,6 +680,41 @@ def _domain_df(data: pd.DataFrame, mask: np.ndarray, strata: str | None, psu: st
     return float(n_psu - (sub[strata].nunique() if strata else 1))
 
 
+def jackknife_groups(
+    data: pd.DataFrame, strata: str | None, psu: str, max_psus: int
+) -> np.ndarray | None:
+    """Replicate groups of PSUs for a delete-a-group jackknife (Kott 2001; Wolter 2007, ch. 4).
+
+    None when the design has at most ``max_psus`` PSUs (one replicate per PSU, plain JKn).
+    Otherwise each stratum's PSUs, in PSU order, are dealt systematically into
+    G_h = max(2, round(max_psus x n_h / n)) groups (all n_h when fewer), so that about
+    ``max_psus`` replicates remain; returns one group code per row. A group of PSUs drawn with
+    replacement is again such a draw, so the jackknife on groups estimates the same variance
+    with fewer degrees of freedom (groups - strata).
+    """
+    keys = [c for c in (strata, psu) if c]
+    units = data[keys].drop_duplicates().sort_values(keys, kind="stable")
+    n = len(units)
+    if n <= max_psus:
+        return None
+    st = units[strata] if strata else pd.Series(0, index=units.index)
+    n_h = st.map(st.value_counts()).to_numpy()
+    g_h = np.minimum(np.maximum(np.rint(max_psus * n_h / n), 2), n_h).astype("int64")
+    rank = units.groupby(st, observed=True, sort=False).cumcount().to_numpy()
+    units = units.assign(_g=rank % g_h)
+    codes = pd.MultiIndex.from_frame(units[[strata, "_g"]] if strata else units[["_g"]])
+    units = units.assign(_code=pd.factorize(codes)[0])
+    out = data[keys].merge(units, on=keys, how="left", validate="many_to_one")["_code"]
+    log.info(
+        "%d PSUs: jackknife replicates of composite indicators by %d groups of PSUs "
+        "(indicators.jkn_max_psus = %d)",
+        n,
+        int(units["_code"].nunique()),
+        max_psus,
+    )
+    return out.to_numpy()
+
+
 def replicate_rows(
     d: SurveyDesign,
     statistic: Callable[[pd.DataFrame, np.ndarray], np.ndarray],
@@ -625,13 +725,15 @@ def replicate_rows(
     weight: str = "weight",
     proportion: bool = False,
     n_weight: np.ndarray | None = None,
+    max_psus: int | None = None,
 ) -> pd.DataFrame:
     """Tidy rows for a vector statistic: estimate with full weights, SE from replicates.
 
     ``labels`` gives (domain, level, row mask) for each element of the statistic. The CI is
     estimate +- t(df) x SE with df the design df within the domain; for a ``proportion`` the
     interval is built on the logit scale (delta method), as for linear proportions, so that it
-    stays inside [0, 1].
+    stays inside [0, 1]. A JKn design with more than ``max_psus`` PSUs is replicated by
+    groups of PSUs (:func:`jackknife_groups`), so that the cost stays linear in the sample.
     """
     from scipy import stats
 
@@ -640,12 +742,23 @@ def replicate_rows(
     est = np.atleast_1d(
         np.asarray(statistic(data, data[weight].to_numpy(dtype="float64")), dtype="float64")
     )
+    rd = d
+    if method == "jkn" and max_psus and d.psu is not None:
+        groups = jackknife_groups(data, d.strata, d.psu, max_psus)
+        if groups is not None:
+            rd = SurveyDesign(
+                data.assign(_jk_group=groups),
+                weight=weight,
+                strata=d.strata,
+                psu="_jk_group",
+                lonely_psu=d.lonely_psu,
+            )
     se = np.atleast_1d(
-        np.asarray(d.replicates(method=method).replicate_se(statistic), dtype="float64")
+        np.asarray(rd.replicates(method=method).replicate_se(statistic), dtype="float64")
     )
     rows = []
     for i, (domain, lev, mask) in enumerate(labels):
-        df = _domain_df(data, mask, d.strata, d.psu)
+        df = _domain_df(rd.data, mask, rd.strata, rd.psu)
         t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
         lo, hi = est[i] - t * se[i], est[i] + t * se[i]
         if proportion and 0 < est[i] < 1:
@@ -689,8 +802,28 @@ def _domains(
     return out
 
 
-def _share(flag: np.ndarray, w: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
-    return np.array([np.sum(w[m] * flag[m]) / np.sum(w[m]) for m in masks])
+class _DomainShares:
+    """Weighted share of a 0/1 flag in each domain of ``labels`` (one bincount per by=)."""
+
+    def __init__(self, labels: list[tuple[str, str, np.ndarray]]) -> None:
+        n = len(labels[0][2])
+        self.k = len(labels)
+        self.parts = []
+        for name in dict.fromkeys(d for d, _, _ in labels):
+            idx = [i for i, (d, _, _) in enumerate(labels) if d == name]
+            codes = np.full(n, len(idx), dtype=np.intp)  # last code: outside every level
+            for j, i in enumerate(idx):  # levels of one by= are disjoint
+                codes[labels[i][2]] = j
+            self.parts.append((codes, np.array(idx), len(idx)))
+
+    def __call__(self, flag: np.ndarray, w: np.ndarray) -> np.ndarray:
+        out = np.empty(self.k)
+        wf = w * flag
+        for codes, idx, k in self.parts:
+            num = np.bincount(codes, weights=wf, minlength=k + 1)[:k]
+            den = np.bincount(codes, weights=w, minlength=k + 1)[:k]
+            out[idx] = num / den
+        return out
 
 
 @register("ctp_catastrophic")
@@ -699,20 +832,24 @@ def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
     frame = frames["household"]
     d = SurveyDesign(frame, weight="weight", **design_args)
     labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
-    masks = [m for _, _, m in labels]
+    share = _DomainShares(labels)
+    food, total = frame["food_ctp"].to_numpy(), frame["total"].to_numpy()
+    oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
+    order = np.argsort(food_share(food, total), kind="stable")
 
     def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
         cat_, _ = ctp_catastrophic(
-            data["food_ctp"].to_numpy(),
-            data["total"].to_numpy(),
-            data["oop"].to_numpy(),
-            data["hhsize"].to_numpy(),
+            food,
+            total,
+            oop,
+            hhsize,
             w,
             beta=cfg["beta"],
             band=tuple(cfg["food_share_band"]),
             threshold=cfg["threshold"],
+            order=order,
         )
-        return _share(cat_, w * data["hhsize"].to_numpy(), masks)
+        return share(cat_, w * hhsize)
 
     return replicate_rows(
         d,
@@ -720,6 +857,7 @@ def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
         labels,
         level=level,
         method=context["indicators"]["replicate_method"],
+        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
         proportion=True,
         n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
     )
@@ -731,21 +869,26 @@ def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.Da
     frame = frames["household"]
     d = SurveyDesign(frame, weight="weight", **design_args)
     labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
-    masks = [m for _, _, m in labels]
+    share = _DomainShares(labels)
+
+    pc_total, total = frame["pc_total"].to_numpy(), frame["total"].to_numpy()
+    oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
+    order = np.argsort(pc_total, kind="stable")
 
     def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
-        pw = w * data["hhsize"].to_numpy()
+        pw = w * hhsize
         cat_, _ = revised_sdg_catastrophic(
-            data["pc_total"].to_numpy(),
-            data["total"].to_numpy(),
-            data["oop"].to_numpy(),
-            data["hhsize"].to_numpy(),
+            pc_total,
+            total,
+            oop,
+            hhsize,
             pw,
             lak_per_usd_ppp=pl["lak_per_usd_ppp"],
             ipl_usd=pl["international"]["usd_ppp_per_day"],
             threshold=context["indicators"]["revised_sdg"]["threshold"],
+            order=order,
         )
-        return _share(cat_, pw, masks)
+        return share(cat_, pw)
 
     return replicate_rows(
         d,
@@ -753,6 +896,7 @@ def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.Da
         labels,
         level=level,
         method=context["indicators"]["replicate_method"],
+        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
         proportion=True,
         n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
     )
@@ -774,9 +918,10 @@ def _ci_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
     d = SurveyDesign(frame, weight="weight", **design_args)
     size = frame["hhsize"].to_numpy(dtype="float64") if pop else np.ones(len(frame))
 
+    conc = RankedConcentration(h_all, rank_by, keep=universe)
+
     def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
-        ww = w * size * universe
-        return np.array([concentration_index(h_all, rank_by, ww)])
+        return np.array([conc(w * size * universe)])
 
     return replicate_rows(
         d,
@@ -784,6 +929,7 @@ def _ci_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
         [("total", "total", universe)],
         level=level,
         method=context["indicators"]["replicate_method"],
+        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
         n_weight=frame["weight"].to_numpy(dtype="float64") * size,
     )
 
@@ -797,9 +943,11 @@ def _kakwani_indicator(ind, frames, design_args, *, level, context) -> pd.DataFr
     x = frame["pc_total"].to_numpy(dtype="float64")
     oop_pc = (frame["oop"] / frame["hhsize"]).to_numpy(dtype="float64")
 
+    conc_oop, gini = RankedConcentration(oop_pc, x), RankedConcentration(x, x)
+
     def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
         pw = w * size
-        return np.array([concentration_index(oop_pc, x, pw) - concentration_index(x, x, pw)])
+        return np.array([conc_oop(pw) - gini(pw)])
 
     return replicate_rows(
         d,
@@ -807,6 +955,7 @@ def _kakwani_indicator(ind, frames, design_args, *, level, context) -> pd.DataFr
         [("total", "total", np.ones(len(frame), dtype=bool))],
         level=level,
         method=context["indicators"]["replicate_method"],
+        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
         n_weight=frame["weight"].to_numpy(dtype="float64") * size,
     )
 
