@@ -10,6 +10,8 @@ rule validate_round:
         summary="results/{round}/validation_summary.csv",
     log:
         "results/logs/validate_round/{round}.log",
+    benchmark:
+        "results/benchmarks/validate_round/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
@@ -36,6 +38,8 @@ rule clean_round:
         row_counts="results/{round}/row_counts.csv",
     log:
         "results/logs/clean_round/{round}.log",
+    benchmark:
+        "results/benchmarks/clean_round/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:

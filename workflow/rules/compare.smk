@@ -10,6 +10,8 @@ rule compare_national:
         comparison="results/{round}/national_comparison.csv",
     log:
         "results/logs/compare_national/{round}.log",
+    benchmark:
+        "results/benchmarks/compare_national/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:

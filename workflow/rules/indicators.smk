@@ -14,6 +14,8 @@ rule estimate_indicators:
         determinants="results/{round}/determinants.csv",
     log:
         "results/logs/estimate_indicators/{round}.log",
+    benchmark:
+        "results/benchmarks/estimate_indicators/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:

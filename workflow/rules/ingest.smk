@@ -31,6 +31,8 @@ rule ingest_round:
         manifest="results/{round}/ingest/manifest.csv",
     log:
         "results/logs/ingest_round/{round}.log",
+    benchmark:
+        "results/benchmarks/ingest_round/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:

@@ -32,6 +32,8 @@ rule plot_figures:
         ),
     log:
         "results/logs/plot_figures/{round}.log",
+    benchmark:
+        "results/benchmarks/plot_figures/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
@@ -74,6 +76,8 @@ rule render_report:
         ),
     log:
         "results/logs/render_report/{round}.log",
+    benchmark:
+        "results/benchmarks/render_report/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:

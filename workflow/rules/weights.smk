@@ -13,6 +13,8 @@ rule compute_weights:
         diagnostics="results/{round}/weights_diagnostics.csv",
     log:
         "results/logs/compute_weights/{round}.log",
+    benchmark:
+        "results/benchmarks/compute_weights/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
@@ -35,6 +37,8 @@ rule aggregate_households:
         households="results/{round}/households.parquet",
     log:
         "results/logs/aggregate_households/{round}.log",
+    benchmark:
+        "results/benchmarks/aggregate_households/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
