@@ -48,6 +48,18 @@ CHANGE_COLUMNS = [
 ]
 
 
+def t_inference(change: float, se: float, df: float, level: float) -> dict[str, float | bool]:
+    """CI on the t distribution with ``df`` degrees of freedom, two-sided p-value, significance."""
+    t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
+    p = float(2 * stats.t.sf(abs(change / se), df)) if se > 0 and df > 0 else np.nan
+    return {
+        "ci_low": change - t * se,
+        "ci_high": change + t * se,
+        "p_value": p,
+        "significant": bool(p < 1 - level) if not np.isnan(p) else False,
+    }
+
+
 def linear_scores(
     data: pd.DataFrame, weight: str, estimator: str, mask: np.ndarray
 ) -> tuple[float, np.ndarray]:
@@ -153,8 +165,6 @@ def did_row(
         revisited=revisited,
         lonely_psu=design_args.get("lonely_psu", "adjust"),
     )
-    t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
-    p = float(2 * stats.t.sf(abs(did / se), df)) if se > 0 and df > 0 else np.nan
     return {
         "indicator": ind.id,
         "domain": "difference-in-differences",
@@ -167,11 +177,8 @@ def did_row(
         "endline_ci_high": np.nan,
         "change": did,
         "se": se,
-        "ci_low": did - t * se,
-        "ci_high": did + t * se,
         "df": df,
-        "p_value": p,
-        "significant": bool(p < 1 - level) if not np.isnan(p) else False,
+        **t_inference(did, se, df, level),
         "method": "difference-in-differences, linearised stacked design",
     }
 
@@ -195,7 +202,6 @@ def change_table(
     difference-in-differences row (domain "difference-in-differences"); the baseline and
     endline columns then hold the treated-minus-comparison gaps of each round.
     """
-    q = 0.5 + level / 2.0
     rows: list[dict] = []
     est = {
         r: indicators[r].set_index(["indicator", "domain", "level"]) for r in (baseline, endline)
@@ -238,8 +244,6 @@ def change_table(
                 se = float(np.hypot(b["se"], e["se"]))
                 df = float(b["df"] + e["df"])
                 method = "independent samples: sqrt(se_b^2 + se_e^2)"
-            t = stats.t.ppf(q, df) if df > 0 else np.nan
-            p = float(2 * stats.t.sf(abs(change / se), df)) if se > 0 and df > 0 else np.nan
             rows.append(
                 {
                     "indicator": ind.id,
@@ -253,11 +257,8 @@ def change_table(
                     "endline_ci_high": e["ci_high"],
                     "change": change,
                     "se": se,
-                    "ci_low": change - t * se,
-                    "ci_high": change + t * se,
                     "df": df,
-                    "p_value": p,
-                    "significant": bool(p < 1 - level) if not np.isnan(p) else False,
+                    **t_inference(change, se, df, level),
                     "method": method,
                 }
             )

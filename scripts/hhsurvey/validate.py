@@ -33,32 +33,22 @@ INGEST_CHECKS = {
     "unreadable_file": "a file is truncated or not of its declared format (error, at ingest)",
 }
 
+# The six spending components of an outpatient episode (OP5A-F) and an admission (IP3A-F).
+CARE_COSTS = (
+    "cost_consult",
+    "cost_medicine",
+    "cost_tests",
+    "cost_transport",
+    "cost_food",
+    "cost_informal",
+)
+# Amount columns per table, with the item column their outlier rule and imputation group by.
 AMOUNT_COLUMNS = {
     "household": {"med_self_30d": None, "other_health_12m": None},
     "food": {"buy": "item", "own": "item", "gift": "item"},
     "nonfood": {"value": "item"},
-    "episode": {
-        c: None
-        for c in (
-            "cost_consult",
-            "cost_medicine",
-            "cost_tests",
-            "cost_transport",
-            "cost_food",
-            "cost_informal",
-        )
-    },
-    "admission": {
-        c: None
-        for c in (
-            "cost_consult",
-            "cost_medicine",
-            "cost_tests",
-            "cost_transport",
-            "cost_food",
-            "cost_informal",
-        )
-    },
+    "episode": dict.fromkeys(CARE_COSTS),
+    "admission": dict.fromkeys(CARE_COSTS),
     "birth": {"cost": None},
 }
 
