@@ -1,9 +1,7 @@
 """Rule render_report: the self-contained HTML report of a round."""
 
-from pathlib import Path
-
 from hhsurvey.cli import run_rule
-from hhsurvey.report import render_report
+from hhsurvey.report import render_report, rule_arguments
 
 #: Named inputs of the rule that the report reads (the rest are rerun triggers).
 TABLES = (
@@ -31,17 +29,7 @@ def main(smk) -> None:
     if isinstance(determinants, str):
         determinants = [determinants]
     paths["determinants"] = determinants[0] if determinants else ""
-    render_report(
-        paths=paths,
-        figure_names=smk.params.figure_names,
-        figure_paths=list(smk.input.figures),
-        round_meta=smk.params.round_meta,
-        config=smk.params.config,
-        template=smk.input.template,
-        css=smk.input.css,
-        out=smk.output.html,
-        repo=Path.cwd(),
-    )
+    render_report(paths=paths, round_meta=smk.params.round_meta, **rule_arguments(smk))
 
 
 if __name__ == "__main__":

@@ -592,32 +592,16 @@ def test_hostile_text_is_escaped(hostile_round):
 
 def test_render_report_script_main(fixture_round, tmp_path, monkeypatch):
     """The thin rule script passes the rule's named inputs through unchanged."""
-    from snakemake.iocontainers import Namedlist
-
-    spec = importlib.util.spec_from_file_location(
-        "render_report_script", REPO / "scripts" / "render_report.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     a = fixture_round.args
     inputs = {k: v for k, v in a["paths"].items() if k != "determinants"}
     inputs |= {"template": a["template"], "css": a["css"], "figures": a["figure_paths"]}
     inputs["determinants"] = []
-    out = tmp_path / "script.html"
-    smk = SimpleNamespace(
-        input=Namedlist(fromdict=inputs),
-        output=SimpleNamespace(html=str(out)),
-        params=SimpleNamespace(
-            round_meta=a["round_meta"], figure_names=a["figure_names"], config=a["config"]
-        ),
-        log=[],
-    )
+    params = {k: a[k] for k in ("round_meta", "figure_names", "config")}
     # The checkout may change while tests run (other work in progress): fix the code version.
     monkeypatch.setattr("hhsurvey.report.code_version", lambda repo: "v-test")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    script.main(smk)
-    expected = render_report(**fixture_round.args, out=str(tmp_path / "direct.html"))
-    assert out.read_text(encoding="utf-8") == expected
+    page = rf.run_rule_script("render_report.py", inputs, params, tmp_path / "script.html")
+    assert page == render_report(**fixture_round.args, out=str(tmp_path / "direct.html"))
 
 
 def test_only_one_place_marks_html_as_trusted():

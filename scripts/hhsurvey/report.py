@@ -53,8 +53,10 @@ __all__ = [
     "fmt_number",
     "render",
     "render_report",
+    "rule_arguments",
     "section_of",
     "trusted",
+    "write_html",
 ]
 
 NOT_ESTIMATED = "not estimated in this run"
@@ -1189,6 +1191,33 @@ def render(
     )
 
 
+def write_html(
+    context: Mapping[str, Any],
+    template: str | os.PathLike[str],
+    css: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+) -> str:
+    """Render *template* with *context* and write the page to *out* (folders created)."""
+    html = render(context, template, css)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(html, encoding="utf-8")
+    return html
+
+
+def rule_arguments(smk: Any) -> dict[str, Any]:
+    """The arguments every report rule passes alike: figures, configuration, template,
+    stylesheet, output and the checkout (for the code version)."""
+    return {
+        "figure_names": smk.params.figure_names,
+        "figure_paths": list(smk.input.figures),
+        "config": smk.params.config,
+        "template": smk.input.template,
+        "css": smk.input.css,
+        "out": smk.output.html,
+        "repo": Path.cwd(),
+    }
+
+
 def render_report(
     *,
     paths: Mapping[str, Any],
@@ -1267,7 +1296,4 @@ def render_report(
         repo=repo,
         environ=environ,
     )
-    html = render(context, template, css)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(html, encoding="utf-8")
-    return html
+    return write_html(context, template, css, out)
