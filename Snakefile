@@ -5,6 +5,8 @@
 #   results/{round}/validation.csv, cleaning_log.csv, weights.parquet, households.parquet
 #   results/{round}/indicators.csv (.parquet, .xlsx), national_comparison.csv, figures/
 #   results/report/{round}.html  the self-contained report
+#   results/change/              change since baseline (with config/endline.yaml); its report is
+#                                results/report/change.html
 # Run: snakemake --cores all   (README.md explains the rest)
 from snakemake.utils import min_version
 
@@ -25,6 +27,7 @@ include: "workflow/rules/indicators.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/change.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/change_report.smk"
 
 
 rule all:

@@ -29,11 +29,12 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
 __all__ = [
     "FIGURES",
     "PALETTE",
+    "change_dumbbell",
     "che_curve",
     "concentration_curve",
     "make_figures",
@@ -513,6 +514,126 @@ def _provider_label(label: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: Axis label of each unit in the change chart (LAK: the caller names the price year).
+UNIT_AXIS = {
+    "percent": "Percent (%)",
+    "lak": "LAK",
+    "rate": "Per person per year",
+    "per_1000": "Per 1,000 per year",
+    "nights": "Nights",
+    "index": "Index (-1 to 1)",
+}
+ROUND_OFFSET = 0.17  # vertical offset of each round's point from the indicator's line
+
+
+def change_dumbbell(
+    rows: pd.DataFrame,
+    round_labels: Mapping[str, str],
+    axis_labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Dumbbell chart of the change since baseline, one line per indicator.
+
+    *rows* (see :func:`hhsurvey.change_report.headline_frame`): ``label``, ``note`` (second line
+    of the tick label), ``unit`` and, for ``baseline`` and ``endline``, the estimate, its CI
+    bounds and its DHS flag. The baseline (grey circle) sits just above the line, the endline
+    (blue square) just below, each with its 95 % CI; an arrow joins them. Indicators in
+    different units get their own panel, so that scales never mix. Suppressed estimates are not
+    drawn (a ``*`` marks them), caution ones are hollow.
+    """
+    setup_style()
+    axis = UNIT_AXIS | dict(axis_labels or {})
+    units = list(dict.fromkeys(rows["unit"]))
+    counts = [int((rows["unit"] == u).sum()) for u in units] or [1]
+    fig, axes = plt.subplots(
+        len(counts),
+        1,
+        figsize=(WIDTH, 0.62 * sum(counts) + 1.0 * len(counts) + 0.5),
+        height_ratios=[c + 0.8 for c in counts],
+        squeeze=False,
+    )
+    if rows.empty:
+        return _empty(fig, axes[0, 0], "No headline indicator was estimated in both rounds")
+    styles = {"baseline": (GREY, "o", ROUND_OFFSET), "endline": (LOCAL, "s", -ROUND_OFFSET)}
+    for ax, unit in zip(axes[:, 0], units, strict=True):
+        sub = rows.loc[rows["unit"] == unit].reset_index(drop=True)
+        scale = 100.0 if unit == "percent" else 1.0
+        y = np.arange(len(sub))[::-1]
+        for role, (color, marker, dy) in styles.items():
+            _points(
+                ax,
+                y + dy,
+                sub[role] * scale,
+                sub[f"{role}_ci_low"] * scale,
+                sub[f"{role}_ci_high"] * scale,
+                sub[f"{role}_flag"].map(_flag),
+                color=color,
+                marker=marker,
+                horizontal=True,
+            )
+            for yy, f in zip(y + dy, sub[f"{role}_flag"].map(_flag), strict=True):
+                if f == "suppressed":
+                    ax.annotate(
+                        "*", (0, yy), xytext=(4, 0), textcoords="offset points", va="center"
+                    )
+        for yy, r in zip(y, sub.to_dict("records"), strict=True):
+            if "suppressed" in (_flag(r["baseline_flag"]), _flag(r["endline_flag"])):
+                continue
+            ax.annotate(
+                "",
+                xy=(r["endline"] * scale, yy - ROUND_OFFSET),
+                xytext=(r["baseline"] * scale, yy + ROUND_OFFSET),
+                arrowprops={
+                    "arrowstyle": "->",
+                    "color": GREY,
+                    "lw": 1.0,
+                    "shrinkA": 4,
+                    "shrinkB": 4,
+                },
+            )
+        ax.set_yticks(
+            y, [_wrap(r["label"], 42) + "\n" + _wrap(r["note"], 42) for r in sub.to_dict("records")]
+        )
+        ax.set_ylim(-0.7, len(sub) - 0.3)
+        ax.set_xlim(left=0)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(axis.get(unit, unit))
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        if unit == "percent":
+            ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+        else:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.tick_params(axis="x", labelrotation=20)
+    axes[0, 0].legend(
+        handles=[
+            Line2D(
+                [], [], marker="o", ls="-", color=GREY, label=f"{round_labels['baseline']}, 95 % CI"
+            ),
+            Line2D(
+                [], [], marker="s", ls="-", color=LOCAL, label=f"{round_labels['endline']}, 95 % CI"
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                color=GREY,
+                mfc="white",
+                label="( ) 25-49 cases: use with caution",
+            ),
+            Line2D(
+                [], [], marker="$*$", ls="", color="black", label="* fewer than 25 cases: not shown"
+            ),
+        ],
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.01),
+        ncol=2,
+        frameon=False,
+        borderaxespad=0.2,
+    )
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- driver
 
 #: Figure name -> (title shown in the report, what it shows; the report adds the data summary).
@@ -550,6 +671,14 @@ FIGURES: dict[str, tuple[str, str]] = {
         "Dot chart of mean annual out-of-pocket health spending per household in LAK for "
         "quintiles 1 (poorest) to 5 (richest), with 95 % confidence intervals; the dashed line "
         "is the mean of all households.",
+    ),
+    "change_dumbbell": (
+        "Change since baseline: headline indicators",
+        "Dumbbell chart, one line per headline indicator. A grey circle with a horizontal line "
+        "shows the baseline estimate and its 95 % confidence interval, a blue square the endline "
+        "estimate and its interval; an arrow points from baseline to endline. Indicators in LAK "
+        "have their own panel. Under each indicator's name: the change and whether it is "
+        "statistically significant.",
     ),
     "provider_mix": (
         "Where people first sought care",

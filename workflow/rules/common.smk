@@ -93,6 +93,7 @@ def get_final_outputs():
     out += expand("results/{round}/national_comparison.csv", round=rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")
+        out.append("results/report/change.html")
     return out
 
 
@@ -102,6 +103,8 @@ def change_inputs(kind):
     patterns = {
         "indicators": "results/{round}/indicators.csv",
         "households": "results/{round}/households.parquet",
+        "comparison": "results/{round}/national_comparison.csv",
+        "manifest": "results/{round}/ingest/manifest.csv",
     }
     if kind == "tables":
         return [f"results/{r}/clean/{t}.parquet" for r in rounds for t in TABLES]
@@ -120,6 +123,26 @@ def change_round_params():
             "revisits": config["rounds"][name].get("revisits"),
         }
     return out
+
+
+def change_report_rounds():
+    """Both rounds as the round report describes them, with name and price factor."""
+    params = change_round_params()
+    return {
+        role: get_round_meta(type("W", (), {"round": p["name"]})()) | p
+        for role, p in params.items()
+    }
+
+
+def config_files():
+    """config/config.yaml and any --configfile of the run (repository-relative when inside)."""
+    files = ["config/config.yaml"]
+    for f in workflow.overwrite_configfiles:
+        p = Path(f).resolve()
+        rel = os.path.relpath(p) if p.is_relative_to(Path.cwd()) else str(p)
+        if rel not in files:
+            files.append(rel)
+    return files
 
 
 def get_raw_dir(wildcards):

@@ -1,0 +1,28 @@
+"""Rule plot_change_figures: the dumbbell chart of the change report, as a deterministic SVG."""
+
+from hhsurvey.change_report import ROLES, headline_frame, read_change, round_flags
+from hhsurvey.cli import run_rule
+from hhsurvey.figures import change_dumbbell, save_svg
+from hhsurvey.report import load_catalogue, read_csv
+
+
+def main(smk) -> None:
+    flags = {
+        role: round_flags(read_csv(path))
+        for role, path in zip(ROLES, smk.input.indicators, strict=True)
+    }
+    frame = headline_frame(
+        load_catalogue(smk.input.catalogue),
+        read_change(smk.input.change),
+        flags,
+        smk.params.suppress_below,
+    )
+    rounds = smk.params.rounds
+    labels = {r: f"{rounds[r]['name'].capitalize()} ({rounds[r]['price_year']})" for r in ROLES}
+    axis = {"lak": f"LAK at {smk.params.base_year} prices"}
+    (path,) = smk.output.figures
+    save_svg(change_dumbbell(frame, labels, axis), path)
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)

@@ -1,0 +1,24 @@
+"""Rule render_change_report: the self-contained HTML report of the change since baseline."""
+
+from hhsurvey.change_report import ROLES, render_change_report
+from hhsurvey.cli import run_rule
+from hhsurvey.report import rule_arguments
+
+#: Per-round inputs of the rule (lists in role order: baseline, endline).
+ROUND_TABLES = ("indicators", "comparison", "manifest")
+
+
+def main(smk) -> None:
+    paths = {
+        "change": smk.input.change,
+        "catalogue": smk.input.catalogue,
+        "national": smk.input.national,
+        "config_files": list(smk.input.config_files),
+    }
+    for k, role in enumerate(ROLES):
+        paths[role] = {t: smk.input[t][k] for t in ROUND_TABLES}
+    render_change_report(paths=paths, rounds=smk.params.rounds, **rule_arguments(smk))
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)

@@ -1,0 +1,65 @@
+# Change since baseline: the dumbbell chart and the self-contained report change.html.
+
+CHANGE_FIGURES = ["change_dumbbell"]
+CHANGE_TEMPLATES = ["report/templates/change.html.j2", "report/templates/_macros.html.j2"]
+
+
+localrules:
+    render_change_report,
+
+
+rule plot_change_figures:
+    input:
+        change=rules.estimate_change.output.change,
+        indicators=change_inputs("indicators") if "change" in config else [],
+        catalogue=config["indicators"]["catalogue"],
+        lib=lib("figures", "report", "change_report", "change", "compare", "indicators"),
+    output:
+        figures=report(
+            expand("results/change/figures/{figure}.svg", figure=CHANGE_FIGURES),
+            caption="../../report/captions/change_figure.rst",
+            category="Change since baseline",
+        ),
+    log:
+        "results/logs/plot_change_figures/change.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        rounds=change_report_rounds() if "change" in config else {},
+        base_year=config["prices"]["base_year"],
+        suppress_below=config["indicators"]["suppress_below"],
+    script:
+        "../../scripts/plot_change_figures.py"
+
+
+rule render_change_report:
+    input:
+        change=rules.estimate_change.output.change,
+        indicators=change_inputs("indicators") if "change" in config else [],
+        comparison=change_inputs("comparison") if "change" in config else [],
+        manifest=change_inputs("manifest") if "change" in config else [],
+        figures=rules.plot_change_figures.output.figures,
+        catalogue=config["indicators"]["catalogue"],
+        national=config["national_reference"],
+        config_files=config_files(),
+        template=CHANGE_TEMPLATES[0],
+        partials=CHANGE_TEMPLATES[1:],
+        css="report/static/report.css",
+        lib=lib("report", "change_report", "change", "figures", "compare", "indicators"),
+    output:
+        html=report(
+            "results/report/change.html",
+            caption="../../report/captions/change.rst",
+            category="Report",
+            labels={"round": "change since baseline"},
+        ),
+    log:
+        "results/logs/render_change_report/change.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        rounds=change_report_rounds() if "change" in config else {},
+        figure_names=CHANGE_FIGURES,
+        config=config,
+    script:
+        "../../scripts/render_change_report.py"
