@@ -444,6 +444,23 @@ def test_difference_in_differences_rows_are_labelled_and_flagged():
     assert row_label("area", "rural") == "Rural"
 
 
+def test_difference_in_differences_rows_in_the_page(fixture_change, tmp_path):
+    change = _read(fixture_change.args["paths"]["change"])
+    did = change.loc[change["domain"] == "total"].head(1).copy()
+    iid = did["indicator"].iloc[0]
+    did = did.assign(domain="difference-in-differences", level="area: rural vs urban")
+    path = tmp_path / "indicators_change.csv"
+    pd.concat([change, did]).to_csv(path, index=False)
+    args = dict(fixture_change.args, paths=dict(fixture_change.args["paths"], change=str(path)))
+    html = render_change_report(**args, out=str(tmp_path / "did.html"), environ={})
+    row = Page(html).change_rows()[(iid, "difference-in-differences", "area: rural vs urban")]
+    assert row["cells"][0]["text"] == "Difference-in-differences (area: rural vs urban)"
+    assert "sub" in row["attrs"]["class"].split()
+    assert "In a <strong>difference-in-differences</strong> row" in html
+    assert "parallel trends" in html
+    assert "parallel trends" not in fixture_change.html
+
+
 # --------------------------------------------------------------------------- rule script
 
 

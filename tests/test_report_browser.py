@@ -176,6 +176,53 @@ def test_report_loads_offline_prints_and_is_captured(browser, artifacts, report_
         v.close()
 
 
+@pytest.fixture(scope="module")
+def change_report(tmp_path_factory):
+    sys.path.insert(0, str(HERE / "fixtures" / "report"))
+    import changefixture
+
+    from hhsurvey.change_report import render_change_report
+
+    dest = tmp_path_factory.mktemp("change_browser")
+    out = dest / "change.html"
+    render_change_report(**changefixture.write_change(dest), out=str(out), environ={})
+    return out
+
+
+def test_change_report_loads_offline_and_prints(browser, artifacts, change_report):
+    """change.html: no console error or request, the chart loads, tables keep their columns
+    and the page prints to A4."""
+    v = Visit(browser, change_report)
+    try:
+        page = v.page
+        assert not [m for m in v.console if m[0] == "error"] and not v.errors
+        assert not v.blocked and not v.dialogs
+        images = page.evaluate(
+            "() => [...document.images].map(i => [i.complete, i.naturalWidth, i.alt.length])"
+        )
+        assert len(images) == 1 and images[0][0] and images[0][1] > 0 and images[0][2] > 200
+        widths = page.evaluate(
+            "() => [...document.querySelectorAll('table.chg')].map("
+            "t => [t.getBoundingClientRect().width, t.parentElement.getBoundingClientRect().width])"
+        )
+        assert widths and all(w <= pw + 1 for w, pw in widths), widths  # no table overflows
+        banner = page.query_selector("#synthetic-banner").bounding_box()
+        assert banner and banner["y"] + banner["height"] < 1366
+        page.screenshot(path=str(artifacts / "change_fixture_first_screen.png"))
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 680, "height": 1000})  # A4 text width, 180 mm
+        overflow = page.evaluate(
+            "() => [...document.querySelectorAll('table')].filter("
+            "t => t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.id)"
+        )
+        assert overflow == [], overflow
+        pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 5
+        (artifacts / "change_fixture.pdf").write_bytes(pdf)
+    finally:
+        v.close()
+
+
 def _lao_fonts() -> set[str]:
     """Font families fontconfig says cover Lao (fontconfig is installed by .ci/run)."""
     fc = shutil.which("fc-list")

@@ -486,6 +486,7 @@ def methods_note(
                 }
             )
         ),
+        "did": bool((change["domain"].map(_text) == DID_DOMAIN).any()),
     }
 
 
