@@ -28,6 +28,15 @@ def test_reports_of_both_rounds_and_change_are_built(endline_run):
     # NHI is a canonical category of the endline only; the harmonised "any scheme" spans both
     end = pd.read_parquet(endline_run / "results/endline/clean/person.parquet")
     assert "nhi" in set(end["scheme"].dropna())
+    nhi = {
+        r: pd.read_csv(endline_run / f"results/{r}/indicators.csv")
+        .query("indicator == 'coverage_nhi' and domain == 'total'")["estimate"]
+        .iloc[0]
+        for r in ("baseline", "endline")
+    }
+    # NHI replaced CBHI and HEF before the endline (simulated enrolment about 80 % of those
+    # not covered by SASS/SSO); the baseline instrument has no NHI code
+    assert nhi["baseline"] == 0 and nhi["endline"] > 0.5
 
 
 def test_change_intervals_cover_the_true_change(endline_run):
