@@ -21,6 +21,9 @@ def endline_run(tmp_path_factory):
 def test_reports_of_both_rounds_and_change_are_built(endline_run):
     for name in ("baseline", "endline"):
         assert (endline_run / f"results/report/{name}.html").exists()
+    html = (endline_run / "results/report/change.html").read_text(encoding="utf-8")
+    assert '<tr data-indicator="coverage_any" data-domain="total"' in html
+    assert (endline_run / "results/change/figures/change_dumbbell.svg").exists()
     change = pd.read_csv(endline_run / "results/change/indicators_change.csv")
     assert {"coverage_any", "care_seeking", "che_sdg_10", "oop_annual_hh_mean"} <= set(
         change["indicator"]
