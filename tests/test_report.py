@@ -62,11 +62,11 @@ HOSTILE_REASON = (
 )
 NEW_INDICATORS = [
     {
-        "id": "coverage_nhi",
-        "label": "Covered by the National Health Insurance",
+        "id": "coverage_private",
+        "label": "Covered by a private health insurance",
         "unit": "percent",
         "unit_of_analysis": "person",
-        "definition": "(insured == 'yes') & (scheme == 'nhi')",
+        "definition": "(insured == 'yes') & (scheme == 'private')",
         "estimator": "proportion",
         "by": ["area"],
         "standard": "test entry",
@@ -206,7 +206,7 @@ def test_number_formats_follow_dhs_conventions():
     ("iid", "unit", "section"),
     [
         ("coverage_any", "percent", "coverage"),
-        ("coverage_nhi", "percent", "coverage"),
+        ("coverage_private", "percent", "coverage"),
         ("care_seeking", "percent", "care"),
         ("alos", "nights", "care"),
         ("oop_episode_mean", "lak", "oop"),
@@ -412,7 +412,7 @@ def test_every_catalogue_indicator_in_its_section(fixture_round):
     for iid, e in catalogue.items():
         assert placed.get(iid) == section_of(iid, e["unit"]), iid
     # The new entries land by mapping: a coverage_ id in Coverage, an unknown one in Other.
-    assert placed["coverage_nhi"] == "coverage"
+    assert placed["coverage_private"] == "coverage"
     assert placed["vaccination_full"] == "other"
     row = next(r for r in page.table("table-other") if r["attrs"].get("data-indicator"))
     assert row["cells"][0].startswith("Children fully vaccinated <svg onload=alert(6)>")
