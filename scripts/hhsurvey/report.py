@@ -638,14 +638,23 @@ def key_findings(
 # --------------------------------------------------------------------------- the survey
 
 
+def _diag_index(diag: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """(scope, level, measure) -> value of the first such row: one pass over the diagnostics
+    (the village rows grow with the sample; a scan per village was quadratic)."""
+    out: dict[tuple[str, str, str], float] = {}
+    keys = zip(
+        diag["scope"].astype(str),
+        diag["level"].astype(str),
+        diag["measure"].astype(str),
+        strict=True,
+    )
+    for key, value in zip(keys, diag["value"], strict=True):
+        out.setdefault(key, float(value))
+    return out
+
+
 def _diag_value(diag: pd.DataFrame, measure: str, scope: str = "overall", level: str = "total"):
-    hit = diag.loc[
-        (diag["scope"] == scope)
-        & (diag["level"].astype(str) == level)
-        & (diag["measure"] == measure),
-        "value",
-    ]
-    return float(hit.iloc[0]) if len(hit) else math.nan
+    return _diag_index(diag).get((scope, level, measure), math.nan)
 
 
 def survey_context(
@@ -656,7 +665,8 @@ def survey_context(
     design: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Design, sample sizes, response rates, weight diagnostics and the village list."""
-    d = lambda m: _diag_value(diag, m)  # noqa: E731
+    index = _diag_index(diag)
+    d = lambda m: index.get(("overall", "total", m), math.nan)  # noqa: E731
     persons = row_counts.loc[row_counts["table"] == "person", "clean"]
     sample = [
         ("Villages (PSUs) selected", fmt_count(d("villages_selected"))),
@@ -691,7 +701,7 @@ def survey_context(
     ]
     strata = []
     for level in diag.loc[diag["scope"] == "stratum", "level"].astype(str).drop_duplicates():
-        s = lambda m, lv=level: _diag_value(diag, m, "stratum", lv)  # noqa: E731
+        s = lambda m, lv=level: index.get(("stratum", lv, m), math.nan)  # noqa: E731
         strata.append(
             {
                 "stratum": level_text("", level),
@@ -711,10 +721,14 @@ def survey_context(
             }
     villages = []
     vdiag = diag.loc[diag["scope"] == "village"]
+    village_notes: dict[str, list[str]] = {}
+    for code, note in zip(vdiag["level"].astype(str), vdiag["note"].map(_text), strict=True):
+        village_notes.setdefault(code, [])
+        if note:
+            village_notes[code].append(note)
     notes_flagged = 0
-    for code in vdiag["level"].astype(str).drop_duplicates():
-        v = lambda m, c=code: _diag_value(diag, m, "village", c)  # noqa: E731
-        notes = [n for n in vdiag.loc[vdiag["level"].astype(str) == code, "note"].map(_text) if n]
+    for code, notes in village_notes.items():
+        v = lambda m, c=code: index.get(("village", c, m), math.nan)  # noqa: E731
         notes_flagged += bool(notes)
         info = names.get(code, {"en": "", "lo": "", "area": ""})
         villages.append(
