@@ -375,13 +375,17 @@ def test_snakemake_script(tmp_path):
     ns = runpy.run_path(str(ROOT / "scripts" / "simulate_demo.py"), run_name="simulate_demo")
     smk = types.SimpleNamespace(
         input=types.SimpleNamespace(params=str(ROOT / "config" / "simulate.yaml")),
-        params=types.SimpleNamespace(round="baseline", scale=1, outdir=str(tmp_path / "out")),
+        params=types.SimpleNamespace(rounds=["baseline"], scale=1, outdir=str(tmp_path / "out")),
+        output=types.SimpleNamespace(manifest=str(tmp_path / "manifest.txt")),
         log=[str(tmp_path / "sim.log")],
     )
     ns["main"](smk)
     for f in FILES:
-        assert (tmp_path / "out" / f).read_bytes() == (DEMO / "baseline" / f).read_bytes(), f
-    assert "done" in (tmp_path / "sim.log").read_text()
+        assert (tmp_path / "out" / "baseline" / f).read_bytes() == (
+            DEMO / "baseline" / f
+        ).read_bytes(), f
+    manifest = (tmp_path / "manifest.txt").read_text()
+    assert manifest.count("\n") == len(list((tmp_path / "out" / "baseline").iterdir()))
 
 
 def test_result_independent_of_worker_processes(tmp_path, params):
