@@ -249,30 +249,83 @@ def _codebook_merge(root: Path) -> None:
 
 
 ERROR_CASES = {
-    # case: (corruption, parts of the message)
-    "truncated_sav": (_truncate, ["cannot read the file as SPSS", "hh.sav", "export it again"]),
-    "not_spss_renamed_sav": (_not_spss, ["cannot read the file as SPSS", "persons.sav"]),
-    "missing_module_file": (_missing_file, ["'births.sav' (table birth) is missing", "line"]),
-    "missing_variable": (_missing_variable, ["variable OP3", "opd.sav", "raw: OP3"]),
-    "text_amounts": (_text_amounts, ["OP5B holds text", "opd.sav", "numeric"]),
-    "unknown_code": (_unknown_code, ["INS2 has code(s) 7", "persons.sav", "`7: <category>`"]),
-    "duplicate_household_keys": (_duplicate_household, ["[duplicate_keys_household]", "hh.sav"]),
-    "duplicate_person_keys": (_duplicate_person, ["[duplicate_keys_person]", "persons.sav"]),
-    "persons_without_household": (_orphan_persons, ["[orphan_person]", "village=4, hh=22"]),
-    "zero_measure_of_size": (_zero_mos, ["mos_hh", "zero, negative or blank", "village(s) 4"]),
-    "negative_measure_of_size": (_negative_mos, ["mos_hh", "village(s) 1", "frame.csv"]),
-    "village_not_in_frame": (_village_not_in_frame, ["10 (not in the frame)", "frame.csv"]),
-    "non_utf8_csv_label": (_non_utf8_csv, ["not valid UTF-8", "frame.csv"]),
-    "non_utf8_sav_label": (_non_utf8_sav, ["hh.sav", "UTF-8"]),
-    "codebook_merges_codes": (_codebook_merge, ["codes [6, 7] -> 'traditional'", "allow_merge"]),
+    # case: (corruption, the rule that stops, parts of the message)
+    "truncated_sav": (
+        _truncate,
+        "ingest_round",
+        ["cannot read the file as SPSS", "hh.sav", "export it again"],
+    ),
+    "not_spss_renamed_sav": (
+        _not_spss,
+        "ingest_round",
+        ["cannot read the file as SPSS", "persons.sav"],
+    ),
+    "missing_module_file": (
+        _missing_file,
+        "ingest_round",
+        ["'births.sav' (table birth) is missing", "baseline.yaml line"],
+    ),
+    "missing_variable": (
+        _missing_variable,
+        "ingest_round",
+        ["variable OP3", "opd.sav", "raw: OP3"],
+    ),
+    "text_amounts": (_text_amounts, "ingest_round", ["OP5B holds text", "opd.sav", "numeric"]),
+    "unknown_code": (
+        _unknown_code,
+        "ingest_round",
+        ["INS2 has code(s) 7", "persons.sav", "`7: <category>`"],
+    ),
+    "duplicate_household_keys": (
+        _duplicate_household,
+        "validate_round",
+        ["[duplicate_keys_household]", "hh.sav"],
+    ),
+    "duplicate_person_keys": (
+        _duplicate_person,
+        "validate_round",
+        ["[duplicate_keys_person]", "persons.sav"],
+    ),
+    "persons_without_household": (
+        _orphan_persons,
+        "validate_round",
+        ["[orphan_person]", "village=4, hh=22"],
+    ),
+    "zero_measure_of_size": (
+        _zero_mos,
+        "validate_round",
+        ["[frame_measure_of_size]", "frame.csv", "village=4", "census household count"],
+    ),
+    "negative_measure_of_size": (
+        _negative_mos,
+        "validate_round",
+        ["[frame_measure_of_size]", "village=1"],
+    ),
+    "village_not_in_frame": (
+        _village_not_in_frame,
+        "validate_round",
+        ["[village_not_in_frame]", "village=10", "frame.csv"],
+    ),
+    "non_utf8_csv_label": (
+        _non_utf8_csv,
+        "ingest_round",
+        ["not valid UTF-8", "line 5, column 9", "frame.csv"],
+    ),
+    "non_utf8_sav_label": (_non_utf8_sav, "ingest_round", ["hh.sav", "UTF-8"]),
+    "codebook_merges_codes": (
+        _codebook_merge,
+        "ingest_round",
+        ["codes [6, 7] -> 'traditional'", "baseline.yaml line", "allow_merge"],
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
 def test_error_case(case, tmp_path):
-    corrupt, expected = ERROR_CASES[case]
+    corrupt, rule, expected = ERROR_CASES[case]
     run = run_case(tmp_path, corrupt)
     assert_clear_error(run, *expected)
+    assert f"Error in rule {rule}:" in run.output  # it stops where the problem is found
 
 
 CONFIG_CASES = {

@@ -58,6 +58,24 @@ def _missing_from_meta(meta) -> dict[str, set[float]]:
     return out
 
 
+def _first_bad_utf8(path: Path) -> str:
+    """Where the first byte that is not UTF-8 lies: line, column and the bytes around it.
+
+    (The decoder's own position is relative to the chunk pandas was reading.)"""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        line = data.count(b"\n", 0, err.start) + 1
+        context = data[max(line_start, err.start - 20) : err.start + 10]
+        return (
+            f"{err.reason}: byte 0x{data[err.start]:02x} on line {line}, column "
+            f"{err.start - line_start + 1}, in {context!r}"
+        )
+    return "undecodable bytes"
+
+
 def read_raw(path: str | Path) -> RawFile:
     """Read one raw file by its extension; raise InputError if it is not what it claims."""
     path = Path(path)
@@ -78,11 +96,12 @@ def read_raw(path: str | Path) -> RawFile:
             )
     except InputError:
         raise
-    except UnicodeDecodeError as err:
+    except UnicodeDecodeError:
         raise InputError(
-            f"the file is not valid UTF-8 text ({err.reason} at byte {err.start})",
+            f"the file is not valid UTF-8 text ({_first_bad_utf8(path)})",
             str(path),
-            "re-save the CSV as UTF-8 (Lao script must be UTF-8 encoded)",
+            "re-save the CSV as UTF-8 (Lao script must be UTF-8 encoded; in Excel: "
+            "'CSV UTF-8'), or fix the characters on that line",
         ) from None
     except Exception as err:  # pyreadstat raises several private error types
         kind = {".sav": "SPSS", ".dta": "Stata"}[ext]
