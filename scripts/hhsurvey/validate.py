@@ -1,7 +1,8 @@
 """Validation of the canonical tables: a declared catalogue of checks, each with a severity.
 
 Errors (duplicate keys, orphan records, a completed interview without a roster, a birth
-recorded for a man) stop the run with a message naming the file, variable, rule, offending
+recorded for a man, a frame village without a positive measure of size, households from a
+village that is not a selected village of the frame) stop the run with a message naming the file, variable, rule, offending
 keys and the fix. Warnings (skip-pattern violations, out-of-range values, implausible ages,
 dates outside fieldwork, extreme amounts) are recorded in ``validation.csv`` and shown in the
 report; the cleaning stage decides what to do about them and logs it.
@@ -231,6 +232,26 @@ def _hh_count(t: Tables, p: dict) -> pd.DataFrame:
     )
 
 
+def _frame_size(t: Tables, p: dict) -> pd.DataFrame:
+    fr = t["frame"]
+    bad = fr["mos_hh"].isna() | (fr["mos_hh"] <= 0)
+    return fr.loc[bad, ["village"]].assign(value=fr.loc[bad, "mos_hh"].astype(str).to_numpy())
+
+
+def _village_not_selected(t: Tables, p: dict) -> pd.DataFrame:
+    fr = t["frame"]
+    selected = set(fr.loc[fr["selected"] == 1, "village"])
+    villages = t["household"]["village"].drop_duplicates().sort_values()
+    bad = villages[~villages.isin(selected)]
+    in_frame = set(fr["village"])
+    return pd.DataFrame(
+        {
+            "village": bad.to_numpy(),
+            "value": ["not selected" if v in in_frame else "not in the frame" for v in bad],
+        }
+    )
+
+
 def catalogue() -> list[Check]:
     """The declared checks, in the order they run."""
     checks: list[Check] = []
@@ -267,6 +288,28 @@ def catalogue() -> list[Check]:
             )
         )
     checks += [
+        Check(
+            "frame_measure_of_size",
+            "error",
+            "frame",
+            "mos_hh",
+            "every village of the frame has a positive measure of size (census households), "
+            "the basis of the stage-1 probabilities",
+            "enter the census household count of the village in frame.csv; a village with no "
+            "households should be removed from the frame",
+            _frame_size,
+        ),
+        Check(
+            "village_not_in_frame",
+            "error",
+            "household",
+            "village",
+            "every village of hh.sav is a selected village of the frame (selected = 1), "
+            "whose probability and listing counts give the weights",
+            "add the village to frame.csv with selected = 1 and its listing counts, or correct "
+            "the village code (HH1) in hh.sav",
+            _village_not_selected,
+        ),
         Check(
             "completed_without_roster",
             "error",
