@@ -11,9 +11,10 @@ two outcomes:
 
 In every case the files under raw/ are byte-identical before and after the run.
 
-Error cases stop at ingest or validation (a few seconds each); the three treatment runs are
-full runs (about 25 s each), each shared by the tests of its cases. The catalogue with the
-message of each case is in the README ("Troubleshooting").
+Error cases stop at ingest or validation (a few seconds each; `lonely_psu: fail` at
+estimation); the three treatment runs are full runs (15-25 s each), each shared by the tests
+of its cases. The catalogue with the message of each case is in the README
+("Troubleshooting").
 """
 
 from __future__ import annotations
@@ -248,6 +249,14 @@ def _codebook_merge(root: Path) -> None:
     p.write_text(text.replace("7: abroad", "7: traditional"), encoding="utf-8")
 
 
+def _lonely_psu_fail(root: Path) -> None:
+    # all urban villages but one refuse, and the config forbids a lonely PSU
+    fr = pd.read_csv(root / RAW / "frame.csv")
+    urban = fr.loc[(fr["selected"] == 1) & (fr["area"] == 1), "HH1"].sort_values().tolist()
+    make_nonresponding(root, urban[1:])
+    edit_config(root, "config/config.yaml", lambda c: c["design"].update(lonely_psu="fail"))
+
+
 ERROR_CASES = {
     # case: (corruption, the rule that stops, parts of the message)
     "truncated_sav": (
@@ -312,6 +321,11 @@ ERROR_CASES = {
         ["not valid UTF-8", "line 5, column 9", "frame.csv"],
     ),
     "non_utf8_sav_label": (_non_utf8_sav, "ingest_round", ["hh.sav", "UTF-8"]),
+    "lonely_psu_fail": (
+        _lonely_psu_fail,
+        "estimate_indicators",
+        ["stratum ['urban'] has a single responding village", "lonely_psu: fail", "adjust"],
+    ),
     "codebook_merges_codes": (
         _codebook_merge,
         "ingest_round",
