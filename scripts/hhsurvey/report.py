@@ -745,7 +745,9 @@ def survey_context(
             }
         )
     fw = round_meta.get("fieldwork") or {}
+    n_psu = d("villages_with_respondents")
     return {
+        "n_psu": int(n_psu) if _finite(n_psu) else 0,
         "sample": sample,
         "weights": weights,
         "strata": strata,
@@ -1011,6 +1013,8 @@ def methods_context(catalogue: Catalogue, config: Mapping[str, Any]) -> dict[str
         "replicates": {"jkn": "JKn jackknife"}.get(
             _text(ind.get("replicate_method", "jkn")), _text(ind.get("replicate_method"))
         ),
+        # above this many PSUs the jackknife deletes groups of PSUs (hhsurvey.indicators)
+        "jkn_max_psus": int(ind.get("jkn_max_psus", 200)),
         "national_line": _text((pl.get("national") or {}).get("source", "")),
         "international_line": _text((pl.get("international") or {}).get("source", "")),
         "lak_per_usd_ppp": _text(pl.get("lak_per_usd_ppp", "")),
