@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from hhsurvey.aggregate import AMOUNT_OUTPUTS, deflate, household_aggregates
+from hhsurvey.aggregate import amount_columns, deflate, household_aggregates
 from hhsurvey.cli import run_rule
 from hhsurvey.io import write_parquet
 
@@ -22,7 +22,7 @@ def main(smk) -> None:
     agg = deflate(
         agg,
         float(smk.params.price_factor),
-        [c for c in agg.columns if c in AMOUNT_OUTPUTS or c.startswith("oop_")],
+        amount_columns(agg),
     )
     write_parquet(agg, smk.output.households)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhsurvey.aggregate import household_aggregates, weighted_quintiles
+from hhsurvey.aggregate import amount_columns, deflate, household_aggregates, weighted_quintiles
 
 YN = ["yes", "no", "dont_know", "no_response"]
 
@@ -184,3 +184,18 @@ def test_quintiles_hold_a_fifth_of_the_population_each():
     np.testing.assert_allclose(shares.to_numpy(), 0.2, atol=0.01)
     # poorer quintiles hold lower values
     assert x.groupby(q, observed=True).max().is_monotonic_increasing
+
+
+def test_deflation_keeps_the_aggregate_identities():
+    """A later round's amounts are deflated together: household OOP too (it was left in the
+    round's prices while its components and the totals were deflated, so OOP shares and the
+    capacity-to-pay and revised SDG catastrophe of an endline mixed two price levels)."""
+    a = household_aggregates(
+        tables(), weights(), strata="area", ctp_excluded_food=["alcohol_tobacco"], eq_beta=0.56
+    )
+    d = deflate(a, 0.5, amount_columns(a))
+    parts = ["oop_opd", "oop_ipd", "oop_selfmed", "oop_other", "oop_delivery"]
+    assert d["oop"].to_numpy() == pytest.approx(d[parts].sum(axis=1).to_numpy())
+    assert d["total"].to_numpy() == pytest.approx((d["food"] + d["nonfood"] + d["oop"]).to_numpy())
+    assert d["oop"].to_numpy() == pytest.approx(0.5 * a["oop"].to_numpy())
+    assert d["budget_share"].to_numpy() == pytest.approx((d["oop"] / d["total"]).to_numpy())

@@ -22,7 +22,12 @@ SDG_COMPONENTS = ["cost_consult", "cost_medicine", "cost_tests", "cost_informal"
 EXTRA_COMPONENTS = ["cost_transport", "cost_food"]
 NONFOOD_EXCLUDED = ["durables", "taxes_fees"]
 # Amount columns of the aggregate table (annual LAK), deflated to base-year prices together.
-AMOUNT_OUTPUTS = ["food", "food_ctp", "nonfood", "total", "pc_total", "ae_total"]
+AMOUNT_OUTPUTS = ["food", "food_ctp", "nonfood", "oop", "total", "pc_total", "ae_total"]
+
+
+def amount_columns(agg: pd.DataFrame) -> list[str]:
+    """Every amount column of the aggregate table: the totals and each OOP component."""
+    return [c for c in agg.columns if c in AMOUNT_OUTPUTS or c.startswith("oop_")]
 
 
 def _sum_by_hh(df: pd.DataFrame, values: pd.Series, index: pd.MultiIndex) -> pd.Series:
