@@ -826,18 +826,48 @@ class _DomainShares:
         return out
 
 
-@register("ctp_catastrophic")
-def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
-    cfg = context["indicators"]["ctp"]
+def _household_pop_share(
+    ind: Indicator,
+    frames: dict[str, pd.DataFrame],
+    design_args: dict[str, Any],
+    *,
+    level: float,
+    context: dict,
+    flags: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> pd.DataFrame:
+    """A population-weighted share of households flagged by ``flags(w, pop_w)``, overall and
+    by the indicator's domains, with JKn SEs that recompute the flags on every replicate."""
     frame = frames["household"]
     d = SurveyDesign(frame, weight="weight", **design_args)
     labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
     share = _DomainShares(labels)
+    hhsize = frame["hhsize"].to_numpy()
+
+    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+        pw = w * hhsize
+        return share(flags(w, pw), pw)
+
+    return replicate_rows(
+        d,
+        stat,
+        labels,
+        level=level,
+        method=context["indicators"]["replicate_method"],
+        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
+        proportion=True,
+        n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
+    )
+
+
+@register("ctp_catastrophic")
+def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    cfg = context["indicators"]["ctp"]
+    frame = frames["household"]
     food, total = frame["food_ctp"].to_numpy(), frame["total"].to_numpy()
     oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
     order = np.argsort(food_share(food, total), kind="stable")
 
-    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+    def flags(w: np.ndarray, pw: np.ndarray) -> np.ndarray:
         cat_, _ = ctp_catastrophic(
             food,
             total,
@@ -849,34 +879,20 @@ def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
             threshold=cfg["threshold"],
             order=order,
         )
-        return share(cat_, w * hhsize)
+        return cat_
 
-    return replicate_rows(
-        d,
-        stat,
-        labels,
-        level=level,
-        method=context["indicators"]["replicate_method"],
-        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
-        proportion=True,
-        n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
-    )
+    return _household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
 
 
 @register("revised_sdg_catastrophic")
 def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
     pl = context["poverty_lines"]
     frame = frames["household"]
-    d = SurveyDesign(frame, weight="weight", **design_args)
-    labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
-    share = _DomainShares(labels)
-
     pc_total, total = frame["pc_total"].to_numpy(), frame["total"].to_numpy()
     oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
     order = np.argsort(pc_total, kind="stable")
 
-    def stat(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
-        pw = w * hhsize
+    def flags(w: np.ndarray, pw: np.ndarray) -> np.ndarray:
         cat_, _ = revised_sdg_catastrophic(
             pc_total,
             total,
@@ -888,18 +904,9 @@ def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.Da
             threshold=context["indicators"]["revised_sdg"]["threshold"],
             order=order,
         )
-        return share(cat_, pw)
+        return cat_
 
-    return replicate_rows(
-        d,
-        stat,
-        labels,
-        level=level,
-        method=context["indicators"]["replicate_method"],
-        max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
-        proportion=True,
-        n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
-    )
+    return _household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
 
 
 @register("concentration_index")
