@@ -324,19 +324,21 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     "che_sdg_10_hh": (750 / 1_400, 8, 1_400),  # H2 100 + H5 200 + H6 200 + H8 250
     "che_sdg_25_hh": (450 / 1_400, 8, 1_400),  # H5 200 + H8 250
     "overshoot_10": (wmean(np.maximum(SHARE - 0.10, 0), W_POP), 8, 2_900),
+    # ratios: n counts the units of the denominator (DHS rule), here the households above the
+    # threshold: H2 100 + H5 600 + H6 400 + H8 250
     "mpo_10": (
         wmean(np.maximum(SHARE - 0.10, 0), W_POP) / wmean(SHARE > 0.10, W_POP),
-        8,
-        2_900,
+        4,
+        1_350,
     ),
     # --- impoverishment; pc before / after OOP: H1 3.5M / 3.29M, H2 5.85M / 4.47M,
     # H3 1.0625M / same, H4 2.4M / 2.228M, H5 3.24M / 2.407M, H6 2.645M / 2.345M,
     # H7 1.215M / 1.155M, H8 1.09M / 0.79M
     "overshoot_25": (wmean(np.maximum(SHARE - 0.25, 0), W_POP), 8, 2_900),
-    "mpo_25": (
+    "mpo_25": (  # H5 600 + H8 250
         wmean(np.maximum(SHARE - 0.25, 0), W_POP) / wmean(SHARE > 0.25, W_POP),
-        8,
-        2_900,
+        2,
+        850,
     ),
     "impoverished_national": (300 / 2_900, 8, 2_900),  # H4 crosses 2,304,000
     "impoverished_215": (700 / 2_900, 8, 2_900),  # H4 and H6 cross 2,354,250
@@ -466,6 +468,16 @@ DOMAIN_ROWS = [
     ("che_sdg_revised", "area", "urban", 400 / 900, 4),  # H2 100 + H4 300
     ("che_sdg_revised", "area", "rural", 1.0, 4),
     ("u5_fever_care", "area", "rural", 200 / 400, 2),
+    # a ratio's n is its denominator's: urban mean positive overshoot rests on H2 alone
+    ("mpo_10", "area", "urban", SHARE[1] - 0.10, 1),
+    (
+        "mpo_10",
+        "area",
+        "rural",
+        wmean(np.maximum(SHARE - 0.10, 0)[~URBAN], W_POP[~URBAN])
+        / wmean(SHARE[~URBAN] > 0.10, W_POP[~URBAN]),
+        3,
+    ),
 ]
 
 

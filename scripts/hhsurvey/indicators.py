@@ -376,6 +376,33 @@ def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> 
     return lonely
 
 
+def _denominator_counts(
+    res: pd.DataFrame, data: pd.DataFrame, weight: str, by: str | None
+) -> pd.DataFrame:
+    """Set ``n`` and ``n_weighted`` of ratio rows to the units of the denominator.
+
+    The DHS small-sample rule reads the unweighted denominator. For a ratio of totals that is
+    the number of units with a non-zero denominator (for mean positive overshoot: the
+    households above the threshold), not every unit of the universe: a ratio resting on one
+    catastrophic household must be suppressed, not shown with a zero SE.
+    """
+    units = (
+        data["_where"].to_numpy(bool)
+        & data["_den"].fillna(0).ne(0).to_numpy()
+        & data["_y"].notna().to_numpy()
+    )
+    w = data[weight].to_numpy("float64")
+    if by is None:
+        return res.assign(n=int(units.sum()), n_weighted=float(w[units].sum()))
+    keys = data.loc[units, by]
+    n = keys.value_counts()
+    nw = pd.Series(w[units], index=keys.index).groupby(keys, observed=True).sum()
+    return res.assign(
+        n=res[by].map(n).fillna(0).astype("int64").to_numpy(),
+        n_weighted=res[by].map(nw).fillna(0.0).astype("float64").to_numpy(),
+    )
+
+
 def estimate_one(
     ind: Indicator,
     frames: dict[str, pd.DataFrame],
@@ -405,6 +432,8 @@ def estimate_one(
             res = d.quantile("_y", ind.quantile, **kw)
         else:  # pragma: no cover - composite handled by caller
             raise ValueError(ind.estimator)
+        if ind.estimator == "ratio":
+            res = _denominator_counts(res, data, weight, by)
         res = res.assign(
             domain=by or "total",
             level=res[by].astype("str") if by else "total",
