@@ -29,19 +29,10 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(
-    ".venv",
-    "results",
-    ".snakemake",
-    ".git",
-    "__pycache__",
-    "*.egg-info",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "tests",
-    "benchmarks",
-)
+sys.path.insert(0, str(REPO / "tests"))
+
+from test_workflow import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
+
 RULES = [
     "ingest_round",
     "validate_round",
@@ -90,7 +81,7 @@ def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, int]:
     """Copy the repository to ``work`` and run the whole workflow on ``raw``."""
     if work.exists():
         shutil.rmtree(work)
-    shutil.copytree(REPO, work, ignore=IGNORE)
+    copy_repo(work)
     cfg = work / "scale.yaml"
     cfg.write_text(f"rounds:\n  baseline:\n    raw_dir: {raw}\n", encoding="utf-8")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
