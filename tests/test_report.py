@@ -41,25 +41,6 @@ rf = importlib.util.module_from_spec(_spec)
 sys.modules["roundfixture"] = rf
 _spec.loader.exec_module(rf)
 
-HOSTILE_VILLAGES = [
-    (101, "<script>alert(1)</script>", "ບ້ານນາດ້ວງ", "rural"),
-    (102, "<img src=x onerror=alert(1)>", "ບ້ານ<script>alert(2)</script>", "rural"),
-    (103, "Ban \"Quoted\" & 'Single' <b>bold</b>", "ບ້ານສີສະຫວ່າງ", "urban"),
-    (104, "Ban Houay Ngam", "ບ້ານຫ້ວຍງາມ", "rural"),
-    (105, "Ban Vang Vieng", "ບ້ານວັງວຽງ", "urban"),
-    (106, "Ban Na Som", "ບ້ານນາສົ້ມ", "rural"),
-]
-HOSTILE_SCHEME = (
-    "<img src=x onerror=alert(1)>",
-    '"><script>alert(3)</script>',
-    'Tom & Jerry\'s "fund"',
-    "ປະກັນສັງຄົມ",
-)
-HOSTILE_REASON = (
-    "</td></tr></table><script>alert(4)</script>",
-    "javascript:alert(5)",
-    "ໄກເກີນໄປ",
-)
 NEW_INDICATORS = [
     {
         "id": "coverage_private",
@@ -169,9 +150,9 @@ def hostile_round(tmp_path_factory, fixture_round):
     dest = tmp_path_factory.mktemp("hostile")
     args = rf.write_round(
         dest,
-        villages=HOSTILE_VILLAGES,
-        scheme_other=HOSTILE_SCHEME,
-        reason_other=HOSTILE_REASON,
+        villages=rf.HOSTILE_VILLAGES,
+        scheme_other=rf.HOSTILE_SCHEME,
+        reason_other=rf.HOSTILE_REASON,
         extra_catalogue=NEW_INDICATORS,
         with_figures=False,  # the figures hold no survey text: reuse those of fixture_round
     )
@@ -574,9 +555,9 @@ def test_hostile_text_is_escaped(hostile_round):
     assert villages["102"]["cells"][2] == "ບ້ານ<script>alert(2)</script>"
     assert villages["103"]["cells"][1] == "Ban \"Quoted\" & 'Single' <b>bold</b>"
     answers = [r["cells"][0] for r in page.table("scheme-other")[1:]]
-    assert set(answers) == set(HOSTILE_SCHEME)
+    assert set(answers) == set(rf.HOSTILE_SCHEME)
     reasons = [r["cells"][0] for r in page.table("reason-other")[1:]]
-    assert set(reasons) == set(HOSTILE_REASON)
+    assert set(reasons) == set(rf.HOSTILE_REASON)
     # No element or attribute came from the data.
     assert {t for t, _ in page.tags} <= {
         "html", "head", "meta", "title", "style", "body", "header", "p", "strong", "h1", "nav",

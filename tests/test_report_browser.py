@@ -39,26 +39,6 @@ rf = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("roundfixture", rf)
 _spec.loader.exec_module(rf)
 
-HOSTILE_VILLAGES = [
-    (101, "<script>alert(1)</script>", "ບ້ານນາດ້ວງ", "rural"),
-    (102, "<img src=x onerror=alert(1)>", "ບ້ານ<script>alert(2)</script>", "rural"),
-    (103, "Ban \"Quoted\" & 'Single' <b>bold</b>", "ບ້ານສີສະຫວ່າງ", "urban"),
-    (104, "Ban Houay Ngam", "ບ້ານຫ້ວຍງາມ", "rural"),
-    (105, "Ban Vang Vieng", "ບ້ານວັງວຽງ", "urban"),
-    (106, "<svg/onload=alert(7)>", "ບ້ານນາສົ້ມ", "rural"),
-]
-HOSTILE_SCHEME = (
-    "<img src=x onerror=alert(1)>",
-    '"><script>alert(3)</script>',
-    'Tom & Jerry\'s "fund"',
-    "ປະກັນສັງຄົມ",
-)
-HOSTILE_REASON = (
-    "</td></tr></table><script>alert(4)</script>",
-    "<iframe src=https://example.org/x></iframe>",
-    "ໄກເກີນໄປ",
-)
-
 
 @pytest.fixture(scope="module")
 def browser():
@@ -125,9 +105,9 @@ def fixture_report(tmp_path_factory):
 def hostile_report(tmp_path_factory):
     return rf.render(
         tmp_path_factory.mktemp("hostile_browser"),
-        villages=HOSTILE_VILLAGES,
-        scheme_other=HOSTILE_SCHEME,
-        reason_other=HOSTILE_REASON,
+        villages=rf.HOSTILE_VILLAGES,
+        scheme_other=rf.HOSTILE_SCHEME,
+        reason_other=rf.HOSTILE_REASON,
     )
 
 
@@ -254,14 +234,14 @@ def test_hostile_survey_text_stays_text(browser, artifacts, hostile_report):
             "#villages tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
         )
         by_code = {r[0]: r for r in names}
-        for code, en, lo, _ in HOSTILE_VILLAGES:
+        for code, en, lo, _ in rf.HOSTILE_VILLAGES:
             assert by_code[str(code)][1] == en
             assert by_code[str(code)][2] == lo
         answers = page.eval_on_selector_all(
             "#scheme-other td.verbatim, #reason-other td.verbatim",
             "cells => cells.map(c => c.textContent)",
         )
-        assert set(answers) == set(HOSTILE_SCHEME) | set(HOSTILE_REASON)
+        assert set(answers) == set(rf.HOSTILE_SCHEME) | set(rf.HOSTILE_REASON)
 
         # Lao renders as Lao: the text is drawn with a font that has Lao glyphs.
         cdp = page.context.new_cdp_session(page)
