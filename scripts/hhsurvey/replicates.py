@@ -43,6 +43,8 @@ from hhsurvey.design import (
     _check_level,
     _Domain,
     _DomainStats,
+    _psu_domain_totals,
+    _Structure,
     _tcrit,
     _tidy,
     logit_ci,
@@ -82,10 +84,16 @@ def replicate_variance(
 
 # ----------------------------------------------------------------------------- factors
 class _GroupFactors:
-    """Replicate weight = w_i * F[index_i, r]; index = PSU codes, or None for rows."""
+    """Replicate weight = w_i * F[index_i, r]; index = PSU codes, or None for rows.
 
-    def __init__(self, index: np.ndarray | None, F: np.ndarray) -> None:
-        self.index, self.F = index, np.asarray(F, dtype=np.float64)
+    ``s``: the design structure when ``index`` is its PSU codes (PSU totals then use its
+    PSU runs, as the Taylor estimates do).
+    """
+
+    def __init__(
+        self, index: np.ndarray | None, F: np.ndarray, s: _Structure | None = None
+    ) -> None:
+        self.index, self.F, self.s = index, np.asarray(F, dtype=np.float64), s
         self.R = self.F.shape[1]
 
     def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
@@ -95,6 +103,8 @@ class _GroupFactors:
             d = np.zeros(n, dtype=np.int64) if codes is None else codes
             S = sparse.csr_matrix((values, (np.arange(n), d)), shape=(n, k))
             return np.asarray((S.T @ self.F).T)
+        if self.s is not None:
+            return self.F.T @ _psu_domain_totals(self.s, codes, k, values, row_order=True)
         G = self.F.shape[0]
         key = self.index if codes is None else self.index * k + codes
         T = np.bincount(key, weights=values, minlength=G * k).reshape(G, k)
@@ -117,8 +127,7 @@ class _JKnFactors:
 
     def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
         s = self.s
-        key = s.psu if codes is None else s.psu * k + codes
-        T = np.bincount(key, weights=values, minlength=s.G * k).reshape(s.G, k)
+        T = _psu_domain_totals(s, codes, k, values, row_order=True)
         S = np.add.reduceat(T, s.stratum_starts, axis=0)
         h = s.psu_stratum[self.drop]
         m = self.mult[h][:, None]
@@ -260,7 +269,8 @@ class ReplicateDesign:
             a = s.stratum_starts[h]
             counts = rng.multinomial(nh - 1, np.full(nh, 1.0 / nh), size=R)  # (R, nh)
             F[a : a + nh, :] = counts.T * (nh / (nh - 1))
-        return cls(design, _GroupFactors(s.psu, F), 1.0 / (R - 1), np.ones(R), mse, "bootstrap")
+        factors = _GroupFactors(s.psu, F, s)
+        return cls(design, factors, 1.0 / (R - 1), np.ones(R), mse, "bootstrap")
 
     @classmethod
     def from_weights(
