@@ -1,8 +1,10 @@
-"""Engine internals of hhsurvey.design: the fast summation paths.
+"""Engine internals of hhsurvey.design: the fast summation paths and a ``by`` with no levels.
 
 The summation helpers replace ``np.bincount`` for speed and must give its sums bit for bit
 (same order of addition), on PSU-ordered and unordered rows; the per-level row counts kept
-from coding the ``by`` column must equal a direct count.
+from coding the ``by`` column must equal a direct count. A ``by`` column without any
+non-missing value has no domain: every estimator returns an empty table with the usual
+columns and dtypes instead of failing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import pandas as pd
 import pytest
 
 from hhsurvey import SurveyDesign
-from hhsurvey.design import _bin_sum, _psu_domain_totals
+from hhsurvey.design import OUTPUT_COLUMNS, _bin_sum, _psu_domain_totals
+from hhsurvey.replicates import ReplicateDesign
 
 
 def sample(n: int = 3000, seed: int = 5) -> pd.DataFrame:
@@ -98,3 +101,106 @@ def test_psu_order_does_not_change_domain_estimates():
         lambda x: x.replicates("bootstrap", n=20, seed=2).total("y", by="s"),
     ):
         pd.testing.assert_frame_equal(f(a), f(b), rtol=1e-12, atol=0)
+
+
+# ----------------------------------------------------------------------------- empty by
+def no_levels(kind: str) -> pd.DataFrame:
+    """The sample with a by column ``e`` that has no non-missing value."""
+    df = sample(400)
+    n = len(df)
+    if kind == "float":
+        df["e"] = np.nan
+    elif kind == "str":
+        df["e"] = pd.Series([None] * n, dtype="str")
+    elif kind == "object":
+        df["e"] = pd.Series([None] * n, dtype=object)
+    elif kind == "category":
+        df["e"] = pd.Categorical([None] * n, categories=["p", "q"])
+    elif kind == "Int64":
+        df["e"] = pd.array([pd.NA] * n, dtype="Int64")
+    return df
+
+
+def one_level(df: pd.DataFrame) -> pd.DataFrame:
+    """Same column dtype with one non-missing value (the non-empty reference)."""
+    out = df.copy()
+    e = out["e"].copy()
+    e.iloc[0] = (
+        e.dtype.categories[0]
+        if isinstance(e.dtype, pd.CategoricalDtype)
+        else ("a" if e.dtype == object or pd.api.types.is_string_dtype(e.dtype) else 1)
+    )
+    out["e"] = e
+    return out
+
+
+ESTIMATORS = {
+    "mean": lambda x, by: x.mean("y", by=by),
+    "total": lambda x, by: x.total("y", by=by),
+    "proportion": lambda x, by: x.proportion("z", by=by),
+    "ratio": lambda x, by: x.ratio("y", "x", by=by),
+    "quantile": lambda x, by: x.quantile("y", 0.5, by=by),
+    "quantiles": lambda x, by: x.quantile("y", [0.25, 0.75], by=by),
+    "where": lambda x, by: x.mean("y", by=by, where=x.data["z"] == 1),
+}
+
+
+def designs(df: pd.DataFrame) -> dict[str, object]:
+    d = SurveyDesign(df, weight="w", strata="h", psu="p")
+    return {
+        "taylor": d,
+        "taylor_sorted": SurveyDesign(psu_sorted(df), weight="w", strata="h", psu="p"),
+        "element": SurveyDesign(df, weight="w", strata="h"),
+        "jkn": d.replicates("jkn"),
+        "bootstrap": d.replicates("bootstrap", n=10, seed=1),
+        "weights": ReplicateDesign.from_weights(
+            df, "w", np.outer(df["w"], np.linspace(0.8, 1.2, 4)), scale=0.5
+        ),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:.*replicates gave NaN:RuntimeWarning")  # 1-row reference
+@pytest.mark.parametrize("kind", ["float", "str", "object", "category", "Int64"])
+@pytest.mark.parametrize("estimator", list(ESTIMATORS))
+def test_by_without_values_gives_empty_table(kind, estimator):
+    df = no_levels(kind)
+    ref_df = one_level(df)
+    f = ESTIMATORS[estimator]
+    for name, x in designs(df).items():
+        out = f(x, "e")
+        ref = f(designs(ref_df)[name], "e")
+        lead = ["p"] if estimator == "quantiles" else []
+        assert list(out.columns) == [*lead, "e", *OUTPUT_COLUMNS], name
+        assert len(out) == 0, name
+        assert len(ref) > 0
+        pd.testing.assert_series_equal(out.dtypes, ref.dtypes, obj=f"{name} dtypes")
+        assert out["n"].dtype == np.int64 and out["estimate"].dtype == np.float64
+
+
+@pytest.mark.parametrize("estimator", list(ESTIMATORS))
+def test_by_without_values_among_several_columns(estimator):
+    df = no_levels("float")
+    f = ESTIMATORS[estimator]
+    for name, x in designs(df).items():
+        out = f(x, ["s", "e"])
+        lead = ["p"] if estimator == "quantiles" else []
+        assert list(out.columns) == [*lead, "s", "e", *OUTPUT_COLUMNS], name
+        assert len(out) == 0
+        assert out["e"].dtype == np.float64 and out["n"].dtype == np.int64
+
+
+def test_by_without_values_leaves_design_usable():
+    df = no_levels("float")
+    d = SurveyDesign(df, weight="w", strata="h", psu="p")
+    assert d.mean("y", by="e").empty
+    pd.testing.assert_frame_equal(
+        d.mean("y"), SurveyDesign(df, weight="w", strata="h", psu="p").mean("y")
+    )
+    assert len(d.mean("y", by="s")) == 3
+
+
+def test_by_without_values_still_checks_quantile_probabilities():
+    d = SurveyDesign(no_levels("float"), weight="w", strata="h", psu="p")
+    for x in (d, d.replicates("jkn")):
+        with pytest.raises(ValueError, match=r"quantile probabilities must be in \[0, 1\]"):
+            x.quantile("y", [0.5, 1.5], by="e")

@@ -9,7 +9,9 @@ can be checked digit by digit against R (``tests/fixtures/r/make_golden.R``):
 * variance: with-replacement at stage 1 (the "ultimate cluster" estimator), times the
   stage-1 fpc ``(N_h - n_h) / N_h`` when ``fpc`` is given; later stages are not used;
 * domains (``by=``, ``where=``, missing analysis values) are estimated by zero-weighting
-  outside the domain, never by dropping rows, so every PSU stays in the variance;
+  outside the domain, never by dropping rows, so every PSU stays in the variance; a ``by``
+  whose columns have no non-missing value has no domain and gives an empty table (usual
+  columns and dtypes);
 * ``df`` is ``degf(subset(design, domain))``: PSUs minus strata among the PSUs that have
   a positive-weight row in the domain;
 * CIs use t quantiles on that ``df``; proportions use the logit interval of
@@ -235,6 +237,31 @@ def _tidy(
     return out
 
 
+def _empty_by(
+    labels: pd.DataFrame | None, q: float | Sequence[float] | None = None
+) -> pd.DataFrame:
+    """The table of a ``by=`` whose columns have no non-missing value: no domain, no rows.
+
+    Same columns and dtypes as a non-empty result (the by columns keep their levels' dtype;
+    a sequence of quantile probabilities adds the leading ``p`` column).
+    """
+    e = np.empty(0)
+    out = _tidy(labels, e, e, e, e, e, e, e, e)
+    if q is not None:
+        _quantile_probs(q)
+        if not np.isscalar(q) and np.ndim(q) > 0:
+            out.insert(0, "p", e)
+    return out
+
+
+def _quantile_probs(q: float | Sequence[float]) -> np.ndarray:
+    """Quantile probabilities as an array; ValueError outside [0, 1]."""
+    qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    if np.any((qs < 0) | (qs > 1)):
+        raise ValueError(f"quantile probabilities must be in [0, 1], got {qs.tolist()}")
+    return qs
+
+
 # ----------------------------------------------------------------------------- internal data
 @dataclass(frozen=True, eq=False)
 class _Structure:
@@ -449,6 +476,8 @@ class SurveyDesign:
         _check_level(level)
         v = self._numeric(y)
         dom = self._domain(by, where, [v])
+        if dom.k == 0:
+            return _empty_by(dom.labels)
         st, key = self._stats(dom)
         est, var, yy = self._mean_core(dom, st, key, v, want_sq=True)
         se = np.sqrt(var)
@@ -464,6 +493,8 @@ class SurveyDesign:
         v = self._numeric(y)
         _check_binary(v, y)
         dom = self._domain(by, where, [v])
+        if dom.k == 0:
+            return _empty_by(dom.labels)
         st, key = self._stats(dom)
         est, var, yy = self._mean_core(dom, st, key, v, want_sq=True)
         se = np.sqrt(var)
@@ -478,6 +509,8 @@ class SurveyDesign:
         _check_level(level)
         v = self._numeric(y)
         dom = self._domain(by, where, [v])
+        if dom.k == 0:
+            return _empty_by(dom.labels)
         st, key = self._stats(dom)
         y0 = v if dom.active is None else np.where(dom.active, v, 0.0)
         wy = dom.we * y0
@@ -517,6 +550,8 @@ class SurveyDesign:
         _check_level(level)
         vy, vx = self._numeric(numerator), self._numeric(denominator)
         dom = self._domain(by, where, [vy, vx])
+        if dom.k == 0:
+            return _empty_by(dom.labels)
         st, key = self._stats(dom)
         if dom.active is not None:
             vy, vx = np.where(dom.active, vy, 0.0), np.where(dom.active, vx, 0.0)
@@ -564,6 +599,8 @@ class SurveyDesign:
         _check_level(level)
         v = self._numeric(y)
         dom = self._domain(by, where, [v])
+        if dom.k == 0:
+            return _empty_by(dom.labels, q)
         st, _ = self._stats(dom)
         out = self._quantile_frames(v, q, dom, st, level, self._woodruff_mean)
         return out
@@ -1108,9 +1145,7 @@ class SurveyDesign:
         prop_se: Callable[[_Domain, _DomainStats, np.ndarray], tuple[np.ndarray, np.ndarray]],
     ) -> pd.DataFrame:
         """Quantiles and Woodruff CIs for every domain (shared with replicate designs)."""
-        qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
-        if np.any((qs < 0) | (qs > 1)):
-            raise ValueError(f"quantile probabilities must be in [0, 1], got {qs.tolist()}")
+        qs = _quantile_probs(q)
         s = self._s
         act = s.w > 0 if dom.active is None else dom.active & (s.w > 0)
         rows = np.flatnonzero(act)

@@ -43,6 +43,7 @@ from hhsurvey.design import (
     _check_level,
     _Domain,
     _DomainStats,
+    _empty_by,
     _psu_domain_totals,
     _Structure,
     _tcrit,
@@ -383,6 +384,8 @@ class ReplicateDesign:
         base = self._base
         v = base._numeric(y)
         dom = base._domain(by, where, [v])
+        if dom.k == 0:
+            return _empty_by(dom.labels, q)
         st = self._stats(dom)
         return base._quantile_frames(v, q, dom, st, level, self._woodruff)
 
@@ -466,6 +469,8 @@ class ReplicateDesign:
         vy = base._numeric(y)
         vx = base._numeric(x) if x is not None else None
         dom = base._domain(by, where, [vy] if vx is None else [vy, vx])
+        if dom.k == 0:
+            return _empty_by(dom.labels)
         st = self._stats(dom)
         if dom.active is not None:
             vy = np.where(dom.active, vy, 0.0)
