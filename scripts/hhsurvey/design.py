@@ -1279,8 +1279,7 @@ def _factorize_counted(col: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo <= 10 * len(arr) + 1_000_000:
             c = arr - lo if arr.dtype == np.int64 else arr.astype(np.int64) - lo
-            # rows per value (exact in float64); faster than np.bincount(c)
-            cnt = _bin_sum(c, np.ones(len(c)), hi - lo + 1).astype(np.int64)
+            cnt = np.bincount(c, minlength=hi - lo + 1)
             present = cnt > 0
             if present.all():
                 return c, pd.Index(np.arange(lo, hi + 1).astype(arr.dtype)), cnt
