@@ -10,7 +10,10 @@ and prints markdown tables:
    SE, skewness, and the coverage a log-scale interval would have, for both studies;
 2. the exact stage-1 variance of systematic PPS on the demo frame (enumerating the random start
    on a fine grid, whole villages, no stage 2) against the with-replacement variance that the
-   engine's estimator approximates, by stratum;
+   engine's estimator approximates, by stratum, and the expectation over the random starts of
+   two single-sample estimators: the engine's with-replacement one and the successive-difference
+   one (Wolter, *Introduction to Variance Estimation*, 2nd ed., section 8.2: squared differences of
+   neighbouring selected villages in frame order, the usual choice for systematic samples);
 3. the real design and random-order PPS on other simulated populations (other master seeds,
    fewer samples each), to show which findings belong to the demo population.
 
@@ -78,8 +81,9 @@ def study_table(P: cs.Population, n: int, seed: np.random.SeedSequence) -> None:
             )
 
 
-def stage1_table(P: cs.Population, grid: int = 20_000) -> None:
-    """Exact stage-1 variance of systematic PPS (whole villages) vs the with-replacement one."""
+def stage1_rows(P: cs.Population, grid: int = 20_000) -> list[dict]:
+    """Exact stage-1 variance of systematic PPS (whole villages), by indicator and stratum,
+    with the with-replacement variance and the expectations of two single-sample estimators."""
     pop, params = P.pop, P.params
     fr = pop["frame"]
     alloc = {1: params["sample"]["villages_urban"], 2: params["sample"]["villages_rural"]}
@@ -95,13 +99,8 @@ def stage1_table(P: cs.Population, grid: int = 20_000) -> None:
         "oop_annual_hh_mean": (oop - oop.sum() / H.sum() * H, H.sum()),
     }
     mos, area = fr["mos_hh"].to_numpy(float), fr["area"].to_numpy()
-    print(
-        "| indicator | stratum | villages | certainty | drawn (non-certainty) "
-        "| SE systematic | SE with replacement | variance ratio sys / wr |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for k, (z_all, den) in lin.items():
-        v_sys = v_wr = 0.0
         for a, n in alloc.items():
             m = area == a
             z, s = z_all[m], mos[m]
@@ -113,28 +112,70 @@ def stage1_table(P: cs.Population, grid: int = 20_000) -> None:
             starts = (np.arange(grid) + 0.5) / grid * step
             pts = starts[:, None] + step * np.arange(nr)[None, :]
             pick = rest[np.searchsorted(cum, pts, side="right")]
-            est = (z[pick] / pi[pick]).sum(axis=1)  # certainty units add no stage-1 variance
-            vs = float(est.var())
+            u = z[pick] / pi[pick]  # expanded village totals, in frame order
             p = s[rest] / cum[-1]
-            vw = float(np.sum(p * (z[rest] / p - z[rest].sum()) ** 2) / nr)
-            v_sys, v_wr = v_sys + vs, v_wr + vw
-            name = "urban" if a == 1 else "rural"
-            print(
-                f"| {LABEL[k]} | {name} | {int(m.sum())} | {int((pi >= 1).sum())} | {nr} "
-                f"| {fmt(np.sqrt(vs) / den, k)} | {fmt(np.sqrt(vw) / den, k)} | {vs / vw:.2f} |"
+            rows.append(
+                {
+                    "indicator": k,
+                    "stratum": "urban" if a == 1 else "rural",
+                    "villages": int(m.sum()),
+                    "certainty": int((pi >= 1).sum()),
+                    "drawn": nr,
+                    "den": den,
+                    # certainty units add no stage-1 variance
+                    "v_sys": float(u.sum(axis=1).var()),
+                    "v_wr": float(np.sum(p * (z[rest] / p - z[rest].sum()) ** 2) / nr),
+                    # single-sample estimators for each start, averaged over the starts
+                    "e_wr": float(
+                        (nr / (nr - 1) * ((u - u.mean(1, keepdims=True)) ** 2).sum(1)).mean()
+                    ),
+                    "e_sd": float((nr / (2 * (nr - 1)) * (np.diff(u, axis=1) ** 2).sum(1)).mean()),
+                }
             )
+    return rows
+
+
+def stage1_sums(rows: list[dict], k: str) -> dict[str, float]:
+    """The strata are independent: add their variances for the whole sample."""
+    keys = ("v_sys", "v_wr", "e_wr", "e_sd")
+    return {c: sum(r[c] for r in rows if r["indicator"] == k) for c in keys}
+
+
+def stage1_table(P: cs.Population) -> None:
+    """Exact stage-1 variance of systematic PPS (whole villages) vs the with-replacement one."""
+    rows = stage1_rows(P)
+    print(
+        "| indicator | stratum | villages | certainty | drawn (non-certainty) "
+        "| SE systematic | SE with replacement | variance ratio sys / wr "
+        "| E[with-replacement estimator] / sys | E[successive-difference estimator] / sys |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for k in cs.INDICATORS:
+        den = next(r["den"] for r in rows if r["indicator"] == k)
+        for r in (r for r in rows if r["indicator"] == k):
+            vs = r["v_sys"]
+            print(
+                f"| {LABEL[k]} | {r['stratum']} | {r['villages']} | {r['certainty']} "
+                f"| {r['drawn']} | {fmt(np.sqrt(vs) / den, k)} "
+                f"| {fmt(np.sqrt(r['v_wr']) / den, k)} | {vs / r['v_wr']:.2f} "
+                f"| {r['e_wr'] / vs:.2f} | {r['e_sd'] / vs:.2f} |"
+            )
+        t = stage1_sums(rows, k)
         print(
-            f"| {LABEL[k]} | both | | | | {fmt(np.sqrt(v_sys) / den, k)} "
-            f"| {fmt(np.sqrt(v_wr) / den, k)} | {v_sys / v_wr:.2f} |"
+            f"| {LABEL[k]} | both | | | | {fmt(np.sqrt(t['v_sys']) / den, k)} "
+            f"| {fmt(np.sqrt(t['v_wr']) / den, k)} | {t['v_sys'] / t['v_wr']:.2f} "
+            f"| {t['e_wr'] / t['v_sys']:.2f} | {t['e_sd'] / t['v_sys']:.2f} |"
         )
 
 
 def populations_table(n_pop: int, n: int) -> None:
     print(
         "| master seed | care-seeking: real design | random order "
-        "| mean OOP: real design | random order |"
+        "| mean OOP: real design | random order "
+        "| stage-1 sys / wr: care, OOP | E[successive difference] / E[with replacement]: "
+        "care, OOP |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     base = sim.load_params()
     for seed in list(OTHER_SEEDS)[:n_pop]:
         params = copy.deepcopy(base)
@@ -146,9 +187,13 @@ def populations_table(n_pop: int, n: int) -> None:
             for k in cs.INDICATORS:
                 s = cs.summarise(res[k], P.truth[k])
                 cells[k, order] = f"{s['coverage']:.3f} ({s['variance_ratio']:.2f})"
+        t = {k: stage1_sums(stage1_rows(P), k) for k in cs.INDICATORS}
+        sys_wr = ", ".join(f"{t[k]['v_sys'] / t[k]['v_wr']:.2f}" for k in cs.INDICATORS)
+        sd_wr = ", ".join(f"{t[k]['e_sd'] / t[k]['e_wr']:.2f}" for k in cs.INDICATORS)
         print(
             f"| {seed} | {cells['care_seeking', 'frame']} | {cells['care_seeking', 'random']} "
-            f"| {cells['oop_annual_hh_mean', 'frame']} | {cells['oop_annual_hh_mean', 'random']} |"
+            f"| {cells['oop_annual_hh_mean', 'frame']} | {cells['oop_annual_hh_mean', 'random']} "
+            f"| {sys_wr} | {sd_wr} |"
         )
 
 
