@@ -187,7 +187,8 @@ def populations_table(n_pop: int, n: int) -> None:
             for k in cs.INDICATORS:
                 s = cs.summarise(res[k], P.truth[k])
                 cells[k, order] = f"{s['coverage']:.3f} ({s['variance_ratio']:.2f})"
-        t = {k: stage1_sums(stage1_rows(P), k) for k in cs.INDICATORS}
+        rows = stage1_rows(P)
+        t = {k: stage1_sums(rows, k) for k in cs.INDICATORS}
         sys_wr = ", ".join(f"{t[k]['v_sys'] / t[k]['v_wr']:.2f}" for k in cs.INDICATORS)
         sd_wr = ", ".join(f"{t[k]['e_sd'] / t[k]['e_wr']:.2f}" for k in cs.INDICATORS)
         print(

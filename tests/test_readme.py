@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hhsurvey.design import OUTPUT_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
-TIDY = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_weighted"]
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,7 @@ def test_engine_example_runs_and_returns_tidy_tables(demo_run: Path) -> None:
             assert sorted(value["stratum"]) == ["rural", "urban"], src
             assert value["n_psu"].sum() == 20, src
         elif isinstance(value, pd.DataFrame):
-            assert [c for c in value.columns if c in TIDY] == TIDY, src
+            assert [c for c in value.columns if c in OUTPUT_COLUMNS] == list(OUTPUT_COLUMNS), src
             assert len(value) >= 1 and value["estimate"].notna().all(), src
             assert (value["se"] > 0).all() and (value["ci_low"] < value["ci_high"]).all(), src
         else:  # the replicate SE of a composite statistic
