@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from hhsurvey import SurveyDesign
-from hhsurvey.design import OUTPUT_COLUMNS, _bin_sum, _psu_domain_totals
-from hhsurvey.replicates import ReplicateDesign
+from hhsurvey.design import OUTPUT_COLUMNS
+from hhsurvey.kernels import bin_sum as _bin_sum
+from hhsurvey.kernels import psu_domain_totals as _psu_domain_totals
 
 
 def sample(n: int = 3000, seed: int = 5) -> pd.DataFrame:
@@ -153,8 +154,8 @@ def designs(df: pd.DataFrame) -> dict[str, object]:
         "element": SurveyDesign(df, weight="w", strata="h"),
         "jkn": d.replicates("jkn"),
         "bootstrap": d.replicates("bootstrap", n=10, seed=1),
-        "weights": ReplicateDesign.from_weights(
-            df, "w", np.outer(df["w"], np.linspace(0.8, 1.2, 4)), scale=0.5
+        "weights": SurveyDesign(df, weight="w").with_replicate_weights(
+            np.outer(df["w"], np.linspace(0.8, 1.2, 4)), scale=0.5
         ),
     }
 

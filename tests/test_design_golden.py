@@ -474,13 +474,14 @@ def test_jkn_lonely(rule):
 
 
 def test_bootstrap_machinery_with_r_weights():
-    from hhsurvey.replicates import ReplicateDesign
 
     g = golden()["subboot_clus1"]
     d = data("apiclus1")
     rw = _csv("apiclus1_subbootstrap_repw")
     # set.seed(20261123); rb <- as.svrepdesign(dclus1, type="subbootstrap", replicates=50)
-    rb = ReplicateDesign.from_weights(d, "pw", rw, scale=g["scale"][0], rscales=g["rscales"])
+    rb = SurveyDesign(d, weight="pw").with_replicate_weights(
+        rw, scale=g["scale"][0], rscales=g["rscales"]
+    )
     assert g["scale"][0] == pytest.approx(1 / 49)
 
     def pair(res: pd.DataFrame) -> list[float]:
@@ -521,12 +522,11 @@ def test_bootstrap_machinery_with_r_weights():
 
 
 def test_canty_davison_bootstrap_weights():
-    from hhsurvey.replicates import ReplicateDesign
 
     g = golden()["boot_strat"]
     # set.seed(20261124); rcd <- as.svrepdesign(dstrat, type="bootstrap", replicates=40); svymean(~api00, rcd)
-    rcd = ReplicateDesign.from_weights(
-        data("apistrat"), "pw", _csv("apistrat_bootstrap_repw"), scale=g["scale"][0]
+    rcd = SurveyDesign(data("apistrat"), weight="pw").with_replicate_weights(
+        _csv("apistrat_bootstrap_repw"), scale=g["scale"][0]
     )
     np.testing.assert_allclose(rcd.mean("api00")["se"], g["mean_se"], rtol=1e-10)
 

@@ -10,7 +10,7 @@ import pytest
 
 from hhsurvey import SurveyDesign
 from hhsurvey.design import OUTPUT_COLUMNS
-from hhsurvey.replicates import ReplicateDesign, replicate_variance
+from hhsurvey.replicates import replicate_variance
 
 DATA = Path(__file__).parent / "fixtures" / "r" / "data"
 
@@ -68,8 +68,8 @@ def test_jkn_fpc_enters_rscales_and_self_representing_strata_drop():
 def test_jkn_closed_form_equals_materialised_weights():
     df = small()
     r = SurveyDesign(df, weight="w", strata="h", psu="p").replicates("jkn")
-    generic = ReplicateDesign.from_weights(
-        df, "w", r.replicate_weights, scale=r.scale, rscales=r.rscales, df=r.design.degf
+    generic = SurveyDesign(df, weight="w").with_replicate_weights(
+        r.replicate_weights, scale=r.scale, rscales=r.rscales, df=r.design.degf
     )
     for by in (None, "d"):
         a, b = r.mean("y", by=by), generic.mean("y", by=by)
@@ -194,13 +194,15 @@ def test_estimate_statistic_vector_and_series():
 def test_from_weights_validation():
     df = small()
     with pytest.raises(ValueError, match="shape"):
-        ReplicateDesign.from_weights(df, "w", np.ones((3, 4)), scale=1.0)
+        SurveyDesign(df, weight="w").with_replicate_weights(np.ones((3, 4)), scale=1.0)
     bad = np.ones((len(df), 4))
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="missing"):
-        ReplicateDesign.from_weights(df, "w", bad, scale=1.0)
+        SurveyDesign(df, weight="w").with_replicate_weights(bad, scale=1.0)
     with pytest.raises(ValueError, match="rscales"):
-        ReplicateDesign.from_weights(df, "w", np.ones((len(df), 4)), scale=1.0, rscales=[1, 1])
+        SurveyDesign(df, weight="w").with_replicate_weights(
+            np.ones((len(df), 4)), scale=1.0, rscales=[1, 1]
+        )
     with pytest.raises(ValueError, match="method"):
         SurveyDesign(df, weight="w", strata="h", psu="p").replicates("brr")
     with pytest.raises(AttributeError, match="immutable"):

@@ -21,8 +21,8 @@ can be checked digit by digit against R (``tests/fixtures/r/make_golden.R``):
 
 The computational core works on PSU-by-domain totals built in one pass over the rows, so all
 levels of ``by`` are done at once: ``np.add.reduceat`` over the PSU runs when rows are stored in
-PSU order (no ``by``), scipy's CSR-to-dense scatter otherwise (:func:`_bin_sum`,
-:func:`_psu_domain_totals`), which adds the rows in the same order as ``np.bincount`` (so the
+PSU order (no ``by``), scipy's CSR-to-dense scatter otherwise (:func:`hhsurvey.kernels.bin_sum`,
+:func:`hhsurvey.kernels.psu_domain_totals`), which adds the rows in the same order as ``np.bincount`` (so the
 sums are the same to the last bit) but two to three times faster.
 """
 
@@ -32,33 +32,33 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
-if TYPE_CHECKING:
-    from hhsurvey.replicates import ReplicateDesign
+from hhsurvey.kernels import OUTPUT_COLUMNS, By, Where, domain_df, logit_ci, psu_covariance, t_test
+from hhsurvey.kernels import Domain as _Domain
+from hhsurvey.kernels import DomainStats as _DomainStats
+from hhsurvey.kernels import Structure as _Structure
+from hhsurvey.kernels import bin_sum as _bin_sum
+from hhsurvey.kernels import check_binary as _check_binary
+from hhsurvey.kernels import check_level as _check_level
+from hhsurvey.kernels import empty_by as _empty_by
+from hhsurvey.kernels import group_sum as _group_sum
+from hhsurvey.kernels import psu_domain_totals as _psu_domain_totals
+from hhsurvey.kernels import quantile_probs as _quantile_probs
+from hhsurvey.kernels import tcrit as _tcrit
+from hhsurvey.kernels import tidy as _tidy
+from hhsurvey.replicates import ReplicateDesign
 
-__all__ = ["OUTPUT_COLUMNS", "LONELY_PSU_RULES", "SurveyDesign"]
+__all__ = ["OUTPUT_COLUMNS", "LONELY_PSU_RULES", "Estimate", "SurveyDesign", "logit_ci", "stack"]
 
 LonelyPSU = Literal["fail", "remove", "certainty", "adjust"]
 LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust")
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "df",
-    "deff",
-    "n",
-    "n_weighted",
-)
 # A stratum whose fpc factor (N_h - n_h) / N_h is below this is self-representing (R's rule).
 _SELF_REPRESENTING = 1e-7
-By = str | Sequence[str] | None
-Where = str | np.ndarray | pd.Series | None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -70,115 +70,10 @@ def _as_list(by: By) -> list[str]:
     return list(by)
 
 
-def _group_sum(
-    codes: np.ndarray, values: np.ndarray, size: int, starts: np.ndarray | None
-) -> np.ndarray:
-    """Sum ``values`` into ``size`` groups; ``starts`` = run starts when codes are sorted runs."""
-    if starts is not None:
-        return np.add.reduceat(values, starts) if len(values) else np.zeros(size)
-    return np.bincount(codes, weights=values, minlength=size)
-
-
-def _bin_sum(idx: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """``np.bincount(idx, weights=values, minlength=size)`` for 0 <= idx < size, faster.
-
-    A one-row CSR matrix with column indices ``idx`` converted to dense: scipy adds the
-    duplicates in row order, as ``np.bincount`` does, so the sums are bitwise the same, but
-    without bincount's extra min/max pass and at two to three times its speed. ``idx`` must be
-    in range (internal codes only: scipy does not check it here).
-    """
-    n = len(idx)
-    if n == 0 or size == 0:
-        return np.zeros(size)
-    vals = np.asarray(values, dtype=np.float64)
-    m = sparse.csr_array((vals, idx, np.array([0, n], dtype=idx.dtype)), shape=(1, size))
-    return m.toarray()[0]
-
-
-def _psu_domain_totals(
-    s: _Structure,
-    codes: np.ndarray | None,
-    k: int,
-    values: np.ndarray,
-    key: np.ndarray | None = None,
-    row_order: bool = False,
-) -> np.ndarray:
-    """(G, k) PSU-by-domain totals of row values (``key`` = psu * k + codes, if already built).
-
-    Rows stored in PSU order: a (G, k) CSR matrix whose row g holds the rows of PSU g (column =
-    domain code) converted to dense, one pass without building the key. Otherwise a scatter on
-    the PSU x domain key. Both add rows in row order within each cell, as ``np.bincount``.
-    Without domains, PSU-ordered rows are summed by ``np.add.reduceat`` (pairwise summation),
-    or, with ``row_order``, in row order (a CSR matrix-vector product: bincount's sums, bit
-    for bit, at a fifth of its time on PSU-ordered rows).
-    """
-    if codes is None:
-        if row_order and s.psu_starts is not None and s.n > 0:
-            indptr = np.append(s.psu_starts, s.n)
-            vals = np.asarray(values, dtype=np.float64)
-            m = sparse.csr_array((vals, np.arange(s.n), indptr), shape=(s.G, s.n))
-            return (m @ np.ones(s.n)).reshape(s.G, 1)
-        return _group_sum(s.psu, values, s.G, s.psu_starts).reshape(s.G, 1)
-    if s.psu_starts is not None and s.n > 0:
-        indptr = np.append(s.psu_starts, s.n).astype(codes.dtype)
-        vals = np.asarray(values, dtype=np.float64)
-        return sparse.csr_array((vals, codes, indptr), shape=(s.G, k)).toarray()
-    if key is None:
-        key = s.psu * k + codes
-    return _bin_sum(key, values, s.G * k).reshape(s.G, k)
-
-
-def _tcrit(level: float, df: np.ndarray | float) -> np.ndarray:
-    """Two-sided t critical value on ``df`` (normal for inf, NaN for df <= 0)."""
-    df = np.asarray(df, dtype=np.float64)
-    q = 1.0 - (1.0 - level) / 2.0
-    with np.errstate(invalid="ignore"):
-        out = np.where(np.isinf(df), stats.norm.ppf(q), stats.t.ppf(q, np.where(df > 0, df, 1.0)))
-    return np.where(df > 0, out, np.nan)
-
-
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a / b with NaN (no warning) where b is 0 or NaN."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b != 0, np.asarray(a, dtype=np.float64) / b, np.nan)
-
-
-def _check_binary(v: np.ndarray, name: str) -> None:
-    """ValueError unless every non-missing value is 0 or 1."""
-    odd = (v != 0.0) & (v != 1.0)  # NaN counts as odd here; filtered below
-    if odd.any():
-        bad = v[odd]
-        bad = bad[~np.isnan(bad)]
-        if len(bad):
-            raise ValueError(
-                f"column {name!r} must be 0/1 (or boolean); found values {np.unique(bad)[:5].tolist()}"
-            )
-
-
-def _check_level(level: float) -> None:
-    if not (0.0 < float(level) < 1.0):
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-
-
-def logit_ci(
-    p: np.ndarray, se: np.ndarray, df: np.ndarray, level: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Logit interval of R ``svyciprop(method="logit")``.
-
-    Wald interval for logit(p) with SE(logit p) = SE(p) / (p (1 - p)) (the intercept of an
-    intercept-only quasibinomial ``svyglm``), back-transformed. p = 0 or 1 gives [p, p].
-    """
-    p = np.asarray(p, dtype=np.float64)
-    q = _tcrit(level, df)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.asarray(se, dtype=np.float64) / (p * (1.0 - p))
-        eta = np.log(p) - np.log1p(-p)
-        lo = 1.0 / (1.0 + np.exp(-(eta - q * s)))
-        hi = 1.0 / (1.0 + np.exp(-(eta + q * s)))
-    edge = (p == 0.0) | (p == 1.0)
-    lo = np.where(edge & ~np.isnan(q), p, lo)
-    hi = np.where(edge & ~np.isnan(q), p, hi)
-    return lo, hi
 
 
 def cumulative_weights(w_sorted: np.ndarray) -> np.ndarray:
@@ -208,85 +103,7 @@ def qrule_math(
     return float(x_sorted[pos] if wlow == 0 else x_sorted[nxt])
 
 
-def _tidy(
-    labels: pd.DataFrame | None,
-    est: np.ndarray,
-    se: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    df: np.ndarray,
-    deff: np.ndarray,
-    n: np.ndarray,
-    nw: np.ndarray,
-) -> pd.DataFrame:
-    """One row per domain: by columns, then :data:`OUTPUT_COLUMNS` (float64, n int64)."""
-    cols = {
-        "estimate": est,
-        "se": se,
-        "ci_low": lo,
-        "ci_high": hi,
-        "df": df,
-        "deff": deff,
-    }
-    body = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in cols.items()}
-    body["n"] = np.asarray(n, dtype=np.int64).reshape(-1)
-    body["n_weighted"] = np.asarray(nw, dtype=np.float64).reshape(-1)
-    out = pd.DataFrame(body)
-    if labels is not None:
-        out = pd.concat([labels.reset_index(drop=True), out], axis=1)
-    return out
-
-
-def _empty_by(
-    labels: pd.DataFrame | None, q: float | Sequence[float] | None = None
-) -> pd.DataFrame:
-    """The table of a ``by=`` whose columns have no non-missing value: no domain, no rows.
-
-    Same columns and dtypes as a non-empty result (the by columns keep their levels' dtype;
-    a sequence of quantile probabilities adds the leading ``p`` column).
-    """
-    e = np.empty(0)
-    out = _tidy(labels, e, e, e, e, e, e, e, e)
-    if q is not None:
-        _quantile_probs(q)
-        if not np.isscalar(q) and np.ndim(q) > 0:
-            out.insert(0, "p", e)
-    return out
-
-
-def _quantile_probs(q: float | Sequence[float]) -> np.ndarray:
-    """Quantile probabilities as an array; ValueError outside [0, 1]."""
-    qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
-    if np.any((qs < 0) | (qs > 1)):
-        raise ValueError(f"quantile probabilities must be in [0, 1], got {qs.tolist()}")
-    return qs
-
-
 # ----------------------------------------------------------------------------- internal data
-@dataclass(frozen=True, eq=False)
-class _Structure:
-    """Design arrays computed once at construction (read-only)."""
-
-    n: int
-    w: np.ndarray  # (n,) weights
-    stratum: np.ndarray  # (n,) stratum codes 0..H-1
-    strata_labels: pd.Index
-    element: bool  # no PSU column: each row is a PSU
-    psu: np.ndarray  # (n,) PSU codes 0..G-1, PSUs numbered in stratum order (rows for element)
-    psu_starts: np.ndarray | None  # run starts of psu when rows are stored in PSU order
-    G: int
-    H: int
-    psu_stratum: np.ndarray  # (G,) stratum of each PSU (non-decreasing)
-    stratum_starts: np.ndarray  # (H,) first PSU of each stratum in PSU numbering
-    n_psu: np.ndarray  # (H,) PSUs per stratum (design count)
-    fpc_pop: np.ndarray  # (H,) stage-1 population size (inf when no fpc)
-    cfac: np.ndarray  # (H,) (1-f) n/(n-1) for n>1, 0 for self-representing or n==1
-    one_minus_f: np.ndarray  # (H,)
-    lonely: np.ndarray  # (H,) bool: one PSU and not self-representing
-    elem_order: np.ndarray | None  # rows sorted by stratum (element designs)
-    all_pos: bool  # every weight > 0
-
-
 @dataclass(frozen=True, eq=False)
 class _CalStep:
     """One post-stratification step as stored by R's postStratify (for the linearisation)."""
@@ -303,30 +120,6 @@ class _CalBlock:
 
     steps: tuple[_CalStep, ...]
     n_iter: int
-
-
-@dataclass(frozen=True, eq=False)
-class _Domain:
-    """Zero-weighting for one estimator call: active rows, domain codes, weights."""
-
-    k: int
-    codes: np.ndarray | None  # (n,) domain code, None when k == 1
-    labels: pd.DataFrame | None
-    active: np.ndarray | None  # (n,) bool, None = every row
-    we: np.ndarray  # (n,) w * active
-    cache_key: tuple | None  # key for cached domain statistics (None: not cacheable)
-    level_counts: np.ndarray | None = None  # (k,) non-missing rows per by level, if counted
-
-
-@dataclass(frozen=True, eq=False)
-class _DomainStats:
-    """Per-domain counts, weight totals, df, and stratum presence (for lonely PSUs)."""
-
-    Tw: np.ndarray | None  # (G, k) PSU weight totals (cluster designs)
-    n: np.ndarray  # (k,) positive-weight rows
-    nw: np.ndarray  # (k,) weight totals
-    df: np.ndarray  # (k,) PSUs - strata among PSUs present
-    present: np.ndarray  # (H, k) stratum has a positive-weight domain row
 
 
 class SurveyDesign:
@@ -605,6 +398,43 @@ class SurveyDesign:
         out = self._quantile_frames(v, q, dom, st, level, self._woodruff_mean)
         return out
 
+    def estimate(
+        self,
+        kind: Literal["mean", "proportion", "total", "ratio"],
+        y: str,
+        denominator: str | None = None,
+        by: By = None,
+        where: Where = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """A Taylor estimate as a results object: the tidy table plus influence values.
+
+        ``kind`` names the estimator (``"ratio"`` needs ``denominator``); ``by``, ``where``
+        and ``level`` are those of the estimator, whose table :attr:`Estimate.table` is
+        (the same rows and columns). :attr:`Estimate.influence` holds, for every row of the
+        data, its linearisation value for each domain row of the table, so that
+        :meth:`Estimate.vcov` gives the covariance matrix of the estimates and
+        :meth:`Estimate.contrast` any linear combination with its SE and t interval;
+        :func:`stack` joins estimates (of one design, or of several rounds) into one.
+        """
+        if kind == "ratio":
+            if denominator is None:
+                raise ValueError("estimate('ratio', ...) needs a denominator column")
+            table = self.ratio(y, denominator, by=by, where=where, level=level)
+            vx = self._numeric(denominator)
+            values = [self._numeric(y), vx]
+        elif kind in ("mean", "proportion", "total"):
+            if denominator is not None:
+                raise ValueError(f"estimate({kind!r}, ...) takes no denominator")
+            table = getattr(self, kind)(y, by=by, where=where, level=level)
+            vx = None
+            values = [self._numeric(y)]
+        else:
+            raise ValueError(f"kind must be 'mean', 'proportion', 'total' or 'ratio', got {kind!r}")
+        dom = self._domain(by, where, values)
+        U, member = self._influence(kind, values[0], vx, dom)
+        return Estimate(self, table, U, member, level)
+
     # ------------------------------------------------------------------ design operations
     def poststratify(
         self, totals: pd.Series | Mapping[str, pd.Series], partial: bool = False
@@ -686,9 +516,26 @@ class SurveyDesign:
         R ``as.svrepdesign(type="subbootstrap")``; ``n`` replicates (default 500), fpc
         ignored. ``mse=False`` centres replicates at their mean (R default).
         """
-        from hhsurvey.replicates import ReplicateDesign
-
         return ReplicateDesign.from_design(self, method=method, n=n, seed=seed, mse=mse)
+
+    def with_replicate_weights(
+        self,
+        repweights: np.ndarray | pd.DataFrame | Sequence[str],
+        scale: float,
+        rscales: np.ndarray | Sequence[float] | None = None,
+        mse: bool = False,
+        df: float | None = None,
+        method: str = "other",
+    ) -> ReplicateDesign:
+        """This sample with given replicate weights, as R ``svrepdesign(repweights=, weights=)``.
+
+        ``repweights``: an (n, R) array, a DataFrame, or column names of ``data`` (combined
+        weights: full weight x adjustment). ``scale``/``rscales`` as R; ``df`` defaults to
+        R's rule, the rank of the replicate weights minus 1.
+        """
+        return ReplicateDesign.from_weights(
+            self, repweights, scale, rscales=rscales, mse=mse, df=df, method=method
+        )
 
     def logistic(
         self,
@@ -1113,6 +960,49 @@ class SurveyDesign:
                 cov = cov + s.one_minus_f[h] * np.outer(d, d)
         return cov
 
+    def _influence(
+        self, kind: str, v: np.ndarray, vx: np.ndarray | None, dom: _Domain
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(n, k) influence values of a linear estimator per domain, and (n, k) membership.
+
+        mean, proportion: w (y - mean_d) / N_d; total: w y; ratio: w (y - r_d x) / X_d, in the
+        column of the row's domain (zero outside the domain and for missing values), then the
+        calibration residualisation when the design is calibrated. These are the scores whose
+        PSU totals give every variance of the engine.
+        """
+        s, k = self._s, dom.k
+        if k == 0:
+            return np.zeros((s.n, 0)), np.zeros((s.n, 0), dtype=bool)
+        act = np.ones(s.n, dtype=bool) if dom.active is None else dom.active
+        codes = np.zeros(s.n, dtype=np.int64) if dom.codes is None else dom.codes
+        y0 = np.where(act, v, 0.0)
+        wy = dom.we * y0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                z = wy
+            elif kind == "ratio":
+                x0 = np.where(act, vx, 0.0)
+                Y, X = self._dom_sum(dom, wy), self._dom_sum(dom, dom.we * x0)
+                r = Y / X
+                z = dom.we * (y0 - r[codes] * x0) / X[codes]
+            else:
+                N = self._dom_sum(dom, dom.we)
+                m = self._dom_sum(dom, wy) / N
+                z = dom.we * (y0 - m[codes]) / N[codes]
+        z = np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
+        U = np.zeros((s.n, k))
+        U[np.arange(s.n), codes] = z
+        if self._cal:
+            C = self._cal_corrections(U, None, k)
+            steps = [x for b in self._cal for x in b.steps]
+            U = U + sum(
+                step.psw[:, None] * Cs[step.cell] for step, Cs in zip(steps, C, strict=True)
+            )
+        member = np.zeros((s.n, k), dtype=bool)
+        inside = act & (s.w > 0)
+        member[np.flatnonzero(inside), codes[inside]] = True
+        return U, member
+
     def _check_lonely(self, present: np.ndarray) -> None:
         """ValueError naming singleton strata used by an estimate (lonely_psu='fail')."""
         s = self._s
@@ -1479,3 +1369,219 @@ def _model_matrix(data: pd.DataFrame, X: str | Sequence[str]) -> tuple[np.ndarra
         mats.append(D)
         names.extend(f"{c}[T.{lv}]" for lv in levels[1:])
     return np.hstack(mats), names
+
+
+# ----------------------------------------------------------------------------- results object
+class Estimate:
+    """A Taylor estimate with its influence values (statsmodels' ``Results``, for surveys).
+
+    Made by :meth:`SurveyDesign.estimate` or :func:`stack`; immutable.
+
+    Attributes
+    ----------
+    table : the tidy table of the estimator (by columns, then ``estimate, se, ci_low,
+        ci_high, df, deff, n, n_weighted``), one row per domain; after :func:`stack`, a
+        leading key column names the part each row comes from.
+    influence : (n, k) array: for each row of the design's data (the stacked data after
+        :func:`stack`) its linearisation value for each of the k rows of ``table``.
+    member : (n, k) boolean array: the row lies in that table row's domain with a positive
+        weight (what the domain df counts).
+    design : the design of the rows (a stacked design after :func:`stack`).
+    level : confidence level of the intervals.
+    """
+
+    __slots__ = ("design", "influence", "level", "member", "table")
+
+    design: SurveyDesign
+    table: pd.DataFrame
+    influence: np.ndarray
+    member: np.ndarray
+    level: float
+
+    def __init__(
+        self,
+        design: SurveyDesign,
+        table: pd.DataFrame,
+        influence: np.ndarray,
+        member: np.ndarray,
+        level: float,
+    ) -> None:
+        influence = np.asarray(influence, dtype=np.float64)
+        member = np.asarray(member, dtype=bool)
+        if influence.shape != (design._s.n, len(table)) or member.shape != influence.shape:
+            raise ValueError(
+                f"influence and member must be (n={design._s.n}, k={len(table)}), got "
+                f"{influence.shape} and {member.shape}"
+            )
+        influence.flags.writeable = False
+        member.flags.writeable = False
+        for name, value in (
+            ("design", design),
+            ("table", table),
+            ("influence", influence),
+            ("member", member),
+            ("level", float(level)),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Estimate is immutable; cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return f"Estimate(k={len(self.table)}, n={self.influence.shape[0]}, level={self.level})"
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def estimates(self) -> np.ndarray:
+        """The k estimates (the ``estimate`` column of :attr:`table`)."""
+        return self.table["estimate"].to_numpy(dtype=np.float64)
+
+    def _psu_totals(self, U: np.ndarray) -> np.ndarray:
+        s = self.design._s
+        return np.stack(
+            [np.bincount(s.psu, weights=U[:, j], minlength=s.G) for j in range(U.shape[1])],
+            axis=1,
+        ).reshape(s.G, U.shape[1])
+
+    def _present(self, member: np.ndarray) -> np.ndarray:
+        """(H, p): the stratum holds a positive-weight row of each column's domain."""
+        s = self.design._s
+        return np.stack(
+            [np.bincount(s.stratum[m], minlength=s.H) > 0 for m in member.T], axis=1
+        ).reshape(s.H, member.shape[1])
+
+    def vcov(self) -> np.ndarray:
+        """(k, k) covariance matrix of the estimates, from the PSU totals of the influence
+        values within strata (the engine's variance formula, fpc and lonely-PSU rule included;
+        its diagonal is ``table.se ** 2``). Rows of domains without weight are NaN."""
+        d = self.design
+        T = self._psu_totals(self.influence)
+        cov = psu_covariance(d._s, T, self._present(self.member), d.lonely_psu)
+        empty = ~self.member.any(axis=0)
+        cov[empty, :] = np.nan
+        cov[:, empty] = np.nan
+        return cov
+
+    def contrast(
+        self,
+        weights: Sequence[float] | np.ndarray | Mapping[int, float],
+        level: float | None = None,
+    ) -> pd.DataFrame:
+        """One tidy row for sum_j weights_j x estimate_j (R ``svycontrast``).
+
+        ``weights``: one coefficient per row of :attr:`table`, or a mapping {row position:
+        coefficient} (other rows 0). The SE is that of the combined influence values; ``df``
+        counts the PSUs that hold a positive-weight row of any domain with a non-zero
+        coefficient, minus their strata (R ``degf(subset(design, those domains))``); the
+        interval is estimate +- t(df) x SE, and ``p_value`` tests the combination against 0.
+        ``deff`` and ``n_weighted`` are NaN; ``n`` counts the rows of those domains.
+        """
+        k = len(self.table)
+        if isinstance(weights, Mapping):
+            c = np.zeros(k)
+            for j, cj in weights.items():
+                c[int(j)] = float(cj)
+        else:
+            c = np.asarray(weights, dtype=np.float64).reshape(-1)
+            if len(c) != k:
+                raise ValueError(f"contrast needs {k} weights (one per table row), got {len(c)}")
+        level = self.level if level is None else float(level)
+        _check_level(level)
+        used = c != 0
+        est = float(np.dot(c[used], self.estimates[used])) if used.any() else 0.0
+        member = self.member[:, used].any(axis=1)
+        d = self.design
+        z = self.influence[:, used] @ c[used]
+        T = self._psu_totals(z[:, None])
+        present = self._present(member[:, None])
+        var = float(psu_covariance(d._s, T, present, d.lonely_psu)[0, 0])
+        se = math.sqrt(var) if var >= 0 else math.nan
+        df = domain_df(d._s, member)
+        q = float(_tcrit(level, df))
+        out = _tidy(
+            None,
+            np.array([est]),
+            np.array([se]),
+            np.array([est - q * se]),
+            np.array([est + q * se]),
+            np.array([df]),
+            np.array([math.nan]),
+            np.array([int(member.sum())]),
+            np.array([math.nan]),
+        )
+        return out.assign(p_value=t_test(est, se, df))
+
+
+def stack(
+    estimates: Sequence[Estimate] | Mapping[str, Estimate],
+    *,
+    shared_psus: bool = False,
+    key: str = "part",
+) -> Estimate:
+    """Join estimates into one :class:`Estimate` whose :meth:`~Estimate.vcov` and
+    :meth:`~Estimate.contrast` cover all their rows.
+
+    - Estimates of one design object (several variables or estimators on one sample): their
+      influence columns are put side by side, so covariances between them enter.
+    - Estimates of different samples (two rounds): their rows are stacked into one design.
+      With ``shared_psus=False`` (independent samples) strata become part x stratum and PSUs
+      are distinct, so the parts are independent. With ``shared_psus=True`` (PSUs revisited)
+      strata and PSU labels are shared: a PSU present in both parts is one PSU, and the
+      covariance between the parts enters. Influence values are taken as they are (already
+      residualised for calibration); a stage-1 fpc is carried per row.
+
+    The table gets a leading column ``key`` with the part names (the mapping's keys, or
+    0, 1, ...). The confidence level is the first estimate's; the lonely-PSU rule too.
+    """
+    if isinstance(estimates, Mapping):
+        names, parts = list(estimates.keys()), list(estimates.values())
+    else:
+        parts = list(estimates)
+        names = list(range(len(parts)))
+    if not parts:
+        raise ValueError("stack needs at least one estimate")
+    table = pd.concat(
+        [p.table.assign(**{key: nm}) for nm, p in zip(names, parts, strict=True)],
+        ignore_index=True,
+    )
+    table = table[[key, *[c for c in table.columns if c != key]]]
+    first = parts[0]
+    if all(p.design is first.design for p in parts):
+        U = np.concatenate([p.influence for p in parts], axis=1)
+        M = np.concatenate([p.member for p in parts], axis=1)
+        return Estimate(first.design, table, U, M, first.level)
+    frames = []
+    fpc = any(p.design.fpc is not None for p in parts)
+    for nm, p in zip(names, parts, strict=True):
+        d, s = p.design, p.design._s
+        tag = "" if shared_psus else f"{nm}:"
+        stratum = tag + pd.Series(np.asarray(s.strata_labels)[s.stratum]).astype("str")
+        if s.element:
+            psu = f"{nm}:row" + pd.Series(np.arange(s.n)).astype("str")
+        else:
+            psu = tag + d.data[d.psu].astype("str").reset_index(drop=True)
+        cols = {"_stratum": stratum.to_numpy(), "_psu": psu.to_numpy(), "_w": s.w}
+        if fpc:
+            cols["_fpc"] = s.fpc_pop[s.stratum]
+        frames.append(pd.DataFrame(cols))
+    data = pd.concat(frames, ignore_index=True)
+    design = SurveyDesign(
+        data,
+        weight="_w",
+        strata="_stratum",
+        psu="_psu",
+        fpc="_fpc" if fpc else None,
+        lonely_psu=first.design.lonely_psu,
+    )
+    n = [p.influence.shape[0] for p in parts]
+    k = [p.influence.shape[1] for p in parts]
+    U = np.zeros((sum(n), sum(k)))
+    M = np.zeros((sum(n), sum(k)), dtype=bool)
+    r0 = c0 = 0
+    for p, ni, ki in zip(parts, n, k, strict=True):
+        U[r0 : r0 + ni, c0 : c0 + ki] = p.influence
+        M[r0 : r0 + ni, c0 : c0 + ki] = p.member
+        r0, c0 = r0 + ni, c0 + ki
+    return Estimate(design, table, U, M, first.level)

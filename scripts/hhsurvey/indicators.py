@@ -700,15 +700,6 @@ def concentration_index(h: np.ndarray, rank_by: np.ndarray, w: np.ndarray) -> fl
     return float(2.0 * cov / mu)
 
 
-def _domain_df(data: pd.DataFrame, mask: np.ndarray, strata: str | None, psu: str | None) -> float:
-    """Design df within a domain: PSUs containing it minus their strata."""
-    sub = data.loc[mask]
-    if psu is None:
-        return float(len(sub) - (sub[strata].nunique() if strata else 1))
-    n_psu = sub[[c for c in (strata, psu) if c]].drop_duplicates().shape[0]
-    return float(n_psu - (sub[strata].nunique() if strata else 1))
-
-
 def jackknife_groups(
     data: pd.DataFrame, strata: str | None, psu: str, max_psus: int
 ) -> np.ndarray | None:
@@ -758,19 +749,15 @@ def replicate_rows(
 ) -> pd.DataFrame:
     """Tidy rows for a vector statistic: estimate with full weights, SE from replicates.
 
-    ``labels`` gives (domain, level, row mask) for each element of the statistic. The CI is
-    estimate +- t(df) x SE with df the design df within the domain; for a ``proportion`` the
-    interval is built on the logit scale (delta method), as for linear proportions, so that it
-    stays inside [0, 1]. A JKn design with more than ``max_psus`` PSUs is replicated by
-    groups of PSUs (:func:`jackknife_groups`), so that the cost stays linear in the sample.
+    ``labels`` gives (domain, level, row mask) for each element of the statistic. The engine
+    (:meth:`hhsurvey.replicates.ReplicateDesign.estimate_statistic` with ``domains=``) gives
+    the SE, the design df within each domain and the interval: estimate +- t(df) x SE, or for
+    a ``proportion`` the logit interval, as for linear proportions, so that it stays inside
+    [0, 1]. A JKn design with more than ``max_psus`` PSUs is replicated by groups of PSUs
+    (:func:`jackknife_groups`), so that the cost stays linear in the sample.
     """
-    from scipy import stats
-
     data = d.data
     nw = data[weight].to_numpy(dtype="float64") if n_weight is None else n_weight
-    est = np.atleast_1d(
-        np.asarray(statistic(data, data[weight].to_numpy(dtype="float64")), dtype="float64")
-    )
     rd = d
     if method == "jkn" and max_psus and d.psu is not None:
         groups = jackknife_groups(data, d.strata, d.psu, max_psus)
@@ -782,35 +769,32 @@ def replicate_rows(
                 psu="_jk_group",
                 lonely_psu=d.lonely_psu,
             )
-    se = np.atleast_1d(
-        np.asarray(rd.replicates(method=method).replicate_se(statistic), dtype="float64")
+    masks = [mask for _, _, mask in labels]
+    res = rd.replicates(method=method).estimate_statistic(
+        statistic,
+        level=level,
+        domains=np.stack(masks, axis=1),
+        interval="logit" if proportion else "t",
     )
-    rows = []
-    for i, (domain, lev, mask) in enumerate(labels):
-        df = _domain_df(rd.data, mask, rd.strata, rd.psu)
-        t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
-        lo, hi = est[i] - t * se[i], est[i] + t * se[i]
-        if proportion and 0 < est[i] < 1:
-            half = t * se[i] / (est[i] * (1 - est[i]))
-            logit = np.log(est[i] / (1 - est[i]))
-            lo, hi = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
-        elif proportion:
-            lo, hi = est[i], est[i]
-        rows.append(
-            {
-                "domain": domain,
-                "level": lev,
-                "estimate": est[i],
-                "se": se[i],
-                "ci_low": lo,
-                "ci_high": hi,
-                "df": df,
-                "deff": np.nan,
-                "n_unweighted": int(mask.sum()),
-                "n_weighted": float(nw[mask].sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+    return res.drop(columns=["n", "n_weighted"]).assign(
+        domain=[dom for dom, _, _ in labels],
+        level=[lev for _, lev, _ in labels],
+        n_unweighted=[int(m.sum()) for m in masks],
+        n_weighted=[float(nw[m].sum()) for m in masks],
+    )[
+        [
+            "domain",
+            "level",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "df",
+            "deff",
+            "n_unweighted",
+            "n_weighted",
+        ]
+    ]
 
 
 def _domains(

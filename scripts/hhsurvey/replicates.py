@@ -29,29 +29,46 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from hhsurvey.design import (
+from hhsurvey.kernels import (
     By,
-    SurveyDesign,
+    Domain,
+    DomainStats,
+    Structure,
     Where,
-    _check_binary,
-    _check_level,
-    _Domain,
-    _DomainStats,
-    _empty_by,
-    _psu_domain_totals,
-    _Structure,
-    _tcrit,
-    _tidy,
+    check_binary,
+    check_level,
+    domain_df,
+    empty_by,
     logit_ci,
+    psu_domain_totals,
+    tcrit,
+    tidy,
 )
 
 __all__ = ["ReplicateDesign", "replicate_variance"]
+
+
+class TaylorDesign(Protocol):
+    """What replicates use of the full-sample design (:class:`hhsurvey.design.SurveyDesign`).
+
+    This module does not import the Taylor design (which imports this one): the full-sample
+    design is passed in.
+    """
+
+    data: pd.DataFrame
+    fpc: str | None
+    lonely_psu: str
+    _s: Structure
+
+    @property
+    def is_calibrated(self) -> bool: ...
+
 
 Statistic = Callable[[pd.DataFrame, np.ndarray], "float | np.ndarray | pd.Series"]
 
@@ -91,9 +108,7 @@ class _GroupFactors:
     PSU runs, as the Taylor estimates do).
     """
 
-    def __init__(
-        self, index: np.ndarray | None, F: np.ndarray, s: _Structure | None = None
-    ) -> None:
+    def __init__(self, index: np.ndarray | None, F: np.ndarray, s: Structure | None = None) -> None:
         self.index, self.F, self.s = index, np.asarray(F, dtype=np.float64), s
         self.R = self.F.shape[1]
 
@@ -105,7 +120,7 @@ class _GroupFactors:
             S = sparse.csr_matrix((values, (np.arange(n), d)), shape=(n, k))
             return np.asarray((S.T @ self.F).T)
         if self.s is not None:
-            return self.F.T @ _psu_domain_totals(self.s, codes, k, values, row_order=True)
+            return self.F.T @ psu_domain_totals(self.s, codes, k, values, row_order=True)
         G = self.F.shape[0]
         key = self.index if codes is None else self.index * k + codes
         T = np.bincount(key, weights=values, minlength=G * k).reshape(G, k)
@@ -119,7 +134,7 @@ class _GroupFactors:
 class _JKnFactors:
     """Delete-one-PSU jackknife in closed form from PSU totals (plus dense extra columns)."""
 
-    def __init__(self, design: SurveyDesign, drop: np.ndarray, extra: np.ndarray) -> None:
+    def __init__(self, design: TaylorDesign, drop: np.ndarray, extra: np.ndarray) -> None:
         s = design._s
         self.s, self.drop, self.extra = s, drop, extra
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -128,7 +143,7 @@ class _JKnFactors:
 
     def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
         s = self.s
-        T = _psu_domain_totals(s, codes, k, values, row_order=True)
+        T = psu_domain_totals(s, codes, k, values, row_order=True)
         S = np.add.reduceat(T, s.stratum_starts, axis=0)
         h = s.psu_stratum[self.drop]
         m = self.mult[h][:, None]
@@ -158,7 +173,7 @@ class ReplicateDesign:
 
     def __init__(
         self,
-        base: SurveyDesign,
+        base: TaylorDesign,
         factors: _GroupFactors | _JKnFactors,
         scale: float,
         rscales: np.ndarray,
@@ -192,7 +207,7 @@ class ReplicateDesign:
     @classmethod
     def from_design(
         cls,
-        design: SurveyDesign,
+        design: TaylorDesign,
         method: str = "jkn",
         n: int | None = None,
         seed: int | np.random.Generator | None = None,
@@ -214,7 +229,7 @@ class ReplicateDesign:
         raise ValueError(f"method must be 'jkn' or 'bootstrap', got {method!r} (G={s.G})")
 
     @classmethod
-    def _jkn(cls, design: SurveyDesign, mse: bool) -> ReplicateDesign:
+    def _jkn(cls, design: TaylorDesign, mse: bool) -> ReplicateDesign:
         s = design._s
         if s.G > 50_000:
             raise ValueError(f"JKn would need {s.G} replicates; use method='bootstrap'")
@@ -242,7 +257,7 @@ class ReplicateDesign:
 
     @classmethod
     def _bootstrap(
-        cls, design: SurveyDesign, R: int, seed: int | np.random.Generator | None, mse: bool
+        cls, design: TaylorDesign, R: int, seed: int | np.random.Generator | None, mse: bool
     ) -> ReplicateDesign:
         s = design._s
         if R < 2:
@@ -276,8 +291,7 @@ class ReplicateDesign:
     @classmethod
     def from_weights(
         cls,
-        data: pd.DataFrame,
-        weight: str,
+        design: TaylorDesign,
         repweights: np.ndarray | pd.DataFrame | Sequence[str],
         scale: float,
         rscales: np.ndarray | Sequence[float] | None = None,
@@ -287,7 +301,9 @@ class ReplicateDesign:
     ) -> ReplicateDesign:
         """Design from existing replicate weights (combined: full weight x adjustment).
 
-        ``repweights``: an (n, R) array, a DataFrame, or column names of ``data``.
+        ``design``: the full-sample design, e.g. ``SurveyDesign(data, weight="w")``
+        (:meth:`hhsurvey.design.SurveyDesign.with_replicate_weights` calls this).
+        ``repweights``: an (n, R) array, a DataFrame, or column names of the design's data.
         ``scale``/``rscales`` as R ``svrepdesign``. ``df`` defaults to R's rule: the rank
         of the replicate weights minus 1.
         """
@@ -296,8 +312,8 @@ class ReplicateDesign:
         elif isinstance(repweights, np.ndarray):
             RW = np.asarray(repweights, dtype=np.float64)
         else:
-            RW = data[list(repweights)].to_numpy(dtype=np.float64)
-        base = SurveyDesign(data, weight=weight)
+            RW = design.data[list(repweights)].to_numpy(dtype=np.float64)
+        base = design
         w = base._s.w
         if RW.ndim != 2 or RW.shape[0] != len(w):
             raise ValueError(f"repweights must be (n={len(w)}, R), got shape {RW.shape}")
@@ -318,7 +334,7 @@ class ReplicateDesign:
         return self._factors.R
 
     @property
-    def design(self) -> SurveyDesign:
+    def design(self) -> TaylorDesign:
         """The full-sample (Taylor) design these replicates belong to."""
         return self._base
 
@@ -351,7 +367,7 @@ class ReplicateDesign:
         self, y: str, by: By = None, where: Where = None, level: float = 0.95
     ) -> pd.DataFrame:
         """Proportion of a 0/1 variable, replicate SE, logit CI on the design df."""
-        _check_binary(self._base._numeric(y), y)
+        check_binary(self._base._numeric(y), y)
         return self._ratio_like(y, None, by, where, level, "proportion")
 
     def total(
@@ -380,12 +396,12 @@ class ReplicateDesign:
         level: float = 0.95,
     ) -> pd.DataFrame:
         """Quantiles with the Woodruff CI using the replicate SE of the proportion below."""
-        _check_level(level)
+        check_level(level)
         base = self._base
         v = base._numeric(y)
         dom = base._domain(by, where, [v])
         if dom.k == 0:
-            return _empty_by(dom.labels, q)
+            return empty_by(dom.labels, q)
         st = self._stats(dom)
         return base._quantile_frames(v, q, dom, st, level, self._woodruff)
 
@@ -395,33 +411,85 @@ class ReplicateDesign:
         se = np.sqrt(replicate_variance(thetas, full, self.scale, self.rscales, self.mse))
         return float(se[0]) if np.ndim(full) == 0 else se
 
-    def estimate_statistic(self, statistic: Statistic, level: float = 0.95) -> pd.DataFrame:
-        """Tidy estimate of a composite statistic: one row (or one per element, ``term``).
+    def estimate_statistic(
+        self,
+        statistic: Statistic,
+        by: By = None,
+        where: Where = None,
+        level: float = 0.95,
+        *,
+        domains: np.ndarray | Sequence[np.ndarray] | None = None,
+        interval: str = "t",
+    ) -> pd.DataFrame:
+        """Tidy estimate of a composite statistic of ``(data, weights)``, SE from replicates.
 
-        The estimate uses the full-sample weights; ``df`` is the design df; ``deff`` NaN;
-        ``n`` counts positive-weight rows and ``n_weighted`` sums the weights.
+        - No ``by``/``where``/``domains``: one row (or one per element of a vector result,
+          in a leading ``term`` column); ``df`` is the design df.
+        - ``by=`` / ``where=``: R ``svyby`` semantics. The statistic is evaluated on each
+          domain with the weights of the rows outside it set to 0 (a scalar per call), one
+          row per domain level with the by columns; ``df``, ``n`` and ``n_weighted`` are the
+          domain's, as for the Taylor estimators.
+        - ``domains=``: the statistic returns a vector, computed in one call on the whole
+          sample (e.g. shares by quintile of a line estimated on everybody); ``domains`` gives
+          the domain of each element (an (n, k) boolean array, or k masks). ``df`` counts the
+          PSUs holding a positive-weight row of the element's domain, minus their strata.
+
+        The estimate uses the full-sample weights; ``deff`` is NaN. ``interval="t"``: estimate
+        +- t(df) x SE; ``"logit"``: the logit interval of proportions (as ``proportion``).
         """
-        _check_level(level)
-        full, thetas = self._evaluate(statistic)
+        check_level(level)
+        if interval not in ("t", "logit"):
+            raise ValueError(f"interval must be 't' or 'logit', got {interval!r}")
+        base = self._base
+        s = base._s
+        labels = None
+        if by is not None or where is not None:
+            if domains is not None:
+                raise ValueError("give either by=/where= or domains=, not both")
+            dom = base._domain(by, where, [])
+            if dom.k == 0:
+                return empty_by(dom.labels)
+            st = self._stats(dom)
+            act = np.ones(s.n, dtype=bool) if dom.active is None else dom.active
+            codes = np.zeros(s.n, dtype=np.int64) if dom.codes is None else dom.codes
+            masks = [act & (codes == j) for j in range(dom.k)]
+
+            def per_domain(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+                return np.array([float(np.asarray(statistic(data, w * m))) for m in masks])
+
+            full, thetas = self._evaluate(per_domain)
+            labels, df, n, nw = dom.labels, st.df, st.n, st.nw
+        elif domains is not None:
+            M = np.asarray(domains, dtype=bool)
+            M = M.T if M.ndim == 2 and M.shape[0] != s.n else M
+            M = M.reshape(s.n, -1)
+            full, thetas = self._evaluate(statistic)
+            if np.size(full) != M.shape[1]:
+                raise ValueError(
+                    f"the statistic returned {np.size(full)} value(s) for {M.shape[1]} domain(s)"
+                )
+            pos = M & (s.w > 0)[:, None]
+            n = pos.sum(axis=0)
+            nw = s.w @ M
+            if self._df is None:
+                df = np.array([domain_df(s, M[:, j]) for j in range(M.shape[1])])
+            else:
+                df = np.where(n > 0, self._df, np.nan)
+        else:
+            full, thetas = self._evaluate(statistic)
+            st = self._stats(base._domain(None, None, []))
+            k = np.size(full)
+            df, n, nw = np.full(k, st.df[0]), np.full(k, st.n[0]), np.full(k, st.nw[0])
         est = np.atleast_1d(np.asarray(full, dtype=np.float64))
         se = np.sqrt(replicate_variance(thetas, est, self.scale, self.rscales, self.mse))
-        base = self._base
-        st = self._stats(base._domain(None, None, []))
-        df = np.full(len(est), st.df[0])
-        q = _tcrit(level, df)
-        out = _tidy(
-            None,
-            est,
-            se,
-            est - q * se,
-            est + q * se,
-            df,
-            np.full(len(est), np.nan),
-            np.full(len(est), st.n[0]),
-            np.full(len(est), st.nw[0]),
-        )
-        raw = statistic(base.data, base._s.w.copy())
-        if np.ndim(full) > 0:
+        if interval == "logit":
+            lo, hi = logit_ci(est, se, df, level)
+        else:
+            q = tcrit(level, df)
+            lo, hi = est - q * se, est + q * se
+        out = tidy(labels, est, se, lo, hi, df, np.full(len(est), np.nan), n, nw)
+        if labels is None and domains is None and np.ndim(full) > 0:
+            raw = statistic(base.data, s.w.copy())
             names = (
                 raw.index.astype(str)
                 if isinstance(raw, pd.Series)
@@ -445,14 +513,14 @@ class ReplicateDesign:
         )
         return full, thetas
 
-    def _stats(self, dom: _Domain) -> _DomainStats:
+    def _stats(self, dom: Domain) -> DomainStats:
         st, _ = self._base._stats(dom)
         if self._df is None:
             return st
         df = np.where(st.n > 0, self._df, np.nan)
-        return _DomainStats(st.Tw, st.n, st.nw, df, st.present)
+        return DomainStats(st.Tw, st.n, st.nw, df, st.present)
 
-    def _rep_weight_totals(self, dom: _Domain) -> np.ndarray:
+    def _rep_weight_totals(self, dom: Domain) -> np.ndarray:
         key = dom.cache_key
         if key is not None and key in self._nw_cache:
             return self._nw_cache[key]
@@ -464,13 +532,13 @@ class ReplicateDesign:
     def _ratio_like(
         self, y: str, x: str | None, by: By, where: Where, level: float, kind: str
     ) -> pd.DataFrame:
-        _check_level(level)
+        check_level(level)
         base = self._base
         vy = base._numeric(y)
         vx = base._numeric(x) if x is not None else None
         dom = base._domain(by, where, [vy] if vx is None else [vy, vx])
         if dom.k == 0:
-            return _empty_by(dom.labels)
+            return empty_by(dom.labels)
         st = self._stats(dom)
         if dom.active is not None:
             vy = np.where(dom.active, vy, 0.0)
@@ -493,15 +561,15 @@ class ReplicateDesign:
         if kind == "proportion":
             lo, hi = logit_ci(est, se, st.df, level)
         else:
-            q = _tcrit(level, st.df)
+            q = tcrit(level, st.df)
             lo, hi = est - q * se, est + q * se
         deff = self._deff(dom, st, kind, var, vy, vx, est)
-        return _tidy(dom.labels, est, se, lo, hi, st.df, deff, st.n, st.nw)
+        return tidy(dom.labels, est, se, lo, hi, st.df, deff, st.n, st.nw)
 
     def _deff(
         self,
-        dom: _Domain,
-        st: _DomainStats,
+        dom: Domain,
+        st: DomainStats,
         kind: str,
         var: np.ndarray,
         vy: np.ndarray,
@@ -529,7 +597,7 @@ class ReplicateDesign:
             return var / (s2 * factor * (N - n) / (N * n))
 
     def _woodruff(
-        self, dom: _Domain, st: _DomainStats, u: np.ndarray
+        self, dom: Domain, st: DomainStats, u: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Domain proportion of u and its replicate SE."""
         base = self._base
