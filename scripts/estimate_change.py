@@ -4,27 +4,17 @@ import pandas as pd
 
 from hhsurvey.change import change_table
 from hhsurvey.cli import run_rule
-from hhsurvey.indicators import build_frames, load_catalogue
+from hhsurvey.frames import FRAME_UNITS, read_frames
+from hhsurvey.indicators import load_catalogue
 
 
 def main(smk) -> None:
     rounds = smk.params.rounds
     names = [rounds["baseline"]["name"], rounds["endline"]["name"]]
-    n = len(smk.params.tables)
     design = smk.params.design
     frames, indicators = {}, {}
     for k, name in enumerate(names):
-        paths = smk.input.tables[k * n : (k + 1) * n]
-        tables = {t: pd.read_parquet(p) for t, p in zip(smk.params.tables, paths, strict=True)}
-        role = "baseline" if k == 0 else "endline"
-        frames[name] = build_frames(
-            tables,
-            pd.read_parquet(smk.input.households[k]),
-            strata=design["strata"],
-            u5_excluded_sources=smk.params.indicators["u5_excluded_sources"],
-            poverty_lines=smk.params.poverty_lines,
-            price_factor=rounds[role]["price_factor"],
-        )
+        frames[name] = read_frames({u: smk.input[u][k] for u in FRAME_UNITS})
         indicators[name] = pd.read_csv(
             smk.input.indicators[k], keep_default_na=False, na_values=[""]
         )

@@ -1,10 +1,8 @@
 """Rule estimate_indicators: every catalogue indicator, overall and by domain, with SEs."""
 
-import pandas as pd
-
 from hhsurvey.cli import run_rule
+from hhsurvey.frames import FRAME_UNITS, read_frames
 from hhsurvey.indicators import (
-    build_frames,
     determinants,
     estimate_catalogue,
     load_catalogue,
@@ -14,20 +12,9 @@ from hhsurvey.indicators import (
 
 
 def main(smk) -> None:
-    tables = {
-        n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
-    }
-    agg = pd.read_parquet(smk.input.households)
     design = smk.params.design
     ind_cfg = smk.params.indicators
-    frames = build_frames(
-        tables,
-        agg,
-        strata=design["strata"],
-        u5_excluded_sources=ind_cfg["u5_excluded_sources"],
-        poverty_lines=smk.params.poverty_lines,
-        price_factor=smk.params.price_factor,
-    )
+    frames = read_frames({u: smk.input[u] for u in FRAME_UNITS})
     design_args = {
         "strata": design["strata"],
         "psu": design["psu"],

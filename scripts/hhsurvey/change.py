@@ -1,19 +1,21 @@
 """Change between two rounds (baseline -> endline), with design-based standard errors.
 
-For a linear indicator (mean, proportion, ratio, total) each round's estimate is linearised:
-its influence values z_i (for a mean w_i (y_i - ybar) / sum w over the domain; for a ratio
-w_i (y_i - R x_i) / sum w x; for a total w_i y_i) are stacked into one design, with the
-endline values counted positive and the baseline values negative. The variance of the change
-is the with-replacement variance of the PSU totals of that stacked variable:
+A linear indicator (mean, proportion, ratio, total) is estimated in each round by the engine
+as an :class:`hhsurvey.design.Estimate`, which carries every unit's influence values. The two
+rounds' estimates are stacked into one design (:func:`hhsurvey.design.stack`) and the change
+is the contrast endline - baseline of the stacked estimate (:meth:`Estimate.contrast`):
 
 - rounds drawn independently: strata are round x stratum and PSUs are distinct, so the
   variance is exactly Var(endline) + Var(baseline);
-- villages revisited (``rounds.<endline>.revisits``): a village keeps its PSU id in both rounds
+- villages revisited (``rounds.<endline>.revisits``): a village keeps its PSU in both rounds
   within its stratum, so its two contributions are summed before the variance and the
-  covariance between rounds, -2 Cov, is taken into account.
+  covariance between rounds, -2 Cov, is taken into account;
+- ``df`` is counted within the domain: the PSUs of the stacked design that hold the domain
+  (in either round) minus their strata, R's ``degf(subset(stacked, domain))``.
 
-Quantiles and composite indicators (replicate-based) are combined as independent samples,
-se = sqrt(se_b^2 + se_e^2), and say so in the ``method`` column.
+Differences-in-differences are contrasts of the same stacked estimate. Quantiles and composite
+indicators (replicate-based) are combined as independent samples,
+se = sqrt(se_b^2 + se_e^2), df = df_b + df_e, and say so in the ``method`` column.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from hhsurvey.design import SurveyDesign
+from hhsurvey.design import Estimate, SurveyDesign, stack
 from hhsurvey.indicators import Indicator, indicator_data
+from hhsurvey.kernels import t_test, tcrit
+
+LINEAR = ("mean", "proportion", "ratio", "total")
 
 CHANGE_COLUMNS = [
     "indicator",
@@ -49,137 +53,124 @@ CHANGE_COLUMNS = [
 
 
 def t_inference(change: float, se: float, df: float, level: float) -> dict[str, float | bool]:
-    """CI on the t distribution with ``df`` degrees of freedom, two-sided p-value, significance."""
-    t = stats.t.ppf(0.5 + level / 2.0, df) if df > 0 else np.nan
-    p = float(2 * stats.t.sf(abs(change / se), df)) if se > 0 and df > 0 else np.nan
+    """CI on the t distribution with ``df`` degrees of freedom, two-sided p-value, significance
+    (the engine's kernels)."""
+    q = float(tcrit(level, df))
+    p = float(t_test(change, se, df))
     return {
-        "ci_low": change - t * se,
-        "ci_high": change + t * se,
+        "ci_low": change - q * se,
+        "ci_high": change + q * se,
         "p_value": p,
         "significant": bool(p < 1 - level) if not np.isnan(p) else False,
     }
 
 
-def linear_scores(
-    data: pd.DataFrame, weight: str, estimator: str, mask: np.ndarray
-) -> tuple[float, np.ndarray]:
-    """Estimate and influence values of a linear estimator within a domain (zero outside)."""
-    w = data[weight].to_numpy(dtype="float64")
-    y = data["_y"].to_numpy(dtype="float64")
-    ok = mask & ~np.isnan(y)
-    if estimator == "ratio":
-        x = data["_den"].to_numpy(dtype="float64")
-        ok &= ~np.isnan(x)
-        sx = np.sum(w[ok] * x[ok])
-        r = np.sum(w[ok] * y[ok]) / sx
-        z = np.where(ok, w * (np.nan_to_num(y) - r * np.nan_to_num(x)) / sx, 0.0)
-        return float(r), z
-    if estimator == "total":
-        return float(np.sum(w[ok] * y[ok])), np.where(ok, w * np.nan_to_num(y), 0.0)
-    sw = np.sum(w[ok])
-    m = np.sum(w[ok] * y[ok]) / sw
-    return float(m), np.where(ok, w * (np.nan_to_num(y) - m) / sw, 0.0)
-
-
-def stacked_change(
-    parts: list[tuple[pd.DataFrame, np.ndarray, int]],
-    *,
-    strata: str,
-    psu: str,
-    revisited: bool,
-    lonely_psu: str = "adjust",
-) -> tuple[float, float]:
-    """SE and df of sum(sign x scores) over rounds, from one stacked design.
-
-    ``parts`` holds, per round, its frame (with strata and PSU columns), its influence values
-    and the sign (+1 endline, -1 baseline).
-    """
-    frames = []
-    for k, (frame, z, sign) in enumerate(parts):
-        tag = "" if revisited else f"r{k}:"
-        frames.append(
-            pd.DataFrame(
-                {
-                    "_stratum": tag + frame[strata].astype("str").to_numpy(),
-                    "_psu": tag + frame[psu].astype("str").to_numpy(),
-                    "_d": sign * z,
-                    "_one": 1.0,
-                }
-            )
-        )
-    stacked = pd.concat(frames, ignore_index=True)
-    res = SurveyDesign(
-        stacked, weight="_one", strata="_stratum", psu="_psu", lonely_psu=lonely_psu
-    ).total("_d")
-    return float(res["se"].iloc[0]), float(res["df"].iloc[0])
-
-
-def _masks(frame: pd.DataFrame, by: list[str]) -> list[tuple[str, str, np.ndarray]]:
-    out = [("total", "total", np.ones(len(frame), dtype=bool))]
-    for b in by:
-        for lev in sorted(frame[b].dropna().astype("str").unique()):
-            out.append((b, lev, (frame[b].astype("str") == lev).to_numpy()))
+def round_designs(
+    ind: Indicator, frames: dict[str, dict[str, pd.DataFrame]], design_args: dict[str, Any]
+) -> dict[str, SurveyDesign]:
+    """Each round's design of a linear indicator (its frame with ``_y``, ``_den``, ``_where``)."""
+    out = {}
+    for r, fr in frames.items():
+        data, weight = indicator_data(ind, fr)
+        out[r] = SurveyDesign(data, weight=weight, **design_args)
     return out
+
+
+def round_estimate(ind: Indicator, design: SurveyDesign, by: str | None, level: float) -> Estimate:
+    """The engine's estimate of a linear indicator in its universe, overall or by ``by``."""
+    den = "_den" if ind.estimator == "ratio" else None
+    return design.estimate(ind.estimator, "_y", den, by=by, where="_where", level=level)
+
+
+def stacked_rounds(
+    ind: Indicator,
+    designs: dict[str, SurveyDesign],
+    *,
+    baseline: str,
+    endline: str,
+    by: str | None,
+    revisited: bool,
+    level: float,
+) -> tuple[Estimate, dict[tuple[str, str], int]]:
+    """Both rounds' estimates stacked into one design, and the table row of each
+    (round, level) (level "total" without ``by``)."""
+    est = stack(
+        {r: round_estimate(ind, designs[r], by, level) for r in (baseline, endline)},
+        shared_psus=revisited,
+        key="_round",
+    )
+    t = est.table
+    levels = t[by].astype("str") if by else pd.Series("total", index=t.index)
+    rows = {(str(r), lev): i for i, (r, lev) in enumerate(zip(t["_round"], levels, strict=True))}
+    return est, rows
 
 
 def did_row(
     ind: Indicator,
-    prepared: dict[str, tuple[pd.DataFrame, str]],
+    designs: dict[str, SurveyDesign],
     *,
     baseline: str,
     endline: str,
     column: str,
     treated: str,
     comparison: str,
-    design_args: dict[str, Any],
     revisited: bool,
     level: float,
 ) -> dict | None:
     """Difference-in-differences of a linear indicator between a treated and a comparison area.
 
     DiD = (endline - baseline in the treated area) - (endline - baseline in the comparison
-    area); its variance is that of the stacked influence values
-    (z_eT - z_bT) - (z_eC - z_bC) over the PSUs of both rounds.
+    area): the contrast (+1, -1, -1, +1) of the four domain estimates of the stacked rounds;
+    its df counts the PSUs of both areas in both rounds, minus their strata.
     """
-    est: dict[tuple[str, str], float] = {}
-    parts = []
-    for r, sign in ((baseline, -1), (endline, 1)):
-        data, weight = prepared[r]
-        where = data["_where"].to_numpy(dtype=bool)
-        z_round = np.zeros(len(data))
-        for area, area_sign in ((treated, 1), (comparison, -1)):
-            mask = where & (data[column].astype("str") == area).to_numpy()
-            if not mask.any():
-                return None
-            value, z = linear_scores(data, weight, ind.estimator, mask)
-            est[(r, area)] = value * ind.scale
-            z_round = z_round + area_sign * z * ind.scale
-        parts.append((data, z_round, sign))
-    did = (est[(endline, treated)] - est[(baseline, treated)]) - (
-        est[(endline, comparison)] - est[(baseline, comparison)]
-    )
-    se, df = stacked_change(
-        parts,
-        strata=design_args["strata"],
-        psu=design_args["psu"],
+    est, rows = stacked_rounds(
+        ind,
+        designs,
+        baseline=baseline,
+        endline=endline,
+        by=column,
         revisited=revisited,
-        lonely_psu=design_args.get("lonely_psu", "adjust"),
+        level=level,
     )
+    keys = [(r, a) for r in (baseline, endline) for a in (treated, comparison)]
+    if any(k not in rows for k in keys):
+        return None
+    scale = float(ind.scale)
+    value = {k: est.estimates[rows[k]] * scale for k in keys}
+    coef = {
+        rows[(endline, treated)]: scale,
+        rows[(endline, comparison)]: -scale,
+        rows[(baseline, treated)]: -scale,
+        rows[(baseline, comparison)]: scale,
+    }
+    res = est.contrast(coef, level=level).iloc[0]
     return {
         "indicator": ind.id,
         "domain": "difference-in-differences",
         "level": f"{column}: {treated} vs {comparison}",
-        "baseline": est[(baseline, treated)] - est[(baseline, comparison)],
+        "baseline": value[(baseline, treated)] - value[(baseline, comparison)],
         "baseline_ci_low": np.nan,
         "baseline_ci_high": np.nan,
-        "endline": est[(endline, treated)] - est[(endline, comparison)],
+        "endline": value[(endline, treated)] - value[(endline, comparison)],
         "endline_ci_low": np.nan,
         "endline_ci_high": np.nan,
-        "change": did,
-        "se": se,
-        "df": df,
-        **t_inference(did, se, df, level),
-        "method": "difference-in-differences, linearised stacked design",
+        **_inference(res, level),
+        "method": "difference-in-differences, linearised stacked design"
+        + (" (shared PSUs)" if revisited else ""),
+    }
+
+
+def _inference(res: pd.Series, level: float) -> dict[str, Any]:
+    """Change columns from a contrast row of the engine."""
+    p = float(res["p_value"])
+    return {
+        "change": float(res["estimate"]),
+        "se": float(res["se"]),
+        "ci_low": float(res["ci_low"]),
+        "ci_high": float(res["ci_high"]),
+        "df": float(res["df"]),
+        "p_value": p,
+        "significant": bool(p < 1 - level) if not np.isnan(p) else False,
     }
 
 
@@ -198,9 +189,11 @@ def change_table(
 ) -> pd.DataFrame:
     """Change endline - baseline of every indicator estimated in both rounds.
 
-    With ``comparison_area`` ({column, treated, comparison}), linear indicators also get a
-    difference-in-differences row (domain "difference-in-differences"); the baseline and
-    endline columns then hold the treated-minus-comparison gaps of each round.
+    ``frames``: each round's analysis frames (``results/{round}/frames/``); ``indicators``:
+    each round's indicator table (the baseline and endline columns, with their intervals,
+    come from it). With ``comparison_area`` ({column, treated, comparison}), linear
+    indicators also get a difference-in-differences row (domain "difference-in-differences");
+    the baseline and endline columns then hold the treated-minus-comparison gaps of each round.
     """
     rows: list[dict] = []
     est = {
@@ -211,67 +204,77 @@ def change_table(
             indicators[endline]["indicator"]
         ):
             continue
-        linear = ind.estimator in ("mean", "proportion", "ratio", "total")
-        doms = [b for b in by if b in ind.by] if linear else []
-        prepared = (
-            {r: indicator_data(ind, frames[r]) for r in (baseline, endline)} if linear else {}
+        linear = ind.estimator in LINEAR
+        designs = (
+            round_designs(ind, {r: frames[r] for r in (baseline, endline)}, design_args)
+            if linear
+            else {}
         )
-        labels = _masks(prepared[baseline][0], doms) if linear else [("total", "total", None)]
-        for domain, lev, _ in labels:
-            key = (ind.id, domain, lev)
-            if key not in est[baseline].index or key not in est[endline].index:
-                continue
-            b, e = est[baseline].loc[key], est[endline].loc[key]
-            change = float(e["estimate"] - b["estimate"])
-            if linear:
-                parts = []
-                for r, sign in ((baseline, -1), (endline, 1)):
-                    data, weight = prepared[r]
-                    mask = data["_where"].to_numpy(dtype=bool)
-                    if domain != "total":
-                        mask = mask & (data[domain].astype("str") == lev).to_numpy()
-                    _, z = linear_scores(data, weight, ind.estimator, mask)
-                    parts.append((data, z * ind.scale, sign))
-                se, df = stacked_change(
-                    parts,
-                    strata=design_args["strata"],
-                    psu=design_args["psu"],
+        for domain in ["total", *[b for b in by if b in ind.by]] if linear else ["total"]:
+            stacked = (
+                stacked_rounds(
+                    ind,
+                    designs,
+                    baseline=baseline,
+                    endline=endline,
+                    by=None if domain == "total" else domain,
                     revisited=revisited,
-                    lonely_psu=design_args.get("lonely_psu", "adjust"),
+                    level=level,
                 )
-                method = "linearised, stacked design" + (" (shared PSUs)" if revisited else "")
-            else:
-                se = float(np.hypot(b["se"], e["se"]))
-                df = float(b["df"] + e["df"])
-                method = "independent samples: sqrt(se_b^2 + se_e^2)"
-            rows.append(
-                {
-                    "indicator": ind.id,
-                    "domain": domain,
-                    "level": lev,
-                    "baseline": b["estimate"],
-                    "baseline_ci_low": b["ci_low"],
-                    "baseline_ci_high": b["ci_high"],
-                    "endline": e["estimate"],
-                    "endline_ci_low": e["ci_low"],
-                    "endline_ci_high": e["ci_high"],
-                    "change": change,
-                    "se": se,
-                    "df": df,
-                    **t_inference(change, se, df, level),
-                    "method": method,
-                }
+                if linear
+                else None
             )
+            levels = sorted({lev for _, lev in stacked[1]}) if stacked is not None else ["total"]
+            for lev in levels:
+                key = (ind.id, domain, lev)
+                if key not in est[baseline].index or key not in est[endline].index:
+                    continue
+                b, e = est[baseline].loc[key], est[endline].loc[key]
+                if stacked is not None:
+                    st, pos = stacked
+                    if (baseline, lev) not in pos or (endline, lev) not in pos:
+                        continue
+                    scale = float(ind.scale)
+                    res = st.contrast(
+                        {pos[(baseline, lev)]: -scale, pos[(endline, lev)]: scale}, level=level
+                    ).iloc[0]
+                    inference = _inference(res, level)
+                    method = "linearised, stacked design" + (" (shared PSUs)" if revisited else "")
+                else:
+                    change = float(e["estimate"] - b["estimate"])
+                    se = float(np.hypot(b["se"], e["se"]))
+                    df = float(b["df"] + e["df"])
+                    inference = {
+                        "change": change,
+                        "se": se,
+                        "df": df,
+                        **t_inference(change, se, df, level),
+                    }
+                    method = "independent samples: sqrt(se_b^2 + se_e^2)"
+                rows.append(
+                    {
+                        "indicator": ind.id,
+                        "domain": domain,
+                        "level": lev,
+                        "baseline": b["estimate"],
+                        "baseline_ci_low": b["ci_low"],
+                        "baseline_ci_high": b["ci_high"],
+                        "endline": e["estimate"],
+                        "endline_ci_low": e["ci_low"],
+                        "endline_ci_high": e["ci_high"],
+                        **inference,
+                        "method": method,
+                    }
+                )
         if linear and comparison_area:
             row = did_row(
                 ind,
-                prepared,
+                designs,
                 baseline=baseline,
                 endline=endline,
                 column=comparison_area["column"],
                 treated=str(comparison_area["treated"]),
                 comparison=str(comparison_area["comparison"]),
-                design_args=design_args,
                 revisited=revisited,
                 level=level,
             )

@@ -3,11 +3,12 @@
 
 rule estimate_change:
     input:
-        tables=change_inputs("tables") if "change" in config else [],
-        households=change_inputs("households") if "change" in config else [],
+        person=change_inputs("person_frame") if "change" in config else [],
+        household=change_inputs("household_frame") if "change" in config else [],
+        household_pop=change_inputs("household_pop_frame") if "change" in config else [],
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("design", "indicators", "change"),
+        lib=lib("kernels", "design", "replicates", "indicators", "frames", "change"),
     output:
         change="results/change/indicators_change.csv",
     log:
@@ -15,11 +16,8 @@ rule estimate_change:
     conda:
         "../../envs/hhsurvey.yaml"
     params:
-        tables=TABLES,
         rounds=change_round_params() if "change" in config else {},
         design=config["design"],
-        indicators=config["indicators"],
-        poverty_lines=config["poverty_lines"],
         by=config.get("change", {}).get("by", ["area"]),
         comparison_area=config.get("change", {}).get("comparison_area"),
     script:

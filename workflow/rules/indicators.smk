@@ -1,12 +1,38 @@
 # Indicator estimation from the catalogue, with design-based uncertainty.
 
 
-rule estimate_indicators:
+rule build_frames:
     input:
         tables=rules.clean_round.output.tables,
         households=rules.aggregate_households.output.households,
+        lib=lib("kernels", "design", "replicates", "indicators", "frames"),
+    output:
+        person="results/{round}/frames/person.parquet",
+        household="results/{round}/frames/household.parquet",
+        household_pop="results/{round}/frames/household_pop.parquet",
+    log:
+        "results/logs/build_frames/{round}.log",
+    benchmark:
+        "results/benchmarks/build_frames/{round}.tsv"
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        tables=TABLES,
+        strata=config["design"]["strata"],
+        u5_excluded_sources=config["indicators"]["u5_excluded_sources"],
+        poverty_lines=config["poverty_lines"],
+        price_factor=price_factor,
+    script:
+        "../../scripts/build_frames.py"
+
+
+rule estimate_indicators:
+    input:
+        person=rules.build_frames.output.person,
+        household=rules.build_frames.output.household,
+        household_pop=rules.build_frames.output.household_pop,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("design", "indicators"),
+        lib=lib("kernels", "design", "replicates", "indicators", "frames"),
     output:
         csv="results/{round}/indicators.csv",
         parquet="results/{round}/indicators.parquet",
@@ -19,11 +45,9 @@ rule estimate_indicators:
     conda:
         "../../envs/hhsurvey.yaml"
     params:
-        tables=TABLES,
         design=config["design"],
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
         date=config["report"]["date"],
-        price_factor=price_factor,
     script:
         "../../scripts/estimate_indicators.py"

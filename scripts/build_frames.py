@@ -1,0 +1,26 @@
+"""Rule build_frames: the round's analysis frames (persons, households, population-weighted)."""
+
+import pandas as pd
+
+from hhsurvey.cli import run_rule
+from hhsurvey.frames import write_frames
+from hhsurvey.indicators import build_frames
+
+
+def main(smk) -> None:
+    tables = {
+        n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
+    }
+    frames = build_frames(
+        tables,
+        pd.read_parquet(smk.input.households),
+        strata=smk.params.strata,
+        u5_excluded_sources=smk.params.u5_excluded_sources,
+        poverty_lines=smk.params.poverty_lines,
+        price_factor=smk.params.price_factor,
+    )
+    write_frames(frames, dict(smk.output.items()))
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)
