@@ -85,3 +85,33 @@ def test_renamed_variable_fails_with_codebook_line_then_codebook_fix_passes(tmp_
     cb.write_text(re.sub(r"raw: ILL30\b", "raw: ILL_30D", cb.read_text()))
     snakemake(root, "--cores", "2", "--configfile", str(cfg))
     assert (root / "results/report/endline.html").exists()
+
+
+def test_change_df_counts_the_psus_of_each_domain(endline_run):
+    """df of a change = PSUs holding the domain in either round minus their strata (R's
+    degf(subset(stacked, domain))), never the df of the whole stacked design."""
+    change = pd.read_csv(endline_run / "results/change/indicators_change.csv")
+    linear = change[change["method"].str.startswith("linearised")]
+    assert len(linear) > 50
+    df = {
+        r: pd.read_csv(
+            endline_run / f"results/{r}/indicators.csv", keep_default_na=False, na_values=[""]
+        ).set_index(["indicator", "domain", "level"])["df"]
+        for r in ("baseline", "endline")
+    }
+    # independent rounds (strata round x area): the domain's PSUs - strata of the baseline plus
+    # those of the endline, as each round's own table counts them
+    keys = list(zip(linear["indicator"], linear["domain"], linear["level"], strict=True))
+    want = [df["baseline"][k] + df["endline"][k] for k in keys]
+    assert linear["df"].tolist() == want
+    # by hand for the area rows of an indicator of all persons: villages of the area in both
+    # rounds minus the two round x area strata
+    for area in ("urban", "rural"):
+        frames = [
+            pd.read_parquet(endline_run / f"results/{r}/frames/person.parquet")
+            for r in ("baseline", "endline")
+        ]
+        villages = sum(f.loc[f["area"] == area, "village"].nunique() for f in frames)
+        row = linear[(linear["indicator"] == "illness_30d") & (linear["level"] == area)]
+        assert row["df"].tolist() == [villages - 2]
+    assert linear.query("domain == 'area'")["df"].max() < linear["df"].max()

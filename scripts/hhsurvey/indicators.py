@@ -283,7 +283,9 @@ def build_frames(
     delivery spending) are multiplied by ``price_factor`` here.
     """
     person = person_frame(tables, agg, strata=strata, u5_excluded_sources=u5_excluded_sources)
-    amounts = [c for c in person.columns if c.startswith("ep_cost_")] + ["ep_oop", "b_cost"]
+    amounts = [
+        c for c in person.columns if c.startswith("ep_cost_") and not c.endswith("_imputed")
+    ] + ["ep_oop", "b_cost"]  # the *_imputed columns are flags, not amounts
     person = person.assign(**{c: person[c] * price_factor for c in amounts})
     hh = household_frame(agg, poverty_lines)
     return {"person": person, "household": hh, "household_pop": hh}
