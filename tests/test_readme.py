@@ -64,6 +64,10 @@ def test_engine_example_runs_and_returns_tidy_tables(demo_run: Path) -> None:
             assert [c for c in value.columns if c in OUTPUT_COLUMNS] == list(OUTPUT_COLUMNS), src
             assert len(value) >= 1 and value["estimate"].notna().all(), src
             assert (value["se"] > 0).all() and (value["ci_low"] < value["ci_high"]).all(), src
+        elif isinstance(value, np.ndarray):  # a covariance matrix of estimates
+            assert value.ndim == 2 and value.shape[0] == value.shape[1], src
+            np.testing.assert_allclose(value, value.T, err_msg=src)
+            assert (np.diag(value) > 0).all(), src
         else:  # the replicate SE of a composite statistic
             assert isinstance(value, float) and np.isfinite(value) and value > 0, src
     by_quintile = values['d.mean("oop", by="quintile")']
@@ -76,3 +80,14 @@ def test_engine_example_runs_and_returns_tidy_tables(demo_run: Path) -> None:
     )
     share = values["rep.estimate_statistic(top10_share)"]
     assert 0.1 < share["estimate"].iloc[0] < 1.0
+    by_area = values['rep.estimate_statistic(top10_share, by="area")']
+    assert sorted(by_area["area"]) == ["rural", "urban"] and (by_area["df"] < share["df"]).all()
+    # results object: its table is the estimator's, its vcov's diagonal the squared SEs
+    means = values["e.table"]
+    vc = values["e.vcov()"]
+    np.testing.assert_allclose(np.sqrt(np.diag(vc)), means["se"], rtol=1e-12)
+    diff = values["e.contrast([1, -1])"]
+    assert diff["estimate"].iloc[0] == pytest.approx(
+        means["estimate"].iloc[0] - means["estimate"].iloc[1]
+    )
+    assert diff["se"].iloc[0] ** 2 == pytest.approx(vc[0, 0] + vc[1, 1] - 2 * vc[0, 1])
