@@ -17,7 +17,15 @@ can be checked digit by digit against R (``tests/fixtures/r/make_golden.R``):
 * CIs use t quantiles on that ``df``; proportions use the logit interval of
   ``svyciprop(method="logit")``; quantiles use ``qrule="math"`` and the Woodruff interval
   of survey 4.1;
-* ``deff`` is R's ``deff=TRUE`` (simple random sampling without replacement reference).
+* ``deff`` is R's ``deff=TRUE`` (simple random sampling without replacement reference);
+* :meth:`SurveyDesign.estimate` returns an :class:`Estimate`: the estimator's table plus every
+  row's influence values, with ``vcov()`` (R ``vcov``, ``svyby(covmat=TRUE)``) and
+  ``contrast()`` (R ``svycontrast``); :func:`stack` joins estimates of one design, or of
+  several samples (rounds) into one stacked design, so that changes are contrasts.
+
+The shared kernels (PSU totals, covariance within strata, t quantiles, tidy tables) live in
+:mod:`hhsurvey.kernels`; replicate designs in :mod:`hhsurvey.replicates`, which this module
+imports (never the reverse).
 
 The computational core works on PSU-by-domain totals built in one pass over the rows, so all
 levels of ``by`` are done at once: ``np.add.reduceat`` over the PSU runs when rows are stored in

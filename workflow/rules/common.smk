@@ -102,15 +102,12 @@ def change_inputs(kind):
     rounds = [config["change"]["baseline"], config["change"]["endline"]]
     patterns = {
         "indicators": "results/{round}/indicators.csv",
-        "households": "results/{round}/households.parquet",
         "comparison": "results/{round}/national_comparison.csv",
         "manifest": "results/{round}/ingest/manifest.csv",
         "person_frame": "results/{round}/frames/person.parquet",
         "household_frame": "results/{round}/frames/household.parquet",
         "household_pop_frame": "results/{round}/frames/household_pop.parquet",
     }
-    if kind == "tables":
-        return [f"results/{r}/clean/{t}.parquet" for r in rounds for t in TABLES]
     return [patterns[kind].format(round=r) for r in rounds]
 
 
