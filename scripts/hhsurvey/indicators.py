@@ -155,14 +155,21 @@ def person_frame(
         columns={c: f"ep_{c}" for c in tables["episode"].columns if c not in key3}
     )
     adm = tables["admission"]
+    # nights of a person's admissions; missing (not 0) when a number of nights is missing after
+    # cleaning, so that the person leaves the length-of-stay ratio (numerator and denominator)
     adm_pp = (
-        adm.groupby(key3)
+        adm.assign(_nights_missing=adm["nights"].isna())
+        .groupby(key3)
         .agg(
             adm_count=("admission", "size"),
             adm_nights=("nights", "sum"),
+            _nights_missing=("_nights_missing", "any"),
         )
         .reset_index()
     )
+    adm_pp = adm_pp.assign(
+        adm_nights=adm_pp["adm_nights"].mask(adm_pp["_nights_missing"])
+    ).drop(columns="_nights_missing")
     birth = tables["birth"].rename(
         columns={c: f"b_{c}" for c in tables["birth"].columns if c not in key3}
     )
@@ -176,9 +183,10 @@ def person_frame(
         .merge(child, on=key3, how="left", validate="one_to_one")
     )
     has_ep = df["ep_sought"].notna()
+    # the four SDG components (imputed by cleaning when missing); a component still missing
+    # leaves the episode's OOP missing, never 0
     ep_oop = sum(
-        df[f"ep_{c}"].fillna(0.0)
-        for c in ("cost_consult", "cost_medicine", "cost_tests", "cost_informal")
+        df[f"ep_{c}"] for c in ("cost_consult", "cost_medicine", "cost_tests", "cost_informal")
     )
     return df.assign(
         age_group=pd.Categorical(
