@@ -5,6 +5,7 @@ import pandas as pd
 from hhsurvey.change import change_table
 from hhsurvey.cli import run_rule
 from hhsurvey.indicators import build_frames, load_catalogue
+from hhsurvey.poverty import resolve_lines
 
 
 def main(smk) -> None:
@@ -12,6 +13,7 @@ def main(smk) -> None:
     names = [rounds["baseline"]["name"], rounds["endline"]["name"]]
     n = len(smk.params.tables)
     design = smk.params.design
+    lines = resolve_lines(smk.params.poverty_lines, smk.params.prices)
     frames, indicators = {}, {}
     for k, name in enumerate(names):
         paths = smk.input.tables[k * n : (k + 1) * n]
@@ -22,7 +24,7 @@ def main(smk) -> None:
             pd.read_parquet(smk.input.households[k]),
             strata=design["strata"],
             u5_excluded_sources=smk.params.indicators["u5_excluded_sources"],
-            poverty_lines=smk.params.poverty_lines,
+            poverty_lines=lines,
             price_factor=rounds[role]["price_factor"],
         )
         indicators[name] = pd.read_csv(

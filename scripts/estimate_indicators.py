@@ -3,6 +3,7 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
+from hhsurvey.poverty import resolve_lines
 from hhsurvey.indicators import (
     build_frames,
     determinants,
@@ -20,12 +21,14 @@ def main(smk) -> None:
     agg = pd.read_parquet(smk.input.households)
     design = smk.params.design
     ind_cfg = smk.params.indicators
+    # the lines in base-year prices (each from its own price year, by the CPI)
+    lines = resolve_lines(smk.params.poverty_lines, smk.params.prices)
     frames = build_frames(
         tables,
         agg,
         strata=design["strata"],
         u5_excluded_sources=ind_cfg["u5_excluded_sources"],
-        poverty_lines=smk.params.poverty_lines,
+        poverty_lines=lines,
         price_factor=smk.params.price_factor,
     )
     design_args = {
@@ -41,7 +44,7 @@ def main(smk) -> None:
         level=design["level"],
         suppress_below=ind_cfg["suppress_below"],
         caution_below=ind_cfg["caution_below"],
-        context={"indicators": ind_cfg, "poverty_lines": smk.params.poverty_lines},
+        context={"indicators": ind_cfg, "poverty_lines": lines},
     )
     determinants(frames["person"], design_args, level=design["level"]).to_csv(
         smk.output.determinants, index=False

@@ -28,12 +28,26 @@ from indicator_fixture import HOUSEHOLDS, indicator_round, weights_table
 
 from hhsurvey.aggregate import household_aggregates
 from hhsurvey.indicators import build_frames, estimate_catalogue, load_catalogue
+from hhsurvey.poverty import resolve_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_PATH = ROOT / "config" / "indicators.yaml"
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
 IND_CFG = CONFIG["indicators"]
-POVERTY = CONFIG["poverty_lines"]
+# The fixture's poverty lines are the config's values given directly in base-year (2013)
+# prices (CPI factor 1, LAK 3,000 per PPP$ of 2013), so that the hand computations below stay
+# in round numbers; the CPI and PPP conversion of the config is checked in test_poverty.py.
+POVERTY_CONFIG = {
+    "national": {
+        "lak_per_person_month": 192_000,
+        "price_year": 2013,
+        "assumption": True,
+        "source": "test",
+    },
+    "international": {"usd_ppp_per_day": 2.15, "ppp_year": 2013, "source": "test"},
+    "ppp": {"lak_per_usd_ppp": 3_000.0, "year": 2013, "source": "test"},
+}
+POVERTY = resolve_lines(POVERTY_CONFIG, {"base_year": 2013, "cpi": {2013: 100.0}, "source": "test"})
 DESIGN = {"strata": "area", "psu": "village", "lonely_psu": "adjust"}
 
 # Poverty lines of config, annual LAK per person (DEFINITIONS.md "Financial protection").
@@ -42,9 +56,10 @@ PL_215 = 2.15 * 3_000.0 * 365  # 2,354,250 (US$2.15/day x LAK 3,000 per PPP$ x 3
 
 
 def test_config_values_behind_the_hand_computations():
-    assert POVERTY["national"]["lak_per_person_month"] == 192_000
-    assert POVERTY["international"]["usd_ppp_per_day"] == 2.15
-    assert POVERTY["lak_per_usd_ppp"] == 3_000.0
+    assert CONFIG["poverty_lines"]["national"]["lak_per_person_month"] == 192_000
+    assert CONFIG["poverty_lines"]["international"]["usd_ppp_per_day"] == 2.15
+    assert POVERTY["annual_lak"] == {"pl_national": PL_NATIONAL, "pl_215": pytest.approx(PL_215)}
+    assert POVERTY["lak_per_usd_ppp_base"] == 3_000.0
     assert IND_CFG["ctp"] == {
         "beta": 0.56,
         "food_share_band": [0.45, 0.55],

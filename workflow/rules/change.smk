@@ -7,7 +7,7 @@ rule estimate_change:
         households=change_inputs("households") if "change" in config else [],
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("design", "indicators", "change"),
+        lib=lib("design", "indicators", "intervals", "poverty", "change"),
     output:
         change="results/change/indicators_change.csv",
     log:
@@ -20,6 +20,7 @@ rule estimate_change:
         design=config["design"],
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
         by=config.get("change", {}).get("by", ["area"]),
         comparison_area=config.get("change", {}).get("comparison_area"),
     script:

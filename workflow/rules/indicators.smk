@@ -6,7 +6,7 @@ rule estimate_indicators:
         tables=rules.clean_round.output.tables,
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("design", "indicators"),
+        lib=lib("design", "indicators", "intervals", "poverty"),
     output:
         csv="results/{round}/indicators.csv",
         parquet="results/{round}/indicators.parquet",
@@ -23,6 +23,7 @@ rule estimate_indicators:
         design=config["design"],
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
         date=config["report"]["date"],
         price_factor=price_factor,
     script:
