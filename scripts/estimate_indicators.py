@@ -3,7 +3,6 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
-from hhsurvey.poverty import resolve_lines
 from hhsurvey.indicators import (
     build_frames,
     determinants,
@@ -12,6 +11,7 @@ from hhsurvey.indicators import (
     log_lonely_strata,
     write_indicator_tables,
 )
+from hhsurvey.poverty import resolve_lines
 
 
 def main(smk) -> None:

@@ -18,8 +18,8 @@ import pytest
 from scipy import stats
 
 from hhsurvey import SurveyDesign
-from hhsurvey.intervals import effective_sample_size, korn_graubard, log_interval, precision
 from hhsurvey.indicators import PRECISION_DEFAULTS
+from hhsurvey.intervals import effective_sample_size, korn_graubard, log_interval, precision
 
 FIX = Path(__file__).parent / "fixtures" / "r"
 
