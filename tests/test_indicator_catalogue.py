@@ -521,3 +521,48 @@ def test_every_row_is_suppressed_at_this_size(result):
     assert (result["flag"] == "suppressed").all()
     assert result["n_unweighted"].max() == 16
     assert result["indicator"].nunique() == len(CHECKED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units (issue 13 item 7): one unit per indicator, from the catalogue; no label carries one
+
+UNIT_WORDS = (
+    r"\b(LAK|kip|US\$|PPP\$|percent|percentage points?|pp|per 1,?000|per admission|nights?|"
+    r"days?|index|ratio)\b|%|-?\d+(\.\d+)? to -?\d+(\.\d+)?"
+)
+
+
+def test_no_label_carries_a_unit_in_parentheses():
+    import re
+
+    bad = []
+    for ind in load_catalogue(str(CATALOGUE_PATH)):
+        for inner in re.findall(r"\(([^)]*)\)", ind.label):
+            if re.search(UNIT_WORDS, inner):
+                bad.append((ind.id, inner))
+    assert bad == []
+
+
+def test_every_indicator_has_one_catalogue_unit_and_indices_their_range():
+    cat = load_catalogue(str(CATALOGUE_PATH))
+    units = {i.id: i.unit for i in cat}
+    assert units["oop_annual_hh_mean"] == "lak" and units["alos"] == "nights"
+    # differences of shares are percentage points, not percent
+    for iid in ("overshoot_10", "overshoot_25", "mpo_10", "mpo_25", "poverty_impact_headcount"):
+        assert units[iid] == "percentage_points", iid
+    rng = {i.id: i.range for i in cat if i.unit == "index"}
+    # Kakwani = C(OOP) in [-1, 1] minus Gini in [0, 1]: [-2, 1]
+    assert rng["kakwani_oop"] == (-2, 1)
+    assert all(rng[i] == (-1, 1) for i in ("ci_oop", "ci_che_sdg_10", "ci_care_seeking"))
+
+
+def test_unknown_unit_is_an_error(tmp_path):
+    from hhsurvey.errors import InputError
+
+    p = tmp_path / "c.yaml"
+    p.write_text(
+        "indicators:\n  - {id: x, label: Some label, unit: dollars, unit_of_analysis: person,"
+        " definition: one, estimator: mean, standard: s}\n"
+    )
+    with pytest.raises(InputError, match="unit 'dollars'"):
+        load_catalogue(str(p))
