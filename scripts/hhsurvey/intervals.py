@@ -116,6 +116,12 @@ def effective_sample_size(estimate: np.ndarray, se: np.ndarray, n: np.ndarray) -
     return n_eff
 
 
+def _pct(x: float, limit: float) -> str:
+    """x as a percentage, with one decimal when whole numbers would show the limit itself."""
+    text = f"{100 * x:.0f}"
+    return f"{100 * x:.1f}" if text == f"{100 * limit:.0f}" else text
+
+
 def precision(
     rows: pd.DataFrame, support: pd.Series, rules: dict, level: float = 0.95
 ) -> pd.DataFrame:
@@ -182,7 +188,7 @@ def precision(
         if sup[i] != "real" and est[i] > 0 and se[i] / est[i] > max_rse:
             low[i] = True
             notes[i].append(
-                f"relative standard error {100 * se[i] / est[i]:.0f} % "
+                f"relative standard error {_pct(se[i] / est[i], max_rse)} % "
                 f"(limit {100 * max_rse:.0f} %)"
             )
         if review_df and 0 < df[i] < review_df:
