@@ -78,6 +78,8 @@ def test_report_and_tables_are_built(demo_run):
         "n_unweighted",
         "n_weighted",
         "flag",
+        "precision",
+        "precision_note",
     ]
     assert {"coverage_any", "care_seeking", "che_sdg_10", "che_ctp_40", "ci_oop"} <= set(
         ind["indicator"]
