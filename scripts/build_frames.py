@@ -5,6 +5,7 @@ import pandas as pd
 from hhsurvey.cli import run_rule
 from hhsurvey.frames import write_frames
 from hhsurvey.indicators import build_frames
+from hhsurvey.poverty import resolve_lines
 
 
 def main(smk) -> None:
@@ -16,7 +17,8 @@ def main(smk) -> None:
         pd.read_parquet(smk.input.households),
         strata=smk.params.strata,
         u5_excluded_sources=smk.params.u5_excluded_sources,
-        poverty_lines=smk.params.poverty_lines,
+        # the lines in base-year prices (each from its own price year, by the CPI)
+        poverty_lines=resolve_lines(smk.params.poverty_lines, smk.params.prices),
         price_factor=smk.params.price_factor,
     )
     write_frames(frames, dict(smk.output.items()))

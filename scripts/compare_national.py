@@ -3,13 +3,35 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
-from hhsurvey.compare import compare_national, load_national
+from hhsurvey.compare import HEADLINE_INDICATORS, catalogue_units, compare_national, load_national
+from hhsurvey.indicators import load_catalogue
+from hhsurvey.poverty import indicators_using_lines, line_table
 
 
 def main(smk) -> None:
+    catalogue = load_catalogue(smk.input.catalogue)
     indicators = pd.read_csv(smk.input.indicators, keep_default_na=False, na_values=[""])
-    national = load_national(smk.input.national)
-    out = compare_national(indicators, national, smk.params.national_round, level=smk.params.level)
+    national = load_national(smk.input.national, units=catalogue_units(catalogue))
+    # results resting on a poverty line marked ASSUMPTION get no verdict ("for context only")
+    lines = line_table(smk.params.poverty_lines, smk.params.prices)
+    assumed = lines.loc[lines["assumption"], "column"].tolist()
+    names = dict(zip(lines["column"], lines["line"], strict=True))
+    context = {
+        iid: "uses the "
+        + " and ".join(f"{names[c]} poverty line" for c in cols)
+        + ", which is an ASSUMPTION (config poverty_lines)"
+        for iid, cols in indicators_using_lines(catalogue, assumed).items()
+    }
+    labels = {ind.id: ind.label for ind in catalogue}
+    headline = {iid: labels.get(iid, label) for iid, label in HEADLINE_INDICATORS.items()}
+    out = compare_national(
+        indicators,
+        national,
+        smk.params.national_round,
+        level=smk.params.level,
+        headline=headline,
+        context=context,
+    )
     out.to_csv(smk.output.comparison, index=False)
 
 

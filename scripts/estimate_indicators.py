@@ -9,12 +9,15 @@ from hhsurvey.indicators import (
     log_lonely_strata,
     write_indicator_tables,
 )
+from hhsurvey.poverty import resolve_lines
 
 
 def main(smk) -> None:
     design = smk.params.design
     ind_cfg = smk.params.indicators
     frames = read_frames({u: smk.input[u] for u in FRAME_UNITS})
+    # the lines in base-year prices (each from its own price year, by the CPI)
+    lines = resolve_lines(smk.params.poverty_lines, smk.params.prices)
     design_args = {
         "strata": design["strata"],
         "psu": design["psu"],
@@ -28,7 +31,7 @@ def main(smk) -> None:
         level=design["level"],
         suppress_below=ind_cfg["suppress_below"],
         caution_below=ind_cfg["caution_below"],
-        context={"indicators": ind_cfg, "poverty_lines": smk.params.poverty_lines},
+        context={"indicators": ind_cfg, "poverty_lines": lines},
     )
     determinants(frames["person"], design_args, level=design["level"]).to_csv(
         smk.output.determinants, index=False

@@ -60,7 +60,8 @@ HOUSEHOLDS = pd.DataFrame(
     [
         # id,  village, hh, area, hhsize, food, food_ctp, nonfood, oop, borrowed, sold
         ("H1", 1, 1, "urban", 2, 3_650_000, 2_555_000, 2_930_000, 420_000, False, False),
-        ("H2", 1, 2, "urban", 1, 1_825_000, 1_460_000, 2_645_000, 1_380_000, False, False),
+        # H2 answered "don't know" to selling assets: missing, not "no"
+        ("H2", 1, 2, "urban", 1, 1_825_000, 1_460_000, 2_645_000, 1_380_000, False, None),
         ("H3", 2, 1, "urban", 2, 1_825_000, 1_825_000, 300_000, 0, False, False),
         ("H4", 2, 2, "urban", 2, 2_190_000, 2_190_000, 2_266_000, 344_000, True, False),
         ("H5", 3, 1, "rural", 3, 5_840_000, 5_840_000, 1_380_000, 2_500_000, False, False),

@@ -175,6 +175,20 @@ def test_two_household_aggregates_by_hand():
     assert bool(a.loc[2, "fin_borrowed"]) and not bool(a.loc[1, "fin_borrowed"])
 
 
+def test_distress_answers_other_than_yes_or_no_stay_missing():
+    """Issue 13: "don't know", no response or a blank is missing, never "no"."""
+    t = tables()
+    t["household"] = t["household"].assign(
+        fin_borrowed=cat(["dont_know", None], YN), fin_sold_assets=cat(["no", "no_response"], YN)
+    )
+    a = household_aggregates(
+        t, weights(), strata="area", ctp_excluded_food=["alcohol_tobacco"], eq_beta=0.56
+    ).set_index("hh")
+    assert str(a["fin_borrowed"].dtype) == "boolean"
+    assert a["fin_borrowed"].isna().all()
+    assert a.loc[1, "fin_sold_assets"] == False and pd.isna(a.loc[2, "fin_sold_assets"])  # noqa: E712
+
+
 def test_quintiles_hold_a_fifth_of_the_population_each():
     rng = np.random.default_rng(1)
     x = pd.Series(rng.lognormal(size=1000))

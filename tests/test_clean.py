@@ -118,3 +118,23 @@ def test_extreme_amounts_capped_when_configured():
     assert len(capped) == 1 and clean["food"]["buy"].max() < 450_000_000.0
     kept, log2, _, _ = run(t)
     assert kept["food"]["buy"].max() == 450_000_000.0 and "extreme_capped" not in set(log2["rule"])
+
+
+def test_no_imputation_logged_for_households_that_did_not_respond():
+    # tiny_round: village 1, hh 2 refused; its blank self-medication and other spending are
+    # not amounts of an interview, so they are neither imputed nor logged
+    clean, log, _, _ = run(tiny_round())
+    imputed = log[log["rule"] == "impute_median"]
+    assert not imputed["keys"].str.contains("village=1, hh=2").any()
+    hh = clean["household"].set_index(["village", "hh"])
+    assert pd.isna(hh.loc[(1, 2), "med_self_30d"]) and pd.isna(hh.loc[(1, 2), "other_health_12m"])
+    assert not bool(hh.loc[(1, 2), "med_self_30d_imputed"])
+    # a responding household's blank amount is still imputed and logged
+    t = tiny_round()
+    t["household"]["med_self_30d"] = [10_000.0, None, None]
+    clean, log, _, _ = run(t)
+    row = log[(log["rule"] == "impute_median") & (log["variable"] == "med_self_30d")]
+    assert row["keys"].tolist() == ["village=2, hh=1"]
+    # no rural donor and no item to fall back on: the documented last resort, zero
+    assert clean["household"].loc[2, "med_self_30d"] == 0.0
+    assert bool(clean["household"].loc[2, "med_self_30d_imputed"])

@@ -272,7 +272,9 @@ def test_round_filtering(indicators, national, baseline):
     endline = compare_national(indicators, national, "endline")
     assert set(endline["comparator_id"]) - {""} == {"che_end", "cov_end", "adm_all"}
     che = one(endline, "che_end")
-    assert che["verdict"] == "higher than national"  # 0.068 < CI low 0.08
+    # 0.068 lies below the CI (low 0.08), but the comparator is flagged uncertain: no verdict
+    assert che["verdict"] == "no verdict (uncertain comparator or assumption)"
+    assert che["context_only"] == "for context only" and pd.isna(che["p_value"])
     assert che["national_year"] == "not stated"
     assert che["caveat"].endswith("uncertain source")
     no_fig = set(endline.loc[endline["status"] == "no national figure", "indicator"])
@@ -416,3 +418,38 @@ def test_real_table_compares_against_a_plausible_baseline(indicators):
     assert one(out, "shp_coverage_ilo_c2012")["caveat"].endswith("uncertain source")
     assert one(out, "oop_share_che_ghed_2013")["verdict"] == "not comparable"
     assert "che_sdg_10" in set(out.loc[out["status"] == "no national figure", "indicator"])
+
+
+def test_no_verdict_when_the_local_indicator_rests_on_an_assumption(indicators, national):
+    """poverty_headcount_pre uses the national poverty line, marked ASSUMPTION in the config:
+    its comparison (a z-test with a national SE otherwise) reads "for context only"."""
+    tested = one(compare_national(indicators, national, "baseline"), "pov_se")
+    assert tested["status"] == "compared" and tested["context_only"] == ""
+    out = compare_national(
+        indicators,
+        national,
+        "baseline",
+        context={"poverty_headcount_pre": "the national poverty line is an assumption"},
+    )
+    row = one(out, "pov_se")
+    assert row["verdict"] == "no verdict (uncertain comparator or assumption)"
+    assert row["context_only"] == "for context only" and row["status"] == "context only"
+    assert row["caveat"].endswith("the national poverty line is an assumption")
+    assert pd.isna(row["p_value"]) and row["difference"] == pytest.approx(tested["difference"])
+    # other rows keep their verdicts
+    assert (
+        one(out, "cov_low")["verdict"]
+        == one(compare_national(indicators, national, "baseline"), "cov_low")["verdict"]
+    )
+
+
+def test_indicator_units_follow_the_catalogue():
+    """The module's unit table is the catalogue's units in the national vocabulary."""
+    from hhsurvey.compare import catalogue_units
+    from hhsurvey.indicators import load_catalogue
+
+    cat = catalogue_units(
+        load_catalogue(str(Path(__file__).parents[1] / "config" / "indicators.yaml"))
+    )
+    assert {k: v for k, v in INDICATOR_UNITS.items()} == {k: cat[k] for k in INDICATOR_UNITS}
+    assert load_national(NATIONAL_CSV, units=cat).equals(load_national(NATIONAL_CSV))

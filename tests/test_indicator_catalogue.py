@@ -28,12 +28,26 @@ from indicator_fixture import HOUSEHOLDS, indicator_round, weights_table
 
 from hhsurvey.aggregate import household_aggregates
 from hhsurvey.indicators import build_frames, estimate_catalogue, load_catalogue
+from hhsurvey.poverty import resolve_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE_PATH = ROOT / "config" / "indicators.yaml"
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
 IND_CFG = CONFIG["indicators"]
-POVERTY = CONFIG["poverty_lines"]
+# The fixture's poverty lines are the config's values given directly in base-year (2013)
+# prices (CPI factor 1, LAK 3,000 per PPP$ of 2013), so that the hand computations below stay
+# in round numbers; the CPI and PPP conversion of the config is checked in test_poverty.py.
+POVERTY_CONFIG = {
+    "national": {
+        "lak_per_person_month": 192_000,
+        "price_year": 2013,
+        "assumption": True,
+        "source": "test",
+    },
+    "international": {"usd_ppp_per_day": 2.15, "ppp_year": 2013, "source": "test"},
+    "ppp": {"lak_per_usd_ppp": 3_000.0, "year": 2013, "source": "test"},
+}
+POVERTY = resolve_lines(POVERTY_CONFIG, {"base_year": 2013, "cpi": {2013: 100.0}, "source": "test"})
 DESIGN = {"strata": "area", "psu": "village", "lonely_psu": "adjust"}
 
 # Poverty lines of config, annual LAK per person (DEFINITIONS.md "Financial protection").
@@ -42,9 +56,10 @@ PL_215 = 2.15 * 3_000.0 * 365  # 2,354,250 (US$2.15/day x LAK 3,000 per PPP$ x 3
 
 
 def test_config_values_behind_the_hand_computations():
-    assert POVERTY["national"]["lak_per_person_month"] == 192_000
-    assert POVERTY["international"]["usd_ppp_per_day"] == 2.15
-    assert POVERTY["lak_per_usd_ppp"] == 3_000.0
+    assert CONFIG["poverty_lines"]["national"]["lak_per_person_month"] == 192_000
+    assert CONFIG["poverty_lines"]["international"]["usd_ppp_per_day"] == 2.15
+    assert POVERTY["annual_lak"] == {"pl_national": PL_NATIONAL, "pl_215": pytest.approx(PL_215)}
+    assert POVERTY["lak_per_usd_ppp_base"] == 3_000.0
     assert IND_CFG["ctp"] == {
         "beta": 0.56,
         "food_share_band": [0.45, 0.55],
@@ -117,7 +132,8 @@ def test_household_aggregates_match_the_hand_table(agg):
     for c in ["hhsize", "food", "food_ctp", "nonfood", "oop", "total", "weight"]:
         np.testing.assert_allclose(got[c].astype(float), got[f"{c}_hand"].astype(float), err_msg=c)
     for c in ["fin_borrowed", "fin_sold_assets"]:
-        assert (got[c] == got[f"{c}_hand"]).all(), c
+        hand = pd.array(got[f"{c}_hand"].tolist(), dtype="boolean")
+        assert got[c].tolist() == list(hand), c
     assert (got["area"].astype(str) == got["area_hand"]).all()
 
 
@@ -359,7 +375,12 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
         8,
         2_900,
     ),
-    "distress_financing": (600 / 1_400, 8, 1_400),  # H4 150 + H6 200 + H8 250 (H2 "don't know")
+    # borrowed or sold: H4, H6, H8; H2 answered "don't know" to selling (and no to
+    # borrowing): missing, so H2 leaves numerator and denominator
+    # population: (H4 300 + H6 400 + H8 250) / (2,900 - H2 100)
+    "distress_financing": (950 / 2_800, 7, 2_800),
+    # households: (H4 150 + H6 200 + H8 250) / (1,400 - H2 100)
+    "distress_financing_hh": (600 / 1_300, 7, 1_300),
     # --- births in the last 24 months: v1 hh1 (100, 20 months, district hospital, doctor,
     # 300k), v3 hh1 (200, 10 months, "other" place, nurse-midwife, 200k), v4 hh1 (250,
     # 18 months, home, traditional attendant, 50k); v3 hh2 (30 months) is out
@@ -500,3 +521,48 @@ def test_every_row_is_suppressed_at_this_size(result):
     assert (result["flag"] == "suppressed").all()
     assert result["n_unweighted"].max() == 16
     assert result["indicator"].nunique() == len(CHECKED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units (issue 13 item 7): one unit per indicator, from the catalogue; no label carries one
+
+UNIT_WORDS = (
+    r"\b(LAK|kip|US\$|PPP\$|percent|percentage points?|pp|per 1,?000|per admission|nights?|"
+    r"days?|index|ratio)\b|%|-?\d+(\.\d+)? to -?\d+(\.\d+)?"
+)
+
+
+def test_no_label_carries_a_unit_in_parentheses():
+    import re
+
+    bad = []
+    for ind in load_catalogue(str(CATALOGUE_PATH)):
+        for inner in re.findall(r"\(([^)]*)\)", ind.label):
+            if re.search(UNIT_WORDS, inner):
+                bad.append((ind.id, inner))
+    assert bad == []
+
+
+def test_every_indicator_has_one_catalogue_unit_and_indices_their_range():
+    cat = load_catalogue(str(CATALOGUE_PATH))
+    units = {i.id: i.unit for i in cat}
+    assert units["oop_annual_hh_mean"] == "lak" and units["alos"] == "nights"
+    # differences of shares are percentage points, not percent
+    for iid in ("overshoot_10", "overshoot_25", "mpo_10", "mpo_25", "poverty_impact_headcount"):
+        assert units[iid] == "percentage_points", iid
+    rng = {i.id: i.range for i in cat if i.unit == "index"}
+    # Kakwani = C(OOP) in [-1, 1] minus Gini in [0, 1]: [-2, 1]
+    assert rng["kakwani_oop"] == (-2, 1)
+    assert all(rng[i] == (-1, 1) for i in ("ci_oop", "ci_che_sdg_10", "ci_care_seeking"))
+
+
+def test_unknown_unit_is_an_error(tmp_path):
+    from hhsurvey.errors import InputError
+
+    p = tmp_path / "c.yaml"
+    p.write_text(
+        "indicators:\n  - {id: x, label: Some label, unit: dollars, unit_of_analysis: person,"
+        " definition: one, estimator: mean, standard: s}\n"
+    )
+    with pytest.raises(InputError, match="unit 'dollars'"):
+        load_catalogue(str(p))

@@ -78,6 +78,8 @@ def test_report_and_tables_are_built(demo_run):
         "n_unweighted",
         "n_weighted",
         "flag",
+        "precision",
+        "precision_note",
     ]
     assert {"coverage_any", "care_seeking", "che_sdg_10", "che_ctp_40", "ci_oop"} <= set(
         ind["indicator"]
@@ -280,3 +282,25 @@ def test_catalogue_is_schema_validated_before_any_rule(demo_run, tmp_path):
     out = snakemake(demo_run, "-n", "--cores", "1", "--configfile", str(cfg), check=False)
     assert out.returncode != 0
     assert "'percentage' is not one of" in out.stdout + out.stderr
+
+
+def test_intervals_respect_the_support_and_rare_events_are_flagged(demo_run):
+    """Issue 13: no amount indicator has ci_low < 0; no proportion estimated at 0 has
+    ci_high = 0 (Korn-Graubard); catastrophic spending above 25 % (six households above the
+    threshold, relative SE about 40 %) carries the precision flag."""
+    ind = pd.read_csv(
+        demo_run / "results" / "baseline" / "indicators.csv", keep_default_na=False, na_values=[""]
+    )
+    cat = yaml.safe_load((REPO / "config" / "indicators.yaml").read_text())["indicators"]
+    unit = {e["id"]: e["unit"] for e in cat}
+    estimator = {e["id"]: e["estimator"] for e in cat}
+    amounts = ind[ind["indicator"].map(unit).isin(["lak", "rate", "per_1000", "nights"])]
+    assert len(amounts) > 50 and not (amounts["ci_low"] < 0).any()
+    proportion = ind["indicator"].map(estimator).eq("proportion") | (
+        ind["indicator"].map(estimator).eq("composite") & ind["indicator"].map(unit).eq("percent")
+    )
+    at_zero = ind[proportion & ind["estimate"].eq(0) & ind["ci_high"].notna()]
+    assert len(at_zero) > 5 and (at_zero["ci_high"] > 0).all()
+    che25 = ind[(ind["indicator"] == "che_sdg_25") & (ind["domain"] == "total")].iloc[0]
+    assert che25["precision"] == "low" and "relative standard error" in che25["precision_note"]
+    assert set(ind["precision"].fillna("")) <= {"", "low"}

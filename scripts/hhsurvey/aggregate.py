@@ -100,8 +100,9 @@ def household_aggregates(
         **{k: v.to_numpy() for k, v in comp.items()},
         head_sex=head["sex"].reindex(idx).astype("str").to_numpy(),
         dist_hc=hhraw["dist_hc"].to_numpy(),
-        fin_borrowed=(hhraw["fin_borrowed"] == "yes").to_numpy(),
-        fin_sold_assets=(hhraw["fin_sold_assets"] == "yes").to_numpy(),
+        # yes / no / missing (nullable boolean): a missing answer stays missing, never "no"
+        fin_borrowed=_yes_no(hhraw["fin_borrowed"]),
+        fin_sold_assets=_yes_no(hhraw["fin_sold_assets"]),
     )
     out = out.assign(
         total=out["food"] + out["nonfood"] + out["oop"],
@@ -117,6 +118,13 @@ def household_aggregates(
     return out.assign(quintile=weighted_quintiles(out["pc_total"], out["pop_weight"])).reset_index(
         drop=True
     )
+
+
+def _yes_no(col: pd.Series) -> pd.array:
+    """A yes/no item as a nullable boolean array: True for yes, False for no, and missing
+    (pd.NA) for a blank, "don't know" or any other answer (excluded, never counted as no)."""
+    answered = col.isin(["yes", "no"])
+    return pd.array((col == "yes").where(answered), dtype="boolean")
 
 
 def weighted_quintiles(x: pd.Series, w: pd.Series) -> pd.Series:

@@ -240,9 +240,11 @@ def clean_tables(
         donors = pd.Series(True, index=df.index)
         if table == "episode":
             donors = work["sought"] == "yes"
-        skip = pd.Series(False, index=df.index)
+        # households that did not respond have no interview to complete: their blank amounts
+        # stay blank and nothing is imputed (or logged) for them
+        skip = st.isna()
         if table in NOT_IMPUTED_ITEMS:
-            skip = work["item"].isin(NOT_IMPUTED_ITEMS[table])
+            skip = skip | work["item"].isin(NOT_IMPUTED_ITEMS[table])
         for col, item in cols.items():
             groups = ([item] if item else []) + (["recall"] if table == "nonfood" else [])
             groups.append("_stratum")

@@ -12,6 +12,12 @@ freedom, or the normal when the df is missing. Without a national SE (every curr
 national value is treated as fixed and we only report whether it lies inside the local confidence
 interval. Context-only figures (including every ``percent_che`` figure) and suppressed local
 estimates are never tested.
+
+No verdict (higher, lower, not distinguishable) is given when the comparator is flagged
+``uncertain``, is ``context_only``, or when the local indicator rests on an assumption, such as a
+poverty line marked ASSUMPTION in the config (``context`` argument of :func:`compare_national`,
+from :func:`hhsurvey.poverty.indicators_using_lines`). Such rows read "for context only" in the
+``context_only`` column, with the reason in ``caveat``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ __all__ = [
     "HEADLINE_INDICATORS",
     "INDICATOR_UNITS",
     "NATIONAL_DTYPES",
+    "catalogue_units",
     "compare_national",
     "load_national",
 ]
@@ -78,8 +85,6 @@ INDICATOR_UNITS: dict[str, str] = {
             "che_sdg_25",
             "che_sdg_10_hh",
             "che_sdg_25_hh",
-            "overshoot_10",
-            "mpo_10",
             "che_ctp_40",
             "che_sdg_revised",
             "impoverished_national",
@@ -88,6 +93,7 @@ INDICATOR_UNITS: dict[str, str] = {
             "poverty_headcount_pre",
             "poverty_headcount_post",
             "distress_financing",
+            "distress_financing_hh",
             "institutional_delivery",
             "skilled_birth_attendance",
             "u5_ari_care",
@@ -99,6 +105,7 @@ INDICATOR_UNITS: dict[str, str] = {
     "opd_visits_per_capita": "per_capita",
     "admissions_per_1000": "per_1000",
     "alos": "days",
+    **dict.fromkeys(["overshoot_10", "mpo_10", "poverty_impact_headcount"], "percentage_points"),
     **dict.fromkeys(
         [
             "oop_episode_mean",
@@ -125,7 +132,7 @@ HEADLINE_INDICATORS: dict[str, str] = {
     "forgone_cost": "Forwent care because of cost",
     "opd_visits_per_capita": "Outpatient visits per person per year",
     "admissions_per_1000": "Hospital admissions per 1,000 per year",
-    "oop_annual_hh_mean": "Annual household OOP spending, mean (LAK)",
+    "oop_annual_hh_mean": "Annual household OOP spending, mean",
     "oop_budget_share_mean": "OOP share of household consumption, mean",
     "che_sdg_10": "Catastrophic spending > 10 % of consumption (SDG 3.8.2)",
     "che_sdg_25": "Catastrophic spending > 25 % of consumption (SDG 3.8.2)",
@@ -168,12 +175,15 @@ COMPARISON_COLUMNS: dict[str, str] = {
     "national_label": "str",
     "national_unit": "str",
     "comparability": "str",
+    "context_only": "str",
 }
 
 VERDICT_HIGHER = "higher than national"
 VERDICT_LOWER = "lower than national"
 VERDICT_SAME = "not distinguishable from national"
 VERDICT_CONTEXT = "not comparable"
+VERDICT_UNCERTAIN = "no verdict (uncertain comparator or assumption)"
+CONTEXT_ONLY = "for context only"
 VERDICT_SUPPRESSED = "estimate suppressed (n < 25)"
 VERDICT_UNTESTED = "not tested (no local standard error or CI)"
 NO_FIGURE = "no national figure"
@@ -185,11 +195,34 @@ _FALSE = {"false", "0", "no"}
 # --------------------------------------------------------------------------- loading
 
 
-def load_national(path: str | PathLike[str]) -> pd.DataFrame:
+#: Catalogue unit (config/indicators.yaml) -> unit of a national figure for that indicator.
+CATALOGUE_TO_NATIONAL_UNIT: dict[str, str] = {
+    "percent": "fraction",
+    "percentage_points": "percentage_points",
+    "lak": "lak",
+    "ratio": "ratio",
+    "rate": "per_capita",
+    "per_1000": "per_1000",
+    "nights": "days",
+    "index": "index",
+}
+
+
+def catalogue_units(catalogue: Sequence[Any]) -> dict[str, str]:
+    """Unit a national comparator must have, for every indicator of the catalogue (read from
+    its ``unit``); units that national tables never use reject any comparator."""
+    return {ind.id: CATALOGUE_TO_NATIONAL_UNIT[ind.unit] for ind in catalogue}
+
+
+def load_national(
+    path: str | PathLike[str], units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Read and validate the national reference table.
 
     Reads every cell as text first so that a bad cell is reported with its line and column
     instead of silently becoming NaN. Raises ``ValueError`` listing every problem found.
+    *units*: indicator id -> expected unit (:func:`catalogue_units`; default
+    :data:`INDICATOR_UNITS`, which a test keeps equal to the catalogue).
     """
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     raw = raw.rename(columns=str.strip)
@@ -202,7 +235,7 @@ def load_national(path: str | PathLike[str]) -> pd.DataFrame:
     raw = raw.assign(**{c: "" for c in _OPTIONAL_NATIONAL if c not in raw.columns})
     text = raw[list(NATIONAL_DTYPES)].apply(lambda col: col.str.strip())
 
-    errors = _validate_national(text, str(path))
+    errors = _validate_national(text, str(path), INDICATOR_UNITS if units is None else units)
     if errors:
         raise ValueError(
             f"{path}: invalid national reference table ({len(errors)} problem(s)):\n  "
@@ -217,7 +250,7 @@ def load_national(path: str | PathLike[str]) -> pd.DataFrame:
     return out.astype(NATIONAL_DTYPES).reset_index(drop=True)
 
 
-def _validate_national(text: pd.DataFrame, path: str) -> list[str]:
+def _validate_national(text: pd.DataFrame, path: str, units: Mapping[str, str]) -> list[str]:
     """Return one message per bad cell: file, line, comparator, column, problem and fix."""
     errors: list[str] = []
     seen: set[str] = set()
@@ -287,7 +320,7 @@ def _validate_national(text: pd.DataFrame, path: str) -> list[str]:
                 "the CI does not contain the value",
                 "check the bounds and the unit",
             )
-        expected = INDICATOR_UNITS.get(row["indicator"])
+        expected = units.get(row["indicator"])
         if expected and row["unit"] in UNITS and row["unit"] not in (expected, "percent_che"):
             err(
                 "unit",
@@ -312,6 +345,7 @@ def compare_national(
     round: str,
     level: float = 0.95,
     headline: Mapping[str, str] | Sequence[str] | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Compare overall (``domain == "total"``) estimates with the national figures of a round.
 
@@ -319,7 +353,9 @@ def compare_national(
     estimated, plus one ``"no national figure"`` row per *headline* indicator (default
     :data:`HEADLINE_INDICATORS`) that is estimated but has no comparator for the round.
     *level* is the confidence level of ``ci_low``/``ci_high`` in *indicators*. It also sets
-    the significance level of the test (alpha = 1 - level).
+    the significance level of the test (alpha = 1 - level). *context* maps indicator ids
+    that rest on an assumption (e.g. a poverty line marked ASSUMPTION) to the reason: their
+    rows get no verdict and read "for context only".
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level}")
@@ -330,7 +366,9 @@ def compare_national(
         national["round"].isin([round, "all"]) & national["indicator"].isin(overall.index)
     ]
     rows = [
-        _compare_one(overall.loc[nat["indicator"]], nat, level, labels)
+        _compare_one(
+            overall.loc[nat["indicator"]], nat, level, labels, (context or {}).get(nat["indicator"])
+        )
         for nat in serving.to_dict("records")
     ]
     compared = set(serving["indicator"])
@@ -406,9 +444,14 @@ def _level_text(level: float) -> str:
 
 
 def _compare_one(
-    local: pd.Series, nat: Mapping[str, Any], level: float, labels: Mapping[str, str]
+    local: pd.Series,
+    nat: Mapping[str, Any],
+    level: float,
+    labels: Mapping[str, str],
+    assumption: str | None = None,
 ) -> dict[str, Any]:
-    """One comparison row: local estimate against one national comparator."""
+    """One comparison row: local estimate against one national comparator (*assumption*: why
+    the local estimate itself is for context only, or None)."""
     row = _local_part(local, nat["indicator"], labels)
     est, se, lo, hi = row["estimate"], row["se"], row["ci_low"], row["ci_high"]
     df = _num(local["df"])
@@ -421,6 +464,9 @@ def _compare_one(
     caveats = [note] if note else []
     if bool(nat["uncertain"]):
         caveats.append("uncertain source")
+    if assumption:
+        caveats.append(assumption)
+    uncertain = bool(nat["uncertain"]) or bool(assumption)
     if row["flag"] == "caution":
         caveats.append("local estimate based on 25-49 unweighted observations")
     row |= {
@@ -438,6 +484,7 @@ def _compare_one(
         "national_label": nat.get("national_label", ""),
         "national_unit": unit,
         "comparability": nat["comparability"],
+        "context_only": CONTEXT_ONLY if context or uncertain else "",
     }
     has_ci = math.isfinite(lo) and math.isfinite(hi)
 
@@ -451,6 +498,12 @@ def _compare_one(
         return row | {
             "test": "none (context only)",
             "verdict": VERDICT_CONTEXT,
+            "status": "context only",
+        }
+    if uncertain:
+        return row | {
+            "test": "none (uncertain comparator or assumption)",
+            "verdict": VERDICT_UNCERTAIN,
             "status": "context only",
         }
     if has_ci:
@@ -516,4 +569,5 @@ def _no_figure_row(local: pd.Series, labels: Mapping[str, str]) -> dict[str, Any
         "national_label": "",
         "national_unit": "",
         "comparability": "",
+        "context_only": "",
     }

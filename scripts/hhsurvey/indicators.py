@@ -29,6 +29,7 @@ import yaml
 
 from hhsurvey.design import SurveyDesign
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.intervals import SUPPORTS, korn_graubard, log_interval, precision
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,23 @@ OUTPUT_COLUMNS = [
     "n_unweighted",
     "n_weighted",
     "flag",
+    "precision",
+    "precision_note",
 ]
 UNITS = ("person", "household", "household_pop")
+#: Units of the estimates (catalogue ``unit``); each indicator has exactly one.
+VALUE_UNITS = (
+    "percent",
+    "percentage_points",
+    "lak",
+    "ratio",
+    "rate",
+    "per_1000",
+    "nights",
+    "index",
+)
+#: Units whose estimates are means, totals or ratios of non-negative amounts (log-scale interval).
+NON_NEGATIVE_UNITS = ("percent", "lak", "ratio", "rate", "per_1000", "nights")
 # Composite indicators: JKn with one replicate per PSU up to this many PSUs, groups of PSUs
 # above (config indicators.jkn_max_psus).
 JKN_MAX_PSUS = 200
@@ -85,6 +101,22 @@ class Indicator:
     scale: float = 1.0
     headline: bool = False
     params: dict = field(default_factory=dict)
+    support: str | None = None
+    range: tuple[float, float] | None = None
+
+    @property
+    def value_support(self) -> str:
+        """``proportion`` (in [0, 1]), ``non_negative`` or ``real``: the catalogue's
+        ``support``, else proportions for proportion estimators and percent composites,
+        non-negative for amounts, shares, rates and counts, real for indices and
+        percentage points (differences)."""
+        if self.support:
+            return self.support
+        if self.estimator == "proportion" or (
+            self.estimator == "composite" and self.unit == "percent"
+        ):
+            return "proportion"
+        return "non_negative" if self.unit in NON_NEGATIVE_UNITS else "real"
 
 
 def load_catalogue(path: str) -> list[Indicator]:
@@ -121,6 +153,16 @@ def load_catalogue(path: str) -> list[Indicator]:
             raise InputError(
                 f"ratio indicator '{iid}' has no `denominator`", path, "add `denominator:`"
             )
+        if e.get("unit") not in VALUE_UNITS:
+            raise InputError(
+                f"indicator '{iid}' has unit '{e.get('unit')}'",
+                path,
+                f"use one of {list(VALUE_UNITS)}",
+            )
+        if e.get("support") is not None and e["support"] not in SUPPORTS:
+            raise InputError(
+                f"indicator '{iid}' has support '{e['support']}'", path, f"use one of {SUPPORTS}"
+            )
         known = {f for f in Indicator.__dataclass_fields__}
         extra = set(e) - known
         if extra:
@@ -129,7 +171,8 @@ def load_catalogue(path: str) -> list[Indicator]:
                 path,
                 f"use only {sorted(known)}",
             )
-        out.append(Indicator(**{**e, "by": tuple(e.get("by", ()))}))
+        rng = tuple(e["range"]) if e.get("range") is not None else None
+        out.append(Indicator(**{**e, "by": tuple(e.get("by", ())), "range": rng}))
     return out
 
 
@@ -155,13 +198,20 @@ def person_frame(
         columns={c: f"ep_{c}" for c in tables["episode"].columns if c not in key3}
     )
     adm = tables["admission"]
+    # nights of a person's admissions; missing (not 0) when a number of nights is missing after
+    # cleaning, so that the person leaves the length-of-stay ratio (numerator and denominator)
     adm_pp = (
-        adm.groupby(key3)
+        adm.assign(_nights_missing=adm["nights"].isna())
+        .groupby(key3)
         .agg(
             adm_count=("admission", "size"),
             adm_nights=("nights", "sum"),
+            _nights_missing=("_nights_missing", "any"),
         )
         .reset_index()
+    )
+    adm_pp = adm_pp.assign(adm_nights=adm_pp["adm_nights"].mask(adm_pp["_nights_missing"])).drop(
+        columns="_nights_missing"
     )
     birth = tables["birth"].rename(
         columns={c: f"b_{c}" for c in tables["birth"].columns if c not in key3}
@@ -176,9 +226,10 @@ def person_frame(
         .merge(child, on=key3, how="left", validate="one_to_one")
     )
     has_ep = df["ep_sought"].notna()
+    # the four SDG components (imputed by cleaning when missing); a component still missing
+    # leaves the episode's OOP missing, never 0
     ep_oop = sum(
-        df[f"ep_{c}"].fillna(0.0)
-        for c in ("cost_consult", "cost_medicine", "cost_tests", "cost_informal")
+        df[f"ep_{c}"] for c in ("cost_consult", "cost_medicine", "cost_tests", "cost_informal")
     )
     return df.assign(
         age_group=pd.Categorical(
@@ -198,14 +249,14 @@ def person_frame(
 
 
 def poverty_lines_lak(poverty_lines: dict) -> dict[str, float]:
-    """Annual per-person poverty lines in LAK of the base year (national and US$2.15 PPP)."""
-    national = float(poverty_lines["national"]["lak_per_person_month"]) * 12.0
-    intl = (
-        float(poverty_lines["international"]["usd_ppp_per_day"])
-        * float(poverty_lines["lak_per_usd_ppp"])
-        * 365.0
-    )
-    return {"pl_national": national, "pl_215": intl}
+    """Annual per-person poverty lines in LAK of the base year (national and US$2.15 PPP),
+    from lines already converted by :func:`hhsurvey.poverty.resolve_lines`."""
+    if "annual_lak" not in poverty_lines:
+        raise ValueError(
+            "poverty lines are not yet in base-year prices: pass "
+            "hhsurvey.poverty.resolve_lines(config['poverty_lines'], config['prices'])"
+        )
+    return {k: float(v) for k, v in poverty_lines["annual_lak"].items()}
 
 
 DETERMINANTS = ["quintile_group", "insurance", "dist_hc_30min", "sex", "age_band"]
@@ -477,6 +528,9 @@ def estimate_catalogue(
         parts.append(res)
         log.info("%s: %d rows", ind.id, len(res))
     out = pd.concat(parts, ignore_index=True)
+    support = out["indicator"].map({ind.id: ind.value_support for ind in catalogue})
+    quantile = out["indicator"].map({ind.id: ind.estimator == "quantile" for ind in catalogue})
+    out = support_intervals(out, support, level=level, keep=quantile.to_numpy(bool))
     out = out.assign(flag=flag(out["n_unweighted"], suppress_below, caution_below))
     # No design degree of freedom left (the domain lies in one PSU, or in the lonely PSU of a
     # stratum): the variance cannot be estimated. Its SE is not zero but unknown.
@@ -491,7 +545,72 @@ def estimate_catalogue(
             first_keys(sorted(set(out.loc[no_df, "indicator"] + "/" + out.loc[no_df, "level"]))),
         )
     out["n_unweighted"] = out["n_unweighted"].astype("int64")
+    rules = ((context or {}).get("indicators") or {}).get("precision") or PRECISION_DEFAULTS
+    out = out.assign(**precision(out, support, rules, level=level))
+    low = out["precision"] == "low"
+    if low.any():
+        log.info(
+            "%d estimate(s) of low precision (NCHS proportions standard, relative SE): %s",
+            int(low.sum()),
+            first_keys(sorted(set(out.loc[low, "indicator"] + "/" + out.loc[low, "level"]))),
+        )
     return out[OUTPUT_COLUMNS]
+
+
+#: NCHS Data Presentation Standards for Proportions (Parker et al. 2017) and the relative-SE
+#: rule, used when the config gives no ``indicators.precision`` (the config states the same).
+PRECISION_DEFAULTS = {
+    "min_effective_n": 30,
+    "ci_width_always_ok": 0.05,
+    "max_ci_width": 0.30,
+    "max_relative_ci_width": 1.30,
+    "review_df_below": 8,
+    "max_relative_se": 0.30,
+}
+
+
+def support_intervals(
+    out: pd.DataFrame, support: pd.Series, *, level: float, keep: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Replace intervals that leave the support of the estimate (:mod:`hhsurvey.intervals`).
+
+    Proportions at 0 or 1: Korn-Graubard (R ``svyciprop(method = "beta")``, limit case n_eff
+    = n); means, totals and ratios of non-negative values: the log-scale interval. Rows marked
+    in ``keep`` (quantiles: their Woodruff interval lies in the data's range) are left as they
+    are.
+    """
+    est = out["estimate"].to_numpy("float64")
+    has_se = out["se"].notna().to_numpy()
+    edge = (support == "proportion").to_numpy() & ((est == 0) | (est == 1)) & has_se
+    keep = np.zeros(len(out), bool) if keep is None else np.asarray(keep, bool)
+    nonneg = (support == "non_negative").to_numpy() & has_se & ~keep
+    lo = out["ci_low"].to_numpy("float64").copy()
+    hi = out["ci_high"].to_numpy("float64").copy()
+    if edge.any():
+        kl, kh = korn_graubard(
+            est[edge],
+            out["se"].to_numpy("float64")[edge],
+            out["df"].to_numpy("float64")[edge],
+            out["n_unweighted"].to_numpy("float64")[edge],
+            level,
+        )
+        lo[edge], hi[edge] = kl, kh
+    if nonneg.any():
+        below = out["ci_low"].to_numpy("float64")[nonneg] < 0
+        ll, lh = log_interval(
+            est[nonneg],
+            out["se"].to_numpy("float64")[nonneg],
+            out["df"].to_numpy("float64")[nonneg],
+            level,
+        )
+        lo[nonneg], hi[nonneg] = ll, lh
+        log.info(
+            "log-scale intervals for %d estimate(s) of non-negative amounts (%d t interval(s) "
+            "would have gone below 0)",
+            int(nonneg.sum()),
+            int(below.sum()),
+        )
+    return out.assign(ci_low=lo, ci_high=hi)
 
 
 def _normalise_zip(path: str, stamp: str) -> None:
@@ -531,7 +650,9 @@ def write_indicator_tables(
         sheet = xl.sheets["indicators"]
         sheet.freeze_panes = "A2"
         for col, width in zip(
-            "ABCDEFGHIJKL", [28, 16, 16, 12, 12, 12, 12, 6, 8, 12, 14, 11], strict=True
+            "ABCDEFGHIJKLMN",
+            [28, 16, 16, 12, 12, 12, 12, 6, 8, 12, 14, 11, 10, 40],
+            strict=True,
         ):
             sheet.column_dimensions[col].width = width
         sheet.auto_filter.ref = sheet.dimensions
@@ -914,7 +1035,7 @@ def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.Da
             oop,
             hhsize,
             pw,
-            lak_per_usd_ppp=pl["lak_per_usd_ppp"],
+            lak_per_usd_ppp=pl["lak_per_usd_ppp_base"],
             ipl_usd=pl["international"]["usd_ppp_per_day"],
             threshold=context["indicators"]["revised_sdg"]["threshold"],
             order=order,

@@ -5,7 +5,8 @@ rule compare_national:
     input:
         indicators=rules.estimate_indicators.output.csv,
         national=config["national_reference"],
-        lib=lib("compare"),
+        catalogue=config["indicators"]["catalogue"],
+        lib=lib("compare", "indicators", "poverty"),
     output:
         comparison="results/{round}/national_comparison.csv",
     log:
@@ -17,5 +18,7 @@ rule compare_national:
     params:
         national_round=get_national_round,
         level=config["design"]["level"],
+        poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
     script:
         "../../scripts/compare_national.py"

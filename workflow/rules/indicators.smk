@@ -5,7 +5,7 @@ rule build_frames:
     input:
         tables=rules.clean_round.output.tables,
         households=rules.aggregate_households.output.households,
-        lib=lib("kernels", "design", "replicates", "indicators", "frames"),
+        lib=lib("kernels", "design", "replicates", "indicators", "intervals", "poverty", "frames"),
     output:
         person="results/{round}/frames/person.parquet",
         household="results/{round}/frames/household.parquet",
@@ -21,6 +21,7 @@ rule build_frames:
         strata=config["design"]["strata"],
         u5_excluded_sources=config["indicators"]["u5_excluded_sources"],
         poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
         price_factor=price_factor,
     script:
         "../../scripts/build_frames.py"
@@ -32,7 +33,7 @@ rule estimate_indicators:
         household=rules.build_frames.output.household,
         household_pop=rules.build_frames.output.household_pop,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("kernels", "design", "replicates", "indicators", "frames"),
+        lib=lib("kernels", "design", "replicates", "indicators", "intervals", "poverty", "frames"),
     output:
         csv="results/{round}/indicators.csv",
         parquet="results/{round}/indicators.parquet",
@@ -48,6 +49,7 @@ rule estimate_indicators:
         design=config["design"],
         indicators=config["indicators"],
         poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
         date=config["report"]["date"],
     script:
         "../../scripts/estimate_indicators.py"
