@@ -120,6 +120,8 @@ def test_every_rule_writes_its_message_when_the_condition_holds():
             {("che_sdg_10", "quintile", "1"): (0.02, 0.01, 0.035, "suppressed")},
             None,
         ),
+        # the poorest quintile has no case: 0 % with a zero-width interval, no test
+        ("quintile_gradient", {("che_sdg_10", "quintile", "1"): (0.0, 0.0, 0.0)}, None),
         # no insured_status rows at all
         ("insurance_gap", {("care_seeking", "insured_status", "insured"): None}, None),
         # insured and uninsured intervals overlap

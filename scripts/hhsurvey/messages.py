@@ -16,6 +16,9 @@ it needs are missing or suppressed, the message is not written. The rules:
     slightly asymmetric; the argument then holds approximately.)
 ``insurance_gap``
     Insured and not insured people differ (``insured_status`` rows); the same test.
+
+Both comparisons need two intervals of positive width: a group with an estimate of 0 % and a
+zero-width interval (no case in the sample) supports no test and gets no message.
 ``national``
     The district estimate beside a national figure whose definition matches ours (the
     ``comparability`` column of national_comparison.csv is in the configured set); the verdict
@@ -76,6 +79,12 @@ class Quantity:
         return self.flag != "suppressed" and all(
             math.isfinite(x) for x in (self.estimate, self.ci_low, self.ci_high)
         )
+
+    @property
+    def testable(self) -> bool:
+        """An interval of positive width: an estimate of 0 % or 100 % with a zero-width
+        interval (no case, or every case, in the sample) supports no test of a difference."""
+        return self.usable and self.ci_high > self.ci_low
 
 
 def _level_key(domain: str, level: Any) -> str:
@@ -182,7 +191,7 @@ def _pair(
     ind: pd.DataFrame, iid: str, domain: str, levels: tuple[str, str]
 ) -> tuple[Quantity, Quantity] | None:
     a, b = (quantity(ind, iid, domain, lv) for lv in levels)
-    if a is None or b is None or not (a.usable and b.usable) or _overlap(a, b):
+    if a is None or b is None or not (a.testable and b.testable) or _overlap(a, b):
         return None
     return a, b
 
