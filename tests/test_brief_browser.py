@@ -118,6 +118,25 @@ def _open(browser, html: Path):
     return ctx, page, log
 
 
+def _numbers_match(page, results: Path, lang: str) -> None:
+    """Every percentage of the tiles, messages and national table, read back with the locale's
+    conventions, is an estimate or bound of indicators.csv (or a national figure, or the
+    confidence level) rounded to one decimal of a percent."""
+    ind = pd.read_csv(results / "indicators.csv")
+    comp = pd.read_csv(results / "national_comparison.csv")
+    known = set(ind[["estimate", "ci_low", "ci_high"]].to_numpy().ravel())
+    known |= set(comp["national_value"].dropna()) | {0.95}
+    texts = page.eval_on_selector_all(
+        ".tile-est .num, .tile-ci, .tile-words, .messages li, table.national td.num",
+        "els => els.map(e => e.textContent)",
+    )
+    nums = [n for t in texts for n in re.findall(r"\d[\d.,]*%", t)]
+    assert len(nums) >= 12
+    for n in nums:
+        x = parse_number(n, lang) / 100
+        assert any(abs(x - round(100 * v, 1) / 100) < 5e-10 for v in known), n
+
+
 @pytest.mark.parametrize("lang", ["en", "lo"])
 def test_brief_two_pages_offline_numbers_and_inert_markup(browser, briefs, lang):
     ctx, page, log = _open(browser, briefs[lang])
@@ -143,19 +162,7 @@ def test_brief_two_pages_offline_numbers_and_inert_markup(browser, briefs, lang)
         col = 2 if lang == "lo" else 1
         assert found["villages"] == [v[col] for v in rf.HOSTILE_VILLAGES]
         # every number of the tiles, the messages and the table parses back to indicators.csv
-        ind = pd.read_csv(briefs[lang].parent / "indicators.csv")
-        comp = pd.read_csv(briefs[lang].parent / "national_comparison.csv")
-        known = set(ind[["estimate", "ci_low", "ci_high"]].to_numpy().ravel())
-        known |= set(comp["national_value"].dropna()) | {0.95}
-        texts = page.eval_on_selector_all(
-            ".tile-est .num, .tile-ci, .tile-words, .messages li, table.national td.num",
-            "els => els.map(e => e.textContent)",
-        )
-        nums = [n for t in texts for n in re.findall(r"\d[\d.,]*%", t)]
-        assert len(nums) >= 12
-        for n in nums:
-            x = parse_number(n, lang) / 100
-            assert any(abs(x - round(100 * v, 1) / 100) < 5e-10 for v in known), n
+        _numbers_match(page, briefs[lang].parent, lang)
         page.emulate_media(media="print")
         pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
         assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
@@ -191,5 +198,20 @@ def test_lao_is_drawn_by_the_embedded_font_without_system_lao_fonts(browser, bri
         dark = int((img < 160).sum())
         assert box and dark > 200, dark
         assert FONT_FAMILY  # the family the page declares
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "lo"])
+def test_demo_brief_built_by_the_workflow(browser, demo_run, lang):
+    """The workflow's own brief of the demo round: its PDF (printed by the print_brief rule)
+    has exactly two pages, and the numbers of its HTML match the demo indicators.csv."""
+    report = demo_run / "results" / "report"
+    pdf = (report / f"baseline_brief_{lang}.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+    ctx, page, log = _open(browser, report / f"baseline_brief_{lang}.html")
+    try:
+        assert not log["blocked"] and not [m for m in log["console"] if m[0] == "error"]
+        _numbers_match(page, demo_run / "results" / "baseline", lang)
     finally:
         ctx.close()

@@ -26,6 +26,8 @@ rule render_brief:
         html="results/report/{round}_brief_{lang}.html",
     log:
         "results/logs/render_brief/{round}_{lang}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
         round_meta=get_round_meta,
         config=config,
@@ -41,7 +43,9 @@ rule print_brief:
         pdf="results/report/{round}_brief_{lang}.pdf",
     log:
         "results/logs/print_brief/{round}_{lang}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
     params:
-        chromium=config["report"].get("chromium", "/usr/bin/chromium"),
+        chromium=config["report"]["chromium"],
     script:
         "../../scripts/print_brief.py"
