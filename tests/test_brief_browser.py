@@ -121,15 +121,17 @@ def _open(browser, html: Path):
 def _numbers_match(page, results: Path, lang: str) -> None:
     """Every percentage of the tiles, messages and national table, read back with the locale's
     conventions, is an estimate or bound of indicators.csv (or a national figure, or the
-    confidence level) rounded to one decimal of a percent."""
+    confidence level) rounded to one decimal of a percent; the cascade's are read from its
+    alternative text."""
     ind = pd.read_csv(results / "indicators.csv")
     comp = pd.read_csv(results / "national_comparison.csv")
     known = set(ind[["estimate", "ci_low", "ci_high"]].to_numpy().ravel())
-    known |= set(comp["national_value"].dropna()) | {0.95}
+    known |= set(comp["national_value"].dropna()) | {0.95, 1.0}  # level, population step
     texts = page.eval_on_selector_all(
         ".tile-est .num, .tile-ci, .tile-words, .messages li, table.national td.num",
         "els => els.map(e => e.textContent)",
     )
+    texts.append(page.get_attribute("#cascade", "alt"))  # the cascade's values, in words
     nums = [n for t in texts for n in re.findall(r"\d[\d.,]*%", t)]
     assert len(nums) >= 12
     for n in nums:

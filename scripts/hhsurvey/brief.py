@@ -59,6 +59,37 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Columns the brief reads from each result table.
+INDICATOR_COLUMNS = ("indicator", "domain", "level", "estimate", "ci_low", "ci_high", "flag")
+COMPARISON_COLUMNS = (
+    "indicator",
+    "estimate",
+    "flag",
+    "national_value",
+    "national_year",
+    "verdict",
+    "comparability",
+)
+
+
+def _read_csv(path: str, columns: Sequence[str]) -> pd.DataFrame:
+    """A result CSV (empty cells missing, nothing else reinterpreted) with *columns*."""
+    try:
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise InputError(
+            "a result table the brief needs is missing", str(path), "run the workflow first"
+        ) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"the table lacks column(s) {', '.join(missing)}",
+            str(path),
+            "rebuild it with the current pipeline",
+        )
+    return df.assign(flag=df["flag"].fillna("").astype("str")) if "flag" in df else df
+
+
 def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     """config/brief.yaml, validated against workflow/schemas/brief.schema.yaml."""
     try:
@@ -299,11 +330,9 @@ def write_brief(
     out: str,
 ) -> str:
     """Read the inputs named in *paths*, render the brief in *lang*, write *out*."""
-    from hhsurvey.report import read_csv
-
-    indicators = read_csv(paths["indicators"])
-    comparison = read_csv(paths["comparison"])
-    diagnostics = read_csv(paths["weights_diagnostics"])
+    indicators = _read_csv(paths["indicators"], INDICATOR_COLUMNS)
+    comparison = _read_csv(paths["comparison"], COMPARISON_COLUMNS)
+    diagnostics = _read_csv(paths["weights_diagnostics"], ("scope", "measure", "value"))
     frame = pd.read_parquet(paths["frame"])
     catalogue = {e.id: e for e in load_catalogue(paths["catalogue"])}
     spec = load_spec(paths["brief"])
