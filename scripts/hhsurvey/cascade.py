@@ -9,8 +9,9 @@ with its published interval; nothing is recombined here. A row that is missing (
 household indicator not yet broken down by insurance status) is marked "not available", a
 suppressed one "*", never drawn as zero.
 
-Labels are msgids translated by the caller's gettext; Lao is drawn with Noto Sans Lao (text is
-written as paths in the SVG, so the figure needs no font on the reader's machine).
+Labels are msgids translated by the caller's gettext; Lao is drawn with Noto Sans Lao, the rest
+with DejaVu Sans (text is written as paths in the SVG, so the figure needs no font on the
+reader's machine).
 """
 
 from __future__ import annotations
@@ -77,15 +78,20 @@ def cascade_data(indicators: pd.DataFrame, spec: Mapping[str, Any]) -> pd.DataFr
 
 
 def _register_fonts(fonts: Sequence[str]) -> list[str]:
-    """Add the Lao font files to matplotlib; return the family fallback list."""
-    families = ["DejaVu Sans"]
+    """Add the Lao font files to matplotlib; return the family fallback list.
+
+    The Lao font comes first: it has no Latin letters or digits (only the spaces), so
+    matplotlib's per-glyph fallback draws Lao with it and everything else with DejaVu Sans,
+    whose own Lao glyphs are not as well shaped (stacked tone marks).
+    """
+    families = []
     for f in fonts:
         if Path(f).is_file():
             font_manager.fontManager.addfont(str(f))
             name = font_manager.FontProperties(fname=str(f)).get_name()
             if name not in families:
                 families.append(name)
-    return families
+    return [*families, "DejaVu Sans"]
 
 
 def cascade_figure(
