@@ -5,8 +5,10 @@ wildcard_constraints:
     lang="[a-z]{2}",
 
 
+# Light jobs; printing needs the submitting node's Chromium.
 localrules:
     render_brief,
+    print_brief,
 
 
 rule render_brief:
@@ -26,6 +28,8 @@ rule render_brief:
         html="results/report/{round}_brief_{lang}.html",
     log:
         "results/logs/render_brief/{round}_{lang}.log",
+    benchmark:
+        "results/benchmarks/render_brief/{round}_{lang}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
@@ -43,6 +47,8 @@ rule print_brief:
         pdf="results/report/{round}_brief_{lang}.pdf",
     log:
         "results/logs/print_brief/{round}_{lang}.log",
+    benchmark:
+        "results/benchmarks/print_brief/{round}_{lang}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
