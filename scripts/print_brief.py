@@ -5,7 +5,7 @@ from hhsurvey.cli import run_rule
 
 
 def main(smk) -> None:
-    print_pdf(smk.input.html, smk.output.pdf, chromium=smk.params.chromium)
+    print_pdf(smk.input.html, smk.output.pdf, chromium=smk.params.chromium, date=smk.params.date)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ from hhsurvey.messages import KeyMessage, key_messages, quantity
 __all__ = [
     "brief_context",
     "brief_languages",
+    "fix_pdf_dates",
     "load_spec",
+    "pdf_date",
     "print_pdf",
     "render_brief",
     "write_brief",
@@ -357,9 +360,40 @@ def write_brief(
     return html
 
 
-def print_pdf(html: str | os.PathLike[str], pdf: str | os.PathLike[str], chromium: str = CHROMIUM):
+def pdf_date(date: str, environ: Mapping[str, str] | None = None) -> datetime:
+    """The date stamped into the PDF: SOURCE_DATE_EPOCH if set, else *date* (ISO, config
+    ``report.date``), so that two runs give the same bytes."""
+    env = os.environ if environ is None else environ
+    if env.get("SOURCE_DATE_EPOCH"):
+        return datetime.fromtimestamp(int(env["SOURCE_DATE_EPOCH"]), tz=UTC)
+    return datetime.fromisoformat(str(date)).replace(tzinfo=UTC)
+
+
+def fix_pdf_dates(data: bytes, when: datetime) -> bytes:
+    """Replace Chromium's /CreationDate and /ModDate (the time of printing) by *when*.
+
+    The replacement has the same length, so the cross-reference offsets stay valid.
+    """
+    stamp = when.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'").encode("ascii")
+
+    def repl(m: re.Match[bytes]) -> bytes:
+        old = m.group(2)
+        new = stamp if len(stamp) == len(old) else old
+        return m.group(1) + new + b")"
+
+    return re.sub(rb"(/(?:CreationDate|ModDate) \()(D:[^)]*)\)", repl, data)
+
+
+def print_pdf(
+    html: str | os.PathLike[str],
+    pdf: str | os.PathLike[str],
+    chromium: str = CHROMIUM,
+    date: str = "2000-01-01",
+    environ: Mapping[str, str] | None = None,
+) -> None:
     """Print *html* to an A4 PDF with Debian's Chromium driven by Playwright, offline: any
-    request other than the page itself and data: URIs is aborted."""
+    request other than the page itself and data: URIs is aborted. The PDF's dates are those
+    of :func:`pdf_date`, so the file is reproducible."""
     from playwright.sync_api import sync_playwright
 
     if not Path(chromium).exists():
@@ -389,4 +423,4 @@ def print_pdf(html: str | os.PathLike[str], pdf: str | os.PathLike[str], chromiu
         finally:
             browser.close()
     Path(pdf).parent.mkdir(parents=True, exist_ok=True)
-    Path(pdf).write_bytes(data)
+    Path(pdf).write_bytes(fix_pdf_dates(data, pdf_date(date, environ)))

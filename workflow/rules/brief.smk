@@ -53,5 +53,7 @@ rule print_brief:
         "../../envs/hhsurvey.yaml"
     params:
         chromium=config["report"]["chromium"],
+        # date stamped into the PDF when SOURCE_DATE_EPOCH is not set (reproducible output)
+        date=config["report"]["date"],
     script:
         "../../scripts/print_brief.py"
