@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: report test lint unit lock clean bench
+.PHONY: report test lint unit lock clean bench i18n-check i18n-extract
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ unit: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Translation catalogues of the brief (docs/i18n.md). i18n-check fails on a string the brief
+# uses that is missing from report/locale/messages.pot, or untranslated/fuzzy in a language;
+# tests/test_brief_messages.py runs the same check, so `make test` covers it.
+i18n-extract: $(STAMP)
+	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.i18n extract
+
+i18n-check: $(STAMP)
+	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.i18n check
 
 lock: $(STAMP)
 	{ echo "# Pinned environment that \`make\` installs (pip install -r envs/requirements.lock)."; \

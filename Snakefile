@@ -27,6 +27,7 @@ include: "workflow/rules/indicators.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/change.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/brief.smk"
 include: "workflow/rules/change_report.smk"
 
 

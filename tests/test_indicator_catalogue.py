@@ -315,6 +315,8 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     # H1 35,000 (100) H2 105,000 (100) H4 12,000 (150) H5 75,000 (200) H6 50,000 (200)
     # H7 15,000 (250): (3.5M + 10.5M + 1.8M + 15M + 10M + 3.75M) / 1,000
     "oop_episode_mean": (44_550, 6, 1_000),
+    # every one of the six episodes with care above paid something: 1,000 / 1,000
+    "oop_any_episode": (1_000 / 1_000, 6, 1_000),
     # sorted 12,000 (150) 15,000 (250) 35,000 (100): cumulative share exactly .5 at 35,000,
     # qrule "math" takes that value (not the midpoint with the next, 50,000)
     "oop_episode_median": (35_000, 6, 1_000),

@@ -91,6 +91,7 @@ def get_final_outputs():
     rounds = config["analyse"]
     out = expand("results/report/{round}.html", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
+    out += brief_outputs(rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")
         out.append("results/report/change.html")
@@ -157,3 +158,26 @@ def calibration_totals(wildcards):
     """The census totals table when calibration is enabled (a rule input, so edits rerun)."""
     cal = config["weights"]["calibration"]
     return [cal["totals"]] if cal["enabled"] and cal["totals"] else []
+
+
+def brief_languages(round_name):
+    """Languages of a round's brief: its own `languages`, else report.languages."""
+    rc = config["rounds"][round_name]
+    return rc.get("languages") or config["report"].get("languages", ["en", "lo"])
+
+
+def brief_outputs(rounds):
+    """The brief of each round in each of its languages, HTML and PDF."""
+    return [
+        f"results/report/{r}_brief_{lang}.{ext}"
+        for r in rounds
+        for lang in brief_languages(r)
+        for ext in ("html", "pdf")
+    ]
+
+
+def locale_files(wildcards):
+    """The translation catalogue of the brief's language (none for English)."""
+    if wildcards.lang == "en":
+        return []
+    return [f"report/locale/{wildcards.lang}/LC_MESSAGES/messages.po"]

@@ -1,0 +1,24 @@
+"""Rule render_brief: the two-page brief of a round in one language (self-contained HTML)."""
+
+from hhsurvey.brief import write_brief
+from hhsurvey.cli import run_rule
+
+#: Named inputs the brief reads (the rest are rerun triggers).
+TABLES = ("indicators", "comparison", "weights_diagnostics", "frame", "catalogue", "brief")
+
+
+def main(smk) -> None:
+    write_brief(
+        paths={k: str(getattr(smk.input, k)) for k in TABLES},
+        round_meta=smk.params.round_meta,
+        config=smk.params.config,
+        lang=smk.wildcards.lang,
+        template=smk.input.template,
+        css=smk.input.css,
+        locale_dir=smk.params.locale_dir,
+        out=smk.output.html,
+    )
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)

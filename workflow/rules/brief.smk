@@ -1,0 +1,59 @@
+# The two-page district brief in each language of the round (HTML, then PDF through Chromium).
+
+
+wildcard_constraints:
+    lang="[a-z]{2}",
+
+
+# Light jobs; printing needs the submitting node's Chromium.
+localrules:
+    render_brief,
+    print_brief,
+
+
+rule render_brief:
+    input:
+        indicators=rules.estimate_indicators.output.csv,
+        comparison=rules.compare_national.output.comparison,
+        weights_diagnostics=rules.compute_weights.output.diagnostics,
+        # Village names shown on the page (escaped).
+        frame="results/{round}/clean/frame.parquet",
+        catalogue=config["indicators"]["catalogue"],
+        brief=config["report"].get("brief", "config/brief.yaml"),
+        template="report/templates/brief.html.j2",
+        css="report/static/brief.css",
+        po=locale_files,
+        lib=lib("brief", "messages", "cascade", "i18n", "fonts", "indicators"),
+    output:
+        html="results/report/{round}_brief_{lang}.html",
+    log:
+        "results/logs/render_brief/{round}_{lang}.log",
+    benchmark:
+        "results/benchmarks/render_brief/{round}_{lang}.tsv"
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        round_meta=get_round_meta,
+        config=config,
+        locale_dir="report/locale",
+    script:
+        "../../scripts/render_brief.py"
+
+
+rule print_brief:
+    input:
+        html=rules.render_brief.output.html,
+    output:
+        pdf="results/report/{round}_brief_{lang}.pdf",
+    log:
+        "results/logs/print_brief/{round}_{lang}.log",
+    benchmark:
+        "results/benchmarks/print_brief/{round}_{lang}.tsv"
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        chromium=config["report"]["chromium"],
+        # date stamped into the PDF when SOURCE_DATE_EPOCH is not set (reproducible output)
+        date=config["report"]["date"],
+    script:
+        "../../scripts/print_brief.py"
