@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -407,6 +408,33 @@ def cost_rows(
     return res
 
 
+# Columns of the household frame a scenario reads besides those its indicators name.
+FRAME_COLUMNS = [
+    *KEY,
+    "weight",
+    "pop_weight",
+    "hhsize",
+    "food_ctp",
+    "total",
+    "pc_total",
+    "oop",
+    "budget_share",
+    "quintile",
+]
+
+
+def _slim(
+    frame: pd.DataFrame, inds: list[Indicator], by: list[str], design_args: dict[str, Any]
+) -> pd.DataFrame:
+    """The columns the scenarios use (pandas' eval resolves every column of its frame, and
+    the household frame has dozens)."""
+    exprs = " ".join(f"{i.definition} {i.universe} {i.denominator or ''}" for i in inds)
+    named = [c for c in frame.columns if re.search(rf"\b{re.escape(str(c))}\b", exprs)]
+    design = [design_args.get(k) for k in ("strata", "psu")]
+    keep = dict.fromkeys([*FRAME_COLUMNS, *by, *named, *(c for c in design if c)])
+    return frame[[c for c in keep if c in frame.columns]]
+
+
 def simulate(
     tables: dict[str, pd.DataFrame],
     households: pd.DataFrame,
@@ -428,7 +456,7 @@ def simulate(
     check_packages(packages, tables)
     by = list(scenarios.get("by", []))
     inds = scenario_indicators(catalogue, scenarios["indicators"], by)
-    actual = household_frame(households, poverty_lines)
+    actual = _slim(household_frame(households, poverty_lines), inds, by, design_args)
     est = {
         "design_args": design_args,
         "catalogue_args": {
