@@ -424,3 +424,25 @@ def test_bad_scenarios_are_clear_input_errors(tables, agg, packages, indicators,
             indicators=IND_CFG,
             poverty_lines=POVERTY,
         )
+
+
+def test_scheme_members_only(tables, agg):
+    frame = household_frame(agg, POVERTY)
+    pkg = load_packages(
+        {
+            "packages": [
+                {
+                    "id": "cbhi",
+                    "label": "cbhi",
+                    "covers": {},
+                    "share": 1.0,
+                    "eligible": {"schemes": ["cbhi"]},
+                }
+            ]
+        }
+    )[0]
+    cov = covered_records(oop_records(tables), tables["person"], frame, pkg)
+    got = dict(zip(IDS, shifted_by_household(cov, frame, pkg), strict=True))
+    # CBHI members: H3's spouse (no spending) and both members of H6, whose only OOP is the
+    # child's episode at a traditional healer (12 x 50,000)
+    assert got == {"H1": 0, "H2": 0, "H3": 0, "H4": 0, "H5": 0, "H6": 600_000, "H7": 0, "H8": 0}
