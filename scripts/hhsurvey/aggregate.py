@@ -34,6 +34,121 @@ def _sum_by_hh(df: pd.DataFrame, values: pd.Series, index: pd.MultiIndex) -> pd.
     return values.groupby([df["village"], df["hh"]]).sum().reindex(index, fill_value=0.0)
 
 
+# OOP records (SDG 3.8.2 scope): type of care, cost item and provider of each amount.
+OOP_TYPES = ("opd", "ipd", "delivery", "selfmed", "other")
+OOP_ITEMS = ("consult", "medicine", "tests", "informal", "unitemised")
+# Provider of an amount the questionnaire does not attribute to one (self-medication, other
+# 12-month spending, an episode or admission whose provider is missing).
+UNKNOWN_PROVIDER = "unknown"
+RECORD_COLUMNS = [
+    "village",
+    "hh",
+    "line",
+    "record",
+    "type",
+    "item",
+    "provider",
+    "recorded",
+    "annual_factor",
+]
+
+
+def _records(
+    df: pd.DataFrame,
+    kind: str,
+    items: dict[str, pd.Series],
+    provider: pd.Series | str,
+    factor: float,
+    line: pd.Series | None = None,
+) -> pd.DataFrame:
+    prov = (
+        pd.Series(provider, index=df.index)
+        if isinstance(provider, str)
+        else provider.astype("object").where(provider.notna(), UNKNOWN_PROVIDER)
+    )
+    rec = [f"{kind}:{i}" for i in range(len(df))]
+    parts = [
+        pd.DataFrame(
+            {
+                "village": df["village"].to_numpy(),
+                "hh": df["hh"].to_numpy(),
+                "line": (pd.Series(pd.NA, index=df.index) if line is None else line).to_numpy(),
+                "record": rec,
+                "type": kind,
+                "item": item,
+                "provider": prov.to_numpy(),
+                "recorded": values.fillna(0.0).to_numpy(dtype="float64"),
+                "annual_factor": factor,
+            }
+        )
+        for item, values in items.items()
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RECORD_COLUMNS)
+
+
+def oop_records(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every amount of OOP (SDG 3.8.2 scope) as one row, in the prices of the round.
+
+    ``recorded`` is the amount as asked (30-day episode and self-medication amounts, the cost
+    of one admission, of one delivery less than 12 months ago, 12-month other spending) and
+    ``annual_factor`` turns it into annual LAK (12 or 1). ``record`` identifies the episode,
+    admission, birth or household question the amount belongs to; ``line`` the person (missing
+    for the household-level self-medication and other spending). Type of care: opd (illness
+    episode), ipd (admission), delivery, selfmed, other; cost item: consult, medicine, tests,
+    informal, or unitemised (delivery and other spending); provider: the codebook's provider or
+    place of delivery, ``unknown`` when not attributed. Self-medication is medicines by
+    definition. Transport and food are outside the SDG scope and not records.
+    """
+    ep, adm, birth, hh = (tables[t] for t in ("episode", "admission", "birth", "household"))
+    recent = birth.loc[birth["months_since"] < 12]
+
+    def attr(df: pd.DataFrame, col: str) -> pd.Series | str:
+        return df[col] if col in df.columns else UNKNOWN_PROVIDER
+
+    parts = [
+        _records(
+            ep,
+            "opd",
+            {c[5:]: ep[c] for c in SDG_COMPONENTS},
+            attr(ep, "provider"),
+            12.0,
+            ep["line"],
+        ),
+        _records(
+            adm,
+            "ipd",
+            {c[5:]: adm[c] for c in SDG_COMPONENTS},
+            attr(adm, "facility"),
+            1.0,
+            adm["line"],
+        ),
+        _records(
+            recent,
+            "delivery",
+            {"unitemised": recent["cost"]},
+            attr(recent, "place"),
+            1.0,
+            recent["line"],
+        ),
+        _records(hh, "selfmed", {"medicine": hh["med_self_30d"]}, UNKNOWN_PROVIDER, 12.0),
+        _records(hh, "other", {"unitemised": hh["other_health_12m"]}, UNKNOWN_PROVIDER, 1.0),
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(
+        line=out["line"].astype("Int64"),
+        provider=out["provider"].astype("str"),
+        annual=out["recorded"] * out["annual_factor"],
+    )
+
+
+def oop_by_household(records: pd.DataFrame, index: pd.MultiIndex) -> pd.DataFrame:
+    """Annual OOP of each household (rows in ``index``) by type of care (columns OOP_TYPES)."""
+    wide = (
+        records.groupby(["village", "hh", "type"])["annual"].sum().unstack("type", fill_value=0.0)
+    )
+    return wide.reindex(index=index, columns=list(OOP_TYPES), fill_value=0.0)
+
+
 def household_aggregates(
     tables: dict[str, pd.DataFrame],
     weights: pd.DataFrame,
@@ -46,7 +161,7 @@ def household_aggregates(
     hh = weights.loc[weights["responding"], [*KEY, strata, "weight"]].sort_values(KEY)
     idx = pd.MultiIndex.from_frame(hh[KEY])
     food, nonfood = tables["food"], tables["nonfood"]
-    ep, adm, birth, per = tables["episode"], tables["admission"], tables["birth"], tables["person"]
+    ep, adm, per = tables["episode"], tables["admission"], tables["person"]
     hhraw = tables["household"].set_index(KEY).reindex(idx)
 
     food_value = food[["buy", "own", "gift"]].fillna(0.0).sum(axis=1) * 365.0 / 7.0
@@ -60,12 +175,10 @@ def household_aggregates(
     for c in SDG_COMPONENTS + EXTRA_COMPONENTS:
         comps[f"oop_opd_{c[5:]}"] = _sum_by_hh(ep, ep[c].fillna(0.0) * 12.0, idx)
         comps[f"oop_ipd_{c[5:]}"] = _sum_by_hh(adm, adm[c].fillna(0.0), idx)
-    opd = sum(comps[f"oop_opd_{c[5:]}"] for c in SDG_COMPONENTS)
-    ipd = sum(comps[f"oop_ipd_{c[5:]}"] for c in SDG_COMPONENTS)
-    selfmed = hhraw["med_self_30d"].fillna(0.0).to_numpy() * 12.0
-    other = hhraw["other_health_12m"].fillna(0.0).to_numpy()
-    recent = birth["months_since"] < 12
-    delivery = _sum_by_hh(birth, birth["cost"].fillna(0.0).where(recent, 0.0), idx)
+    by_type = oop_by_household(oop_records(tables), idx)
+    opd, ipd, selfmed, other, delivery = (
+        by_type[t] for t in ("opd", "ipd", "selfmed", "other", "delivery")
+    )
     oop = opd + ipd + selfmed + other + delivery
     extra = sum(comps[f"oop_{s}_{c[5:]}"] for s in ("opd", "ipd") for c in EXTRA_COMPONENTS)
 
@@ -91,8 +204,8 @@ def household_aggregates(
         nonfood=nf_total.to_numpy(),
         oop_opd=opd.to_numpy(),
         oop_ipd=ipd.to_numpy(),
-        oop_selfmed=selfmed,
-        oop_other=other,
+        oop_selfmed=selfmed.to_numpy(),
+        oop_other=other.to_numpy(),
         oop_delivery=delivery.to_numpy(),
         oop=oop.to_numpy(),
         oop_incl_transport_food=(oop + extra).to_numpy(),

@@ -962,7 +962,7 @@ class _DomainShares:
         return out
 
 
-def _household_pop_share(
+def household_pop_share(
     ind: Indicator,
     frames: dict[str, pd.DataFrame],
     design_args: dict[str, Any],
@@ -970,9 +970,13 @@ def _household_pop_share(
     level: float,
     context: dict,
     flags: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    proportion: bool = True,
 ) -> pd.DataFrame:
     """A population-weighted share of households flagged by ``flags(w, pop_w)``, overall and
-    by the indicator's domains, with JKn SEs that recompute the flags on every replicate."""
+    by the indicator's domains, with JKn SEs that recompute the flags on every replicate.
+
+    The share is linear in the flags: ``flags`` returning the difference of two 0/1 flag
+    vectors gives the difference of the two shares (``proportion=False``: t interval)."""
     frame = frames["household"]
     d = SurveyDesign(frame, weight="weight", **design_args)
     labels = _domains(frame, ind.by, np.ones(len(frame), dtype=bool))
@@ -990,15 +994,14 @@ def _household_pop_share(
         level=level,
         method=context["indicators"]["replicate_method"],
         max_psus=context["indicators"].get("jkn_max_psus", JKN_MAX_PSUS),
-        proportion=True,
+        proportion=proportion,
         n_weight=(frame["weight"] * frame["hhsize"]).to_numpy(dtype="float64"),
     )
 
 
-@register("ctp_catastrophic")
-def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+def ctp_flags(frame: pd.DataFrame, context: dict) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``flags(w, pop_w)``: capacity-to-pay catastrophe of each household of ``frame``."""
     cfg = context["indicators"]["ctp"]
-    frame = frames["household"]
     food, total = frame["food_ctp"].to_numpy(), frame["total"].to_numpy()
     oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
     order = np.argsort(food_share(food, total), kind="stable")
@@ -1017,13 +1020,20 @@ def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
         )
         return cat_
 
-    return _household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
+    return flags
 
 
-@register("revised_sdg_catastrophic")
-def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+@register("ctp_catastrophic")
+def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    flags = ctp_flags(frames["household"], context)
+    return household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
+
+
+def revised_sdg_flags(
+    frame: pd.DataFrame, context: dict
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``flags(w, pop_w)``: revised SDG 3.8.2 catastrophe of each household of ``frame``."""
     pl = context["poverty_lines"]
-    frame = frames["household"]
     pc_total, total = frame["pc_total"].to_numpy(), frame["total"].to_numpy()
     oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
     order = np.argsort(pc_total, kind="stable")
@@ -1042,7 +1052,17 @@ def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.Da
         )
         return cat_
 
-    return _household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
+    return flags
+
+
+@register("revised_sdg_catastrophic")
+def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
+    flags = revised_sdg_flags(frames["household"], context)
+    return household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
+
+
+# Flag builders of the composite catastrophe indicators, by catalogue definition (scenarios).
+COMPOSITE_FLAGS = {"ctp_catastrophic": ctp_flags, "revised_sdg_catastrophic": revised_sdg_flags}
 
 
 @register("concentration_index")

@@ -92,6 +92,8 @@ def get_final_outputs():
     out = expand("results/report/{round}.html", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
     out += brief_outputs(rounds)
+    if config.get("scenarios", {}).get("packages"):
+        out += expand("results/{round}/scenarios.csv", round=rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")
         out.append("results/report/change.html")

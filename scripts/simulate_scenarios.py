@@ -1,0 +1,32 @@
+"""Rule simulate_scenarios: financial protection and cost under each benefit package."""
+
+import pandas as pd
+
+from hhsurvey.cli import run_rule
+from hhsurvey.indicators import load_catalogue
+from hhsurvey.poverty import resolve_lines
+from hhsurvey.scenarios import simulate
+
+
+def main(smk) -> None:
+    tables = {
+        n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
+    }
+    design = smk.params.design
+    result = simulate(
+        tables,
+        pd.read_parquet(smk.input.households),
+        load_catalogue(smk.input.catalogue),
+        smk.params.scenarios,
+        design_args={k: design[k] for k in ("strata", "psu", "lonely_psu")},
+        level=design["level"],
+        indicators=smk.params.indicators,
+        # the lines in base-year prices (each from its own price year, by the CPI)
+        poverty_lines=resolve_lines(smk.params.poverty_lines, smk.params.prices),
+        price_factor=smk.params.price_factor,
+    )
+    result.to_csv(smk.output.csv, index=False)
+
+
+if __name__ == "__main__":
+    run_rule(main, snakemake)
