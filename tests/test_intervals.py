@@ -18,8 +18,14 @@ import pytest
 from scipy import stats
 
 from hhsurvey import SurveyDesign
-from hhsurvey.indicators import PRECISION_DEFAULTS
-from hhsurvey.intervals import effective_sample_size, korn_graubard, log_interval, precision
+from hhsurvey.indicators import PRECISION_DEFAULTS, support_intervals
+from hhsurvey.intervals import (
+    clip_to_range,
+    effective_sample_size,
+    korn_graubard,
+    log_interval,
+    precision,
+)
 
 FIX = Path(__file__).parent / "fixtures" / "r"
 
@@ -137,3 +143,31 @@ def test_effective_sample_size_is_capped_at_n():
     assert effective_sample_size(0.5, 0.001, 300) == 300
     assert effective_sample_size(0.5, 0.1, 300) == pytest.approx(25)
     assert effective_sample_size(0.0, 0.0, 42) == 42
+
+
+def test_index_intervals_clipped_to_their_range_by_hand():
+    """An index's t interval stops at its theoretical range (catalogue `range`); other rows
+    and missing bounds are untouched. Hand values: t interval 0.95 +- 0.10 of a concentration
+    index in [-1, 1] -> [0.85, 1]; Kakwani -1.95 +- 0.15 in [-2, 1] -> [-2, -1.80]."""
+    out = pd.DataFrame(
+        {
+            "indicator": ["ci_oop", "kakwani_oop", "pp_change", "ci_care"],
+            "estimate": [0.95, -1.95, 0.0, 0.2],
+            "se": [0.05, 0.075, 2.5, np.nan],
+            "df": [30.0, 30.0, 30.0, 30.0],
+            "n_unweighted": [300, 300, 300, 300],
+            "ci_low": [0.85, -2.10, -5.0, np.nan],
+            "ci_high": [1.05, -1.80, 5.0, np.nan],
+        }
+    )
+    support = pd.Series(["real"] * 4)
+    ranges = pd.Series([(-1.0, 1.0), (-2.0, 1.0), np.nan, (-1.0, 1.0)])
+    res = support_intervals(out, support, level=0.95, ranges=ranges)
+    assert res["ci_low"].tolist()[:3] == pytest.approx([0.85, -2.0, -5.0])
+    assert res["ci_high"].tolist()[:3] == pytest.approx([1.0, -1.80, 5.0])
+    assert np.isnan(res.loc[3, "ci_low"]) and np.isnan(res.loc[3, "ci_high"])
+    # without ranges nothing is clipped; the function itself, row-wise bounds
+    same = support_intervals(out, support, level=0.95)
+    assert same["ci_high"].iloc[0] == pytest.approx(1.05)
+    lo, hi = clip_to_range([-3.0, 0.5], [2.0, 0.9], [-2.0, -np.inf], [1.0, np.inf])
+    assert lo.tolist() == [-2.0, 0.5] and hi.tolist() == [1.0, 0.9]

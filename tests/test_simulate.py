@@ -161,6 +161,24 @@ def test_truth_consistent_with_generator(population, params):
         assert committed[k] == pytest.approx(truth[k], rel=1e-8), k
 
 
+def test_distress_truth_population_and_household_shares(population, params):
+    """distress_financing is the catalogue's population share (persons in households that
+    borrowed or sold assets, as household weight x size); distress_financing_hh the household
+    share. Recomputed here from the roster and the household module with pandas."""
+    truth = sim.compute_truth(population, params).set_index("indicator")["value"]
+    hh = population["hh"].set_index(["HH1", "HH2"])
+    distress = (hh["HF1"] == 1) | (hh["HF2"] == 1)
+    size = population["persons"].groupby(["HH1", "HH2"]).size().reindex(hh.index, fill_value=0)
+    assert truth["distress_financing"] == pytest.approx(
+        size[distress].sum() / size.sum(), rel=1e-12
+    )
+    assert truth["distress_financing_hh"] == pytest.approx(distress.mean(), rel=1e-12)
+    # persons and households differ, so the two definitions are told apart
+    assert truth["distress_financing"] != pytest.approx(truth["distress_financing_hh"], rel=1e-6)
+    committed = pd.read_csv(DEMO / "baseline" / "truth.csv").set_index("indicator")["value"]
+    assert committed["distress_financing_hh"] == pytest.approx(distress.mean(), rel=1e-9)
+
+
 def test_truth_plausible():
     t = pd.read_csv(DEMO / "baseline" / "truth.csv")
     assert list(t.columns) == ["indicator", "value", "description"]

@@ -181,6 +181,17 @@ def test_headline_intervals_cover_the_simulated_truth(demo_run):
     assert missed == []
 
 
+def test_index_intervals_lie_in_their_range(demo_run):
+    catalogue = yaml.safe_load((REPO / "config/indicators.yaml").read_text())["indicators"]
+    ranges = {e["id"]: e["range"] for e in catalogue if e["unit"] == "index"}
+    ind = pd.read_csv(demo_run / "results/baseline/indicators.csv")
+    rows = ind[ind["indicator"].isin(ranges) & ind["ci_low"].notna()]
+    assert set(rows["indicator"]) == set(ranges)
+    low = rows["indicator"].map(lambda i: ranges[i][0])
+    high = rows["indicator"].map(lambda i: ranges[i][1])
+    assert ((rows["ci_low"] >= low) & (rows["ci_high"] <= high)).all()
+
+
 def test_two_runs_are_byte_identical(demo_run, tmp_path):
     other = copy_repo(tmp_path / "repo")
     snakemake(other, "--cores", "2")

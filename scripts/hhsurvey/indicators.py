@@ -29,7 +29,7 @@ import yaml
 
 from hhsurvey.design import SurveyDesign
 from hhsurvey.errors import InputError, first_keys
-from hhsurvey.intervals import SUPPORTS, korn_graubard, log_interval, precision
+from hhsurvey.intervals import SUPPORTS, clip_to_range, korn_graubard, log_interval, precision
 
 log = logging.getLogger(__name__)
 
@@ -530,7 +530,8 @@ def estimate_catalogue(
     out = pd.concat(parts, ignore_index=True)
     support = out["indicator"].map({ind.id: ind.value_support for ind in catalogue})
     quantile = out["indicator"].map({ind.id: ind.estimator == "quantile" for ind in catalogue})
-    out = support_intervals(out, support, level=level, keep=quantile.to_numpy(bool))
+    ranges = out["indicator"].map({ind.id: ind.range for ind in catalogue if ind.range})
+    out = support_intervals(out, support, level=level, keep=quantile.to_numpy(bool), ranges=ranges)
     out = out.assign(flag=flag(out["n_unweighted"], suppress_below, caution_below))
     # No design degree of freedom left (the domain lies in one PSU, or in the lonely PSU of a
     # stratum): the variance cannot be estimated. Its SE is not zero but unknown.
@@ -570,14 +571,20 @@ PRECISION_DEFAULTS = {
 
 
 def support_intervals(
-    out: pd.DataFrame, support: pd.Series, *, level: float, keep: np.ndarray | None = None
+    out: pd.DataFrame,
+    support: pd.Series,
+    *,
+    level: float,
+    keep: np.ndarray | None = None,
+    ranges: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Replace intervals that leave the support of the estimate (:mod:`hhsurvey.intervals`).
 
     Proportions at 0 or 1: Korn-Graubard (R ``svyciprop(method = "beta")``, limit case n_eff
     = n); means, totals and ratios of non-negative values: the log-scale interval. Rows marked
     in ``keep`` (quantiles: their Woodruff interval lies in the data's range) are left as they
-    are.
+    are. ``ranges`` gives, per row, the theoretical range (low, high) of an index (catalogue
+    ``range``; missing for other rows): its interval is clipped to that range.
     """
     est = out["estimate"].to_numpy("float64")
     has_se = out["se"].notna().to_numpy()
@@ -610,6 +617,18 @@ def support_intervals(
             int(nonneg.sum()),
             int(below.sum()),
         )
+    if ranges is not None:
+        bounds = [r if isinstance(r, tuple | list) else (-np.inf, np.inf) for r in ranges]
+        low = np.array([b[0] for b in bounds], dtype="float64")
+        high = np.array([b[1] for b in bounds], dtype="float64")
+        outside = (lo < low) | (hi > high)
+        if outside.any():
+            lo, hi = clip_to_range(lo, hi, low, high)
+            log.info(
+                "%d interval(s) of indices clipped to the index's theoretical range: %s",
+                int(outside.sum()),
+                first_keys(sorted(set(out.loc[outside, "indicator"].astype(str)))),
+            )
     return out.assign(ci_low=lo, ci_high=hi)
 
 

@@ -13,7 +13,9 @@ the indicator (catalogue ``unit`` and ``estimator``):
   scale, ``estimate x exp(+- t x se / estimate)`` (:func:`log_interval`), never below 0. The
   coverage study (``benchmarks/README.md``) measured it at 0.85-0.88 for mean household OOP
   against 0.82-0.85 for the symmetric t interval;
-- anything else (indices, differences that can be negative): the engine's t interval.
+- anything else (indices, differences that can be negative): the engine's t interval; an
+  index's interval is clipped to its theoretical range (catalogue ``range``, e.g. [-1, 1] for a
+  concentration index): :func:`clip_to_range`.
 
 :func:`precision` implements the NCHS Data Presentation Standards for Proportions (Parker et al.
 2017, Vital Health Stat 2(175)) and a relative-standard-error rule, thresholds from the config.
@@ -27,6 +29,7 @@ from scipy import stats
 
 __all__ = [
     "SUPPORTS",
+    "clip_to_range",
     "effective_sample_size",
     "korn_graubard",
     "log_interval",
@@ -60,6 +63,22 @@ def log_interval(
         hi = np.where(est > 0, est * np.exp(half), np.where(est == 0, 0.0, np.nan))
     bad = np.isnan(se) | np.isnan(t)
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def clip_to_range(
+    lo: np.ndarray, hi: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval bounds clipped to the theoretical range [low, high] of the estimate.
+
+    Per row; a row without a range has low = -inf and high = +inf. A missing bound stays
+    missing (np.clip keeps NaN).
+    """
+    low = np.asarray(low, dtype="float64")
+    high = np.asarray(high, dtype="float64")
+    return (
+        np.clip(np.asarray(lo, dtype="float64"), low, high),
+        np.clip(np.asarray(hi, dtype="float64"), low, high),
+    )
 
 
 def korn_graubard(

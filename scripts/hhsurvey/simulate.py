@@ -1752,7 +1752,8 @@ TRUTH_INDICATORS: dict[str, str] = {
     "oop_budget_share_mean": "Population-weighted mean OOP budget share (OOP / total consumption)",
     "che_sdg_10": "Population-weighted share with OOP > 10 % of total consumption (SDG 3.8.2)",
     "che_sdg_25": "Population-weighted share with OOP > 25 % of total consumption (SDG 3.8.2)",
-    "distress_financing": "Households that borrowed (HF1) or sold assets (HF2) to pay for care (household share)",
+    "distress_financing": "Population-weighted share living in a household that borrowed (HF1) or sold assets (HF2) to pay for care",
+    "distress_financing_hh": "Households that borrowed (HF1) or sold assets (HF2) to pay for care (household share)",
     "institutional_delivery": "Last births in the last 24 months delivered in a health facility (MN2 in 21,22,23,31)",
     "skilled_birth_attendance": "Last births in the last 24 months attended by a doctor, nurse/midwife or auxiliary midwife",
     "u5_fever_care": "Children under 5 with fever in the last 2 weeks for whom care was sought, not from a traditional healer",
@@ -1813,6 +1814,7 @@ def _truth_sums(t, poverty_line_month: float) -> dict[str, float]:
     s = oop / total
     b24 = mn1 < 24
     fever = col("u5", "CA2") == 1
+    distress = (col("hh", "HF1") == 1) | (col("hh", "HF2") == 1)
     return {
         "persons": m.sum(),
         "households": float(H),
@@ -1829,7 +1831,8 @@ def _truth_sums(t, poverty_line_month: float) -> dict[str, float]:
         "share_pop": float((m * s).sum()),
         "che10_pop": float((m * (s > 0.10)).sum()),
         "che25_pop": float((m * (s > 0.25)).sum()),
-        "distress": float(((col("hh", "HF1") == 1) | (col("hh", "HF2") == 1)).sum()),
+        "distress": float(distress.sum()),
+        "distress_pop": float((m * distress).sum()),
         "births24": float(b24.sum()),
         "institutional": float((b24 & np.isin(col("births", "MN2"), FACILITY_PLACES)).sum()),
         "skilled": float((b24 & np.isin(col("births", "MN3"), [1, 2, 3])).sum()),
@@ -1858,7 +1861,8 @@ def _truth_values(S: dict[str, float]) -> dict[str, float]:
         "oop_budget_share_mean": S["share_pop"] / S["persons"],
         "che_sdg_10": S["che10_pop"] / S["persons"],
         "che_sdg_25": S["che25_pop"] / S["persons"],
-        "distress_financing": S["distress"] / S["households"],
+        "distress_financing": S["distress_pop"] / S["persons"],
+        "distress_financing_hh": S["distress"] / S["households"],
         "institutional_delivery": S["institutional"] / S["births24"],
         "skilled_birth_attendance": S["skilled"] / S["births24"],
         "u5_fever_care": S["fever_care"] / S["fever"],
