@@ -158,19 +158,20 @@ def _check_codes(
                 severity="note",
             )
         )
-    for code, label, named in contradictions(labels, col.codes):
-        other = [k for k, c in col.codes.items() if c == named]
-        other_label = (
-            f", the file's label of code {other[0]} is '{labels[other[0]]}'"
-            if other and other[0] in labels
-            else ""
-        )
+    found = contradictions(labels, col.codes)
+    if found:
+        parts = [
+            f"code {code} is labelled '{label}' in the file, but the codebook maps it to "
+            f"'{col.codes[code]}' (the label names '{named}')"
+            for code, label, named in found
+        ]
+        swapped = {named for _, _, named in found} == {col.codes[c] for c, _, _ in found}
         out.append(
             Problem(
                 "label_contradiction",
-                f"value labels of {col.raw} contradict the codebook: code {code} is labelled "
-                f"'{label}' in the file, but the codebook maps it to '{col.codes[code]}' "
-                f"(the label names '{named}'{other_label})",
+                f"value labels of {col.raw} contradict the codebook: "
+                + "; ".join(parts)
+                + (" -- the codes look swapped" if swapped and len(found) > 1 else ""),
                 f"{raw.path}, variable {col.raw}; {where_cb}",
                 f"check the export and the codebook: if this instrument numbers the categories "
                 f"differently, correct the codes under {table.name}.{col.name} at {where_cb}."
