@@ -28,6 +28,7 @@ include: "workflow/rules/compare.smk"
 include: "workflow/rules/change.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/change_report.smk"
+include: "workflow/rules/planning.smk"
 
 
 rule all:

@@ -271,12 +271,14 @@ def test_console_script_is_declared():
 
 # ------------------------------------------------------------------------------- workflow
 @pytest.mark.slow
-def test_workflow_gives_the_original_indicators(byo, tmp_path):
+def test_workflow_gives_the_original_indicators(byo, tmp_path, monkeypatch):
     """The resolved codebook of the converted round, run through ingest..estimate_indicators in
     the same Snakemake run as the original round: indicators.csv identical."""
     from test_workflow import copy_repo, snakemake
 
     root = copy_repo(tmp_path / "repo")
+    # the jobs import this copy's library, not an installed one
+    monkeypatch.setenv("PYTHONPATH", str(root / "scripts"))
     shutil.copytree(byo["raw"], root / "raw" / "byo")
     doc = resolve(yaml.safe_load(byo["text"]), byo["renames"])
     (root / "config/codebooks/byo.yaml").write_text(
@@ -296,10 +298,10 @@ def test_workflow_gives_the_original_indicators(byo, tmp_path):
         root,
         "--cores",
         "2",
-        "--configfile",
-        "byo.yaml",
         "results/baseline/indicators.csv",
         "results/byo/indicators.csv",
+        "--configfile",
+        "byo.yaml",
     )
     a = pd.read_csv(root / "results/baseline/indicators.csv")
     b = pd.read_csv(root / "results/byo/indicators.csv")
@@ -307,11 +309,13 @@ def test_workflow_gives_the_original_indicators(byo, tmp_path):
 
 
 @pytest.mark.slow
-def test_ingest_reports_every_problem_at_once(tmp_path):
+def test_ingest_reports_every_problem_at_once(tmp_path, monkeypatch):
     """The ingest rule runs the same check: all five planted problems in one job log."""
     from test_workflow import copy_repo, snakemake
 
     root = copy_repo(tmp_path / "repo")
+    # the jobs import this copy's library, not an installed one
+    monkeypatch.setenv("PYTHONPATH", str(root / "scripts"))
     planted = _planted(tmp_path / "planted")
     shutil.rmtree(root / "raw" / "demo" / "baseline")
     shutil.copytree(tmp_path / "planted" / "raw", root / "raw" / "demo" / "baseline")

@@ -91,6 +91,8 @@ def get_final_outputs():
     rounds = config["analyse"]
     out = expand("results/report/{round}.html", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
+    if "planning" in config:
+        out += expand("results/{round}/endline_planning.csv", round=rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")
         out.append("results/report/change.html")
