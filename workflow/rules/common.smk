@@ -1,8 +1,10 @@
 # Helpers shared by the rules: config validation, round lookups, library sources.
 import os
+import sys
 from pathlib import Path
 
 import yaml
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
@@ -96,6 +98,7 @@ def get_final_outputs():
     if "change" in config:
         out.append("results/change/indicators_change.csv")
         out.append("results/report/change.html")
+        out.append("results/change/revisits.csv")
     return out
 
 
@@ -159,3 +162,16 @@ def calibration_totals(wildcards):
     """The census totals table when calibration is enabled (a rule input, so edits rerun)."""
     cal = config["weights"]["calibration"]
     return [cal["totals"]] if cal["enabled"] and cal["totals"] else []
+
+
+# Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/rounds.py)
+sys.path.insert(0, str(REPO / "scripts"))
+from hhsurvey.errors import InputError
+from hhsurvey.rounds import check_revisits, unanalysed_rounds, unanalysed_warning
+
+if unanalysed_rounds(config):
+    logger.warning(unanalysed_warning(unanalysed_rounds(config), config_files()))
+try:
+    REVISITS = check_revisits(config, config_files())
+except InputError as _err:
+    raise ValueError(_err.message) from None
