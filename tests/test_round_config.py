@@ -71,7 +71,13 @@ def test_revisits_at_or_above_the_share_gives_the_numbers():
     c["design"]["revisit_min_share"] = 0.3
     out = check_revisits(c, ["x"]).iloc[0]
     assert (out["shared_villages"], out["baseline_villages"]) == (7, 20)
-    assert _config(revisits=None) and check_revisits(_config(revisits=None), ["x"]).empty
+    # an independent endline: no check, but the overlap is reported for the change
+    c = _config(revisits=None)
+    c["change"] = {"baseline": "baseline", "endline": "endline"}
+    row = check_revisits(c, ["x"]).iloc[0]
+    assert (row["revisits"], row["shared_villages"]) == ("", 7)
+    del c["change"]
+    assert check_revisits(c, ["x"]).empty
 
 
 @pytest.mark.slow

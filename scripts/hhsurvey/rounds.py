@@ -93,7 +93,8 @@ def revisit_overlap(base: pd.DataFrame, end: pd.DataFrame) -> dict:
 
 
 def check_revisits(config: dict, config_files: list[str]) -> pd.DataFrame:
-    """One row per round with ``revisits:``; InputError below ``design.revisit_min_share``."""
+    """One row per round with ``revisits:`` (InputError below ``design.revisit_min_share``),
+    and one for the endline of ``change:`` when it is an independent sample (``revisits`` blank)."""
     min_share = float(config.get("design", {}).get("revisit_min_share", 0.8))
     rows = []
     for name, rc in (config.get("rounds") or {}).items():
@@ -120,4 +121,11 @@ def check_revisits(config: dict, config_files: list[str]) -> pd.DataFrame:
                 "set revisits: null if the endline drew a new sample of villages (the rounds are "
                 "then independent samples), or correct the `selected` column of the frames",
             )
+    change = config.get("change") or {}
+    b, e = change.get("baseline"), change.get("endline")
+    rounds = config.get("rounds") or {}
+    if b in rounds and e in rounds and not rounds[e].get("revisits"):
+        # independent samples: the overlap is still worth a line in the change report
+        o = revisit_overlap(selected_frame(rounds[b]), selected_frame(rounds[e]))
+        rows.append({"round": e, "revisits": "", **o, "min_share": min_share})
     return pd.DataFrame(rows, columns=REVISIT_COLUMNS)
