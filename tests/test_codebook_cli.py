@@ -333,3 +333,21 @@ def test_ingest_reports_every_problem_at_once(tmp_path, monkeypatch):
         "file_format",
     ):
         assert f"[{kind}]" in log, log
+
+
+def test_draft_of_the_demo_endline_finds_its_renames_and_its_new_code():
+    """The endline instrument (docs/raw_layout.md): ILL1 -> ILL30, OP5A..F -> OP5_1..6, and
+    INS2 gains 7 = NHI, a category the baseline codebook lacks: a TODO, never a guess."""
+    proc = hhsurvey("codebook", "draft", "raw/demo/endline")
+    assert proc.returncode == 0, proc.stderr
+    doc = yaml.safe_load(proc.stdout)
+    cols = doc["tables"]["episode"]["columns"]
+    assert [cols[f"cost_{c}"]["raw"] for c in ("consult", "medicine", "tests")] == [
+        "OP5_1",
+        "OP5_2",
+        "OP5_3",
+    ]
+    assert doc["tables"]["person"]["columns"]["ill_30d"]["raw"] == "ILL30"
+    scheme = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("scheme:"))
+    assert "TODO code 7 ('National Health Insurance (NHI)') matches no category" in scheme
+    assert 7 not in doc["tables"]["person"]["columns"]["scheme"]["codes"]
