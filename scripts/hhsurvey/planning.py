@@ -51,6 +51,18 @@ COLUMNS = [
     "note",
 ]
 MAX_VILLAGES = 100_000
+# Column headings of the display table (one place, for translation with the report's strings).
+DISPLAY_HEADINGS = {
+    "indicator": "Indicator",
+    "baseline": "Baseline",
+    "deff": "Design effect",
+    "icc": "ICC",
+    "mdc_independent": "MDC, new sample",
+    "mdc_revisit": "MDC, same villages",
+    "target": "Target change",
+    "needed_independent": "Villages (households) needed, new sample",
+    "needed_revisit": "Villages (households) needed, same villages",
+}
 
 
 def multiplier(df: float, alpha: float, power: float) -> float:
@@ -168,11 +180,16 @@ def plan_endline(
 
 
 def display_table(
-    plan: pd.DataFrame, labels: dict[str, str], units: dict[str, str]
+    plan: pd.DataFrame,
+    labels: dict[str, str],
+    units: dict[str, str],
+    headings: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The planning table in display form (percentage points for proportions), for the report.
 
-    ``labels`` and ``units`` map indicator ids to the catalogue's label and unit."""
+    ``labels`` and ``units`` map indicator ids to the catalogue's label and unit; ``headings``
+    (default ``DISPLAY_HEADINGS``) names the columns, e.g. in the report's language."""
+    headings = headings or DISPLAY_HEADINGS
 
     def fmt(ind: str, x: float) -> str:
         if not np.isfinite(x):
@@ -189,21 +206,25 @@ def display_table(
         i = r["indicator"]
         out.append(
             {
-                "Indicator": labels.get(i, i),
-                "Baseline": fmt(i, r["estimate"])
-                if units.get(i) != "percent"
-                else f"{100 * r['estimate']:.1f} %",
-                "Design effect": "–" if not np.isfinite(r["deff"]) else f"{r['deff']:.2f}",
-                "ICC": "–" if not np.isfinite(r["icc"]) else f"{r['icc']:.3f}",
-                "MDC, new sample": fmt(i, r["mdc_independent"]),
-                "MDC, same villages": fmt(i, r["mdc_revisit"]),
-                "Target change": fmt(i, r["target_change"]),
-                "Villages (households) needed, new sample": (
-                    f"{count(r['villages_needed_independent'])} ({count(r['households_needed_independent'])})"
+                "indicator": labels.get(i, i),
+                "baseline": (
+                    f"{100 * r['estimate']:.1f} %"
+                    if units.get(i) == "percent"
+                    else fmt(i, r["estimate"])
                 ),
-                "Villages (households) needed, same villages": (
-                    f"{count(r['villages_needed_revisit'])} ({count(r['households_needed_revisit'])})"
+                "deff": "–" if not np.isfinite(r["deff"]) else f"{r['deff']:.2f}",
+                "icc": "–" if not np.isfinite(r["icc"]) else f"{r['icc']:.3f}",
+                "mdc_independent": fmt(i, r["mdc_independent"]),
+                "mdc_revisit": fmt(i, r["mdc_revisit"]),
+                "target": fmt(i, r["target_change"]),
+                "needed_independent": (
+                    f"{count(r['villages_needed_independent'])} "
+                    f"({count(r['households_needed_independent'])})"
+                ),
+                "needed_revisit": (
+                    f"{count(r['villages_needed_revisit'])} "
+                    f"({count(r['households_needed_revisit'])})"
                 ),
             }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=list(headings)).rename(columns=headings)
