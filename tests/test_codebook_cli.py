@@ -300,12 +300,30 @@ def test_workflow_gives_the_original_indicators(byo, tmp_path, monkeypatch):
         "2",
         "results/baseline/indicators.csv",
         "results/byo/indicators.csv",
+        "results/baseline/endline_planning.csv",
         "--configfile",
         "byo.yaml",
     )
     a = pd.read_csv(root / "results/baseline/indicators.csv")
     b = pd.read_csv(root / "results/byo/indicators.csv")
     pd.testing.assert_frame_equal(a, b)
+    # the plan_endline rule's CSV against the hand computation of tests/test_planning.py
+    from test_planning import hand
+
+    plan = pd.read_csv(root / "results/baseline/endline_planning.csv").set_index("indicator")
+    hh = pd.read_parquet(root / "results/baseline/households.parquet")
+    cfg = base["planning"]
+    total = a[a["domain"] == "total"].set_index("indicator")
+    for ind in ("coverage_any", "care_seeking"):
+        t = total.loc[ind]
+        h = hand(
+            t["estimate"], t["se"], t["deff"], t["df"], t["n_unweighted"],
+            cfg["target_change"][ind], villages=hh["village"].nunique(), households=len(hh),
+            strata=hh["area"].nunique(), A=cfg["endline_villages"],
+            B=cfg["endline_households_per_village"], r=cfg["revisit_correlation"],
+        )  # fmt: skip
+        for k, v in h.items():
+            assert plan.loc[ind, k] == pytest.approx(v, rel=1e-9, nan_ok=True), (ind, k)
 
 
 @pytest.mark.slow
