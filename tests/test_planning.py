@@ -54,7 +54,7 @@ ROWS = pd.DataFrame(
 def hand(est, se, deff, df, n, target, villages=20, households=284, strata=2, A=20, B=15, r=0.5):
     """The plan of one indicator, by hand."""
     m = n / villages  # persons (or households) per village
-    rho = (deff - 1) / (m - 1)
+    rho = max(0.0, (deff - 1) / (m - 1))  # docs/methods.md: at least 0
     s2 = n * se**2 / deff
     u = n / households
     deff_e = 1 + (B * u - 1) * rho
