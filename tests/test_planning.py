@@ -192,3 +192,25 @@ def test_stated_power_holds_in_repeated_samples():
     mcse = math.sqrt(0.8 * 0.2 / PAIRS)
     print(f"\nillness_30d: MDC {delta:.4f}, simulated power {power:.3f} (MC SE {mcse:.3f})")
     assert abs(power - 0.80) <= 3 * mcse, (power, delta, plan.to_dict())
+
+
+def test_revisit_target_reachable_only_near_the_best_endline_size():
+    """With revisited villages the MDC falls, then rises again as the endline grows (the
+    covariance term shrinks): a target between its minimum and its limit k·SE is reachable
+    with a middling endline only. The hand scan finds the first size that reaches it."""
+    rows = pd.DataFrame(
+        {
+            "indicator": ["x"],
+            "domain": ["total"],
+            "estimate": [0.6],
+            "se": [0.045],
+            "df": [18.0],
+            "deff": [1.3],
+            "n_unweighted": [149],
+        }
+    )
+    plan = plan_endline(rows, ["x"], 20, 284, 2, PLANNING | {"target_change": {"x": 0.125}})
+    h = hand(0.6, 0.045, 1.3, 18.0, 149, 0.125)
+    assert np.isnan(h["villages_needed_independent"]) and h["villages_needed_revisit"] == 25
+    assert plan.loc[0, "villages_needed_revisit"] == 25
+    assert np.isnan(plan.loc[0, "villages_needed_independent"])

@@ -19,6 +19,8 @@ responding villages, ``h`` responding households and ``H`` strata at baseline (d
   with ``df = df_B + (A - H)`` for independent samples and ``A - H`` for revisited villages;
 * villages needed for a target change ``delta`` with ``B`` households per village: the smallest
   ``A`` with ``MDC(A) <= delta`` (none when the baseline's own variance is already too large).
+  With revisited villages the variance of the change is smallest at ``V_E = r^2 V_B`` and
+  grows again beyond it, so the search stops there.
 """
 
 from __future__ import annotations
@@ -112,11 +114,18 @@ def villages_needed(
     """Smallest number of endline villages whose MDC is at most ``delta`` (NaN if none)."""
     if not delta > 0:
         return float("nan")
-    lo = strata + 1
-    if mdc(row, MAX_VILLAGES, per_village, strata, alpha, power, r) > delta:
+    lo, hi = strata + 1, MAX_VILLAGES
+    if r is not None and r > 0:
+        # revisited villages: Var falls while sqrt(V_E) > r sqrt(V_B), then rises again (the
+        # covariance term shrinks with V_E); the MDC is lowest near V_E = r^2 V_B
+        v_b = row["se"] ** 2
+        m_e = per_village * row["u"]
+        star = row["s2"] * (1 + (m_e - 1) * row["icc"]) / (per_village * row["u"] * r**2 * v_b)
+        hi = int(min(MAX_VILLAGES, max(lo, math.ceil(star))))
+        hi = min((hi, hi + 1), key=lambda a: mdc(row, a, per_village, strata, alpha, power, r))
+    if mdc(row, hi, per_village, strata, alpha, power, r) > delta:
         return float("nan")
-    hi = MAX_VILLAGES
-    while lo < hi:  # MDC decreases with the number of villages
+    while lo < hi:  # the MDC decreases up to hi
         mid = (lo + hi) // 2
         if mdc(row, mid, per_village, strata, alpha, power, r) <= delta:
             hi = mid
