@@ -4,11 +4,14 @@ from pathlib import Path
 
 from hhsurvey.cli import run_rule
 from hhsurvey.codebook import load_codebook
+from hhsurvey.codebook_check import check_round, raise_problems
 from hhsurvey.io import ingest, write_parquet
 
 
 def main(smk) -> None:
     codebook = load_codebook(smk.input.codebook)
+    # every missing variable, unmapped code, ... of the round at once (io.ingest stops at the first)
+    raise_problems(check_round(smk.params.raw_dir, codebook, deep=False), codebook)
     tables, special, manifest = ingest(smk.params.raw_dir, codebook)
     for name, path in zip(smk.params.tables, smk.output.tables, strict=True):
         write_parquet(tables[name], path)

@@ -1,8 +1,10 @@
 # Helpers shared by the rules: config validation, round lookups, library sources.
 import os
+import sys
 from pathlib import Path
 
 import yaml
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
@@ -94,9 +96,12 @@ def get_final_outputs():
     out += brief_outputs(rounds)
     if config.get("scenarios", {}).get("packages"):
         out += expand("results/{round}/scenarios.csv", round=rounds)
+    if "planning" in config:
+        out += expand("results/{round}/endline_planning.csv", round=rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")
         out.append("results/report/change.html")
+        out.append("results/change/revisits.csv")
     return out
 
 
@@ -183,3 +188,14 @@ def locale_files(wildcards):
     if wildcards.lang == "en":
         return []
     return [f"report/locale/{wildcards.lang}/LC_MESSAGES/messages.po"]
+# Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/rounds.py)
+sys.path.insert(0, str(REPO / "scripts"))
+from hhsurvey.errors import InputError
+from hhsurvey.rounds import check_revisits, unanalysed_rounds, unanalysed_warning
+
+if unanalysed_rounds(config):
+    logger.warning(unanalysed_warning(unanalysed_rounds(config), config_files()))
+try:
+    REVISITS = check_revisits(config, config_files())
+except InputError as _err:
+    raise ValueError(_err.message) from None

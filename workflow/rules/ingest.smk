@@ -24,7 +24,7 @@ rule ingest_round:
     input:
         raw=get_raw_files,
         codebook=get_codebook,
-        lib=lib("codebook", "io"),
+        lib=lib("codebook", "io", "codebook_check", "codebook_match"),
     output:
         tables=expand("results/{{round}}/ingest/{table}.parquet", table=TABLES),
         special="results/{round}/ingest/special_codes.parquet",

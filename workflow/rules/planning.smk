@@ -1,0 +1,20 @@
+# Endline planning from a round: minimum detectable change and the sample a target needs.
+
+
+rule plan_endline:
+    input:
+        indicators=rules.estimate_indicators.output.csv,
+        households=rules.aggregate_households.output.households,
+        catalogue=config["indicators"]["catalogue"],
+        lib=lib("planning", "indicators"),
+    output:
+        planning="results/{round}/endline_planning.csv",
+    log:
+        "results/logs/plan_endline/{round}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        design=config["design"],
+        planning=config.get("planning", {}),
+    script:
+        "../../scripts/plan_endline.py"
