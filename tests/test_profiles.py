@@ -175,7 +175,7 @@ def test_readme_cluster_command_is_the_one_the_cluster_test_runs():
     assert "command = readme_cluster_command()" in script
     assert "readme_site_profile() + TEST_ONLY" in script
     # ... runs that command, unchanged, for the good and the planted bad input
-    assert script.count("run(command, root, xdg,") == 2
+    assert 'Run("cluster", command,' in script and 'Run("bad", command,' in script
     site = yaml.safe_load(readme_site_profile())
     assert set(site) == {"default-resources"}
     assert set(site["default-resources"]) == {"slurm_account", "slurm_partition"}

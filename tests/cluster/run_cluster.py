@@ -12,18 +12,20 @@ Run as root on a Debian machine (CI runs it after `make test`):
    so the configuration must sit where every SLURM command looks by default; an existing
    /etc/slurm/slurm.conf that this script did not write stops the test (a real cluster's
    configuration is never replaced).
-3. Local reference: a fresh copy of the repository, `snakemake --cores 2`, sha256 of
-   indicators.csv, indicators.xlsx and the report (and of every other result file).
-4. The README: a fresh copy at the same path, the site profile of the README's "Cluster"
-   section written to $XDG_CONFIG_HOME/snakemake/hhsurvey-site/ (its placeholders
-   `my_project` and `normal` work here: the test cluster's partition is `normal` and, without
-   accounting, SLURM accepts any account name), plus two test-only lines that shorten the
-   plugin's waits; then the README's command, exactly as written, through bash. The outputs
-   must be byte-identical to the local run (SOURCE_DATE_EPOCH fixes the timestamps).
-5. A planted bad input under SLURM (hh.sav cut in half): the run fails, the project's
-   message is printed once (the resubmission of the job exits at once, see
-   hhsurvey.cli.run_rule), no result file is written besides the logs, raw/ is otherwise
-   untouched.
+3. Three fresh copies of the repository, three runs side by side (a SLURM job of the demo
+   waits on status checks far longer than it computes):
+   - local reference: `snakemake --cores 2`;
+   - the README: the site profile of the README's "Cluster" section is written to
+     $XDG_CONFIG_HOME/snakemake/hhsurvey-site/ (its placeholders `my_project` and `normal`
+     work here: the test cluster's partition is `normal` and, without accounting, SLURM
+     accepts any account name), plus two test-only lines that shorten the plugin's waits;
+     then the README's command, exactly as written, through bash;
+   - a planted bad input: the same command on a copy whose hh.sav is cut in half.
+4. The README run's result files (indicators.csv, indicators.xlsx and the report among
+   them) have the sha256 of the local run's (SOURCE_DATE_EPOCH fixes the timestamps).
+5. The bad-input run fails with the project's message printed once (the resubmission of the
+   job exits at once, see hhsurvey.cli.run_rule), no result file besides the logs, raw/
+   otherwise untouched.
 6. Always (also on failure or Ctrl-C): cancels the cluster's jobs, stops the three daemons by
    their PIDs and removes the slurm.conf it wrote. Prints the wall time of each step.
 """
@@ -61,6 +63,8 @@ COMPARED = [
 ]
 EPOCH = "1700000000"
 MESSAGE = "how to fix: the file is truncated"
+# Budget of the three runs together (the whole test must stay under 10 minutes).
+RUN_TIMEOUT = 540
 
 
 def step(msg: str) -> None:
@@ -217,16 +221,42 @@ def run_env(root: Path, xdg: Path) -> dict[str, str]:
     }
 
 
-def run(cmd: str, root: Path, xdg: Path, timeout: int) -> subprocess.CompletedProcess:
-    print(f"$ {cmd}", flush=True)
-    return subprocess.run(
-        ["bash", "-c", cmd],
-        cwd=root,
-        env=run_env(root, xdg),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+RUNNING: list[Run] = []
+
+
+class Run:
+    """One `bash -c CMD` in a repository copy, started now; output to a file (no pipe to fill)."""
+
+    def __init__(self, name: str, cmd: str, root: Path, xdg: Path) -> None:
+        self.name, self.cmd, self.root = name, cmd, root
+        self.out = root.parent / f"{name}.out"
+        self.t0 = time.monotonic()
+        print(f"[{name}] $ {cmd}", flush=True)
+        with open(self.out, "w") as fh:
+            self.proc = subprocess.Popen(
+                ["bash", "-c", cmd],
+                cwd=root,
+                env=run_env(root, xdg),
+                stdout=fh,
+                stderr=fh,
+                start_new_session=True,  # its own process group, killed as one in stop()
+            )
+        RUNNING.append(self)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def wait(self, deadline: float) -> tuple[int, str]:
+        """Exit code and output; a run still going at `deadline` (monotonic) is killed."""
+        try:
+            code = self.proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"{self.name}: still running at the deadline, killed") from None
+        self.seconds = time.monotonic() - self.t0
+        return code, self.out.read_text(errors="replace")
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -238,10 +268,6 @@ def hashes(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
-def tail(proc: subprocess.CompletedProcess) -> str:
-    return f"{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
-
-
 def main() -> int:
     t0 = time.monotonic()
     times: dict[str, float] = {}
@@ -251,7 +277,6 @@ def main() -> int:
     site = xdg / "snakemake" / SITE_PROFILE
     site.mkdir(parents=True)
     (site / "config.yaml").write_text(readme_site_profile() + TEST_ONLY)
-    root = work / "repo"
     cluster = Cluster(work / "slurm")
 
     def on_signal(signum, frame):
@@ -267,25 +292,39 @@ def main() -> int:
         cluster.start()
         times["cluster up"] = time.monotonic() - t
 
-        step("local reference run")
-        t = time.monotonic()
-        copy_repo(root)
-        local = run("snakemake --cores 2", root, xdg, 600)
-        assert local.returncode == 0, "local run failed:\n" + tail(local)
-        reference = hashes(root)
-        shutil.rmtree(root)
-        times["local run"] = time.monotonic() - t
+        # Three runs side by side (each SLURM job waits on status checks far more than it
+        # computes): the local reference, the README's command, the planted bad input. Each
+        # in its own fresh copy; results do not depend on the copy's path
+        # (tests/test_workflow.py::test_two_runs_are_byte_identical).
+        step("local run, README command and planted bad input, side by side")
+        roots = {name: work / name / "repo" for name in ("local", "cluster", "bad")}
+        for root in roots.values():
+            copy_repo(root)
+        raw = roots["bad"] / "raw" / "demo" / "baseline"
+        sav = raw / "hh.sav"
+        data = sav.read_bytes()
+        sav.write_bytes(data[: len(data) // 2])  # truncated
+        before = {p.name: p.read_bytes() for p in raw.iterdir()}
+        deadline = time.monotonic() + RUN_TIMEOUT
+        runs = {
+            "local": Run("local", "snakemake --cores 2", roots["local"], xdg),
+            "cluster": Run("cluster", command, roots["cluster"], xdg),
+            "bad": Run("bad", command, roots["bad"], xdg),
+        }
+        results = {name: r.wait(deadline) for name, r in runs.items()}
+        for name, r in runs.items():
+            times[f"{name} run"] = r.seconds
+            print(f"[{name}] exit {results[name][0]} after {r.seconds:.0f} s; output: {r.out}")
 
-        step("the README's cluster command on a fresh copy")
-        t = time.monotonic()
-        copy_repo(root)
-        slurm = run(command, root, xdg, 540)
-        times["README command"] = time.monotonic() - t
-        text = slurm.stdout + slurm.stderr
-        (work / "cluster_run.log").write_text(text)
-        assert slurm.returncode == 0, "cluster run failed:\n" + tail(slurm)
+        code, text = results["local"]
+        assert code == 0, "local run failed:\n" + text[-6000:]
+        reference = hashes(roots["local"])
+
+        step("the README's command: outputs identical to the local run")
+        code, text = results["cluster"]
+        assert code == 0, "cluster run failed:\n" + text[-8000:]
         assert "has been submitted with SLURM jobid" in text, "no job went through SLURM"
-        got = hashes(root)
+        got = hashes(roots["cluster"])
         for name in COMPARED:
             assert name in reference and name in got, f"{name} missing"
         differ = sorted(k for k in reference if got.get(k) != reference[k])
@@ -293,21 +332,12 @@ def main() -> int:
         print(f"{len(got)} result files byte-identical to the local run, among them:")
         for name in COMPARED:
             print(f"  {got[name]}  {name}")
-        shutil.rmtree(root)
 
-        step("a planted bad input under SLURM (hh.sav cut in half)")
-        t = time.monotonic()
-        copy_repo(root)
-        raw = root / "raw" / "demo" / "baseline"
-        sav = raw / "hh.sav"
-        data = sav.read_bytes()
-        sav.write_bytes(data[: len(data) // 2])
-        before = {p.name: p.read_bytes() for p in raw.iterdir()}
-        bad = run(command, root, xdg, 300)
-        times["bad input"] = time.monotonic() - t
-        text = bad.stdout + bad.stderr
-        (work / "bad_input.log").write_text(text)
-        assert bad.returncode != 0, "the bad input did not stop the run"
+        step("the planted bad input (hh.sav cut in half) under SLURM")
+        code, text = results["bad"]
+        root = roots["bad"]
+        assert code != 0, "the bad input did not stop the run"
+        assert "has been submitted with SLURM jobid" in text, "no job went through SLURM"
         assert text.count(MESSAGE) == 1, f"message printed {text.count(MESSAGE)} times:\n{text}"
         assert "Not retried" in text, "the resubmission did not say it skipped the job"
         assert "Traceback" not in text
@@ -327,7 +357,9 @@ def main() -> int:
             if log.exists():
                 print(f"--- {log} (tail)\n{log.read_text(errors='replace')[-3000:]}")
     finally:
-        step("stop the daemons")
+        step("stop the runs and the daemons")
+        for r in RUNNING:
+            r.stop()
         cluster.stop()
         times["total"] = time.monotonic() - t0
         for name, sec in times.items():
