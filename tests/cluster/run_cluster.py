@@ -63,8 +63,10 @@ COMPARED = [
 ]
 EPOCH = "1700000000"
 MESSAGE = "how to fix: the file is truncated"
-# Budget of the three runs together (the whole test must stay under 10 minutes).
-RUN_TIMEOUT = 540
+# Budget of the three runs together, in seconds: the whole test stays under 10 minutes on an
+# idle 2-core machine. A machine shared with other work can need more:
+# HHSURVEY_CLUSTER_TIMEOUT=900 make test-cluster
+RUN_TIMEOUT = int(os.environ.get("HHSURVEY_CLUSTER_TIMEOUT", "540"))
 
 
 def step(msg: str) -> None:
