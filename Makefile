@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: report test lint unit lock clean bench i18n-check i18n-extract
+.PHONY: report test lint unit lock clean bench i18n-check i18n-extract test-cluster
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ i18n-extract: $(STAMP)
 
 i18n-check: $(STAMP)
 	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.i18n check
+
+# A one-node SLURM cluster on this machine (root, Debian): the README's cluster command,
+# outputs byte-identical to a local run, a planted bad input (docs/cluster.md, "The test").
+test-cluster: $(STAMP)
+	$(BIN)/python tests/cluster/run_cluster.py
 
 lock: $(STAMP)
 	{ echo "# Pinned environment that \`make\` installs (pip install -r envs/requirements.lock)."; \

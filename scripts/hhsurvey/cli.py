@@ -6,6 +6,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hhsurvey.errors import InputError
@@ -13,9 +14,9 @@ from hhsurvey.errors import InputError
 log = logging.getLogger("hhsurvey")
 
 
-def setup_logging(logfile: str | None) -> None:
+def setup_logging(logfile: str | None, stderr: bool = True) -> None:
     """Send hhsurvey and Python warnings to the rule's log file (and stderr)."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)] if stderr else []
     if logfile:
         handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
     logging.basicConfig(
@@ -28,11 +29,43 @@ def setup_logging(logfile: str | None) -> None:
     warnings.simplefilter("default")
 
 
+# Resource that the SLURM profile (workflow/profiles/slurm) sets to Snakemake's `attempt`.
+ATTEMPT_RESOURCE = "hhsurvey_attempt"
+NOT_RETRIED = (
+    "Not retried: the first attempt of this job stopped on an input error; its message is "
+    "printed above and kept in {marker}. Fix the input and run Snakemake again.\n"
+)
+
+
+def _attempt(smk: Any) -> int | None:
+    """Snakemake's attempt number when the profile passes it (resubmissions count from 2)."""
+    value = getattr(smk.resources, ATTEMPT_RESOURCE, None)
+    return int(value) if value is not None else None
+
+
 def run_rule(main: Callable[[Any], None], smk: Any) -> None:
-    """Call ``main(smk)``; an :class:`InputError` ends the job with its message, no traceback."""
-    setup_logging(smk.log[0] if len(smk.log) else None)
+    """Call ``main(smk)``; an :class:`InputError` ends the job with its message, no traceback.
+
+    Under a profile that resubmits failed jobs (``retries``, e.g. after SLURM killed a job for
+    memory), an input error must not be redone: the first attempt leaves the message in
+    ``<log>.input-error`` and a resubmission that finds it exits at once (exit code 2) with a
+    one-line log, so the message is printed once and the data are not read again. Under that
+    profile the messages go to the rule's log only: the job's stderr is the SLURM log, which
+    ``--show-failed-logs`` prints next to the rule's log.
+    """
+    logfile = smk.log[0] if len(smk.log) else None
+    attempt = _attempt(smk)
+    marker = Path(f"{logfile}.input-error") if logfile and attempt is not None else None
+    if marker is not None and attempt > 1 and marker.exists():
+        Path(logfile).write_text(NOT_RETRIED.format(marker=marker), encoding="utf-8")
+        sys.exit(2)
+    setup_logging(logfile, stderr=marker is None)
+    if marker is not None:
+        marker.unlink(missing_ok=True)
     try:
         main(smk)
     except InputError as err:
         log.error("%s", err.message)
+        if marker is not None:
+            marker.write_text(err.message + "\n", encoding="utf-8")
         sys.exit(2)
