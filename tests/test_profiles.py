@@ -43,11 +43,14 @@ def readme_site_profile() -> str:
 
 
 def _local_rules() -> set[str]:
-    """Rules declared `localrules:` (they run on the submitting node, not as SLURM jobs)."""
+    """Rules declared `localrules:` or `localrule: True` (they run on the submitting node, not
+    as SLURM jobs)."""
     names: set[str] = set()
     for smk in [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]:
-        for block in re.findall(r"^localrules:\n((?:    \w+,?\n)+)", smk.read_text(), re.M):
+        text = smk.read_text()
+        for block in re.findall(r"^localrules:\n((?:    \w+,?\n)+)", text, re.M):
             names |= set(re.findall(r"\w+", block))
+        names |= set(re.findall(r"^rule (\w+):\n(?:    .*\n)*?    localrule: True$", text, re.M))
     return names
 
 
