@@ -17,6 +17,8 @@ TABLES = (
     "person",
     "episode",
     "catalogue",
+    "report_spec",
+    "codebook",
     "national",
     "config_file",
 )

@@ -32,31 +32,31 @@ from typing import Any
 import pandas as pd
 
 from hhsurvey.change import CHANGE_COLUMNS
-from hhsurvey.report import (
-    KEY_FINDING_ORDER,
+from hhsurvey.provenance import provenance, report_date
+from hhsurvey.report_context import figure_context
+from hhsurvey.report_format import (
     NO_FIGURE,
-    OTHER_SECTION,
-    SECTIONS,
     UNIT_TEXT,
-    Catalogue,
-    _finite,
-    _flag,
-    _national_value,
-    _require,
-    _text,
-    figure_context,
     fmt_ci,
     fmt_estimate,
     fmt_number,
     fmt_pct,
     level_text,
-    load_catalogue,
-    provenance,
     read_csv,
-    report_date,
-    section_of,
-    write_html,
 )
+from hhsurvey.report_format import finite as _finite
+from hhsurvey.report_format import flag_of as _flag
+from hhsurvey.report_format import require as _require
+from hhsurvey.report_format import text_of as _text
+from hhsurvey.report_render import write_html
+from hhsurvey.report_spec import (
+    DEFAULT_SPEC,
+    Catalogue,
+    ReportSpec,
+    load_catalogue,
+    load_report_spec,
+)
+from hhsurvey.report_tables import national_value as _national_value
 
 __all__ = [
     "ROLES",
@@ -276,15 +276,17 @@ def change_sections(
     indicators: Mapping[str, pd.DataFrame],
     national: Mapping[tuple[str, str], list[dict[str, Any]]],
     suppress_below: int,
+    spec: ReportSpec,
 ) -> list[dict[str, Any]]:
-    """One table per report section: per indicator, its overall change then its change by each
-    disaggregation (sub-rows), in catalogue order. Catalogue indicators without a change are
-    listed under the table with the reason."""
-    out = {s.key: {"rows": [], "not_compared": []} for s in (*SECTIONS, OTHER_SECTION)}
+    """One table per indicators section of the report spec: per indicator, its overall change
+    then its change by each disaggregation (sub-rows), in catalogue order. Catalogue
+    indicators without a change are listed under the table with the reason."""
+    sections = [s for s in spec.sections if s.kind == "indicators"]
+    out = {s.key: {"rows": [], "not_compared": []} for s in sections}
     by_ind = {i: g for i, g in change.groupby("indicator", sort=False)}
     for iid in _ordered_ids(catalogue, change):
         unit = catalogue.unit(iid)
-        key = section_of(iid, unit)
+        key = catalogue.section_of(iid, spec)
         label = catalogue.label(iid)
         if iid not in by_ind:
             out[key]["not_compared"].append(
@@ -312,7 +314,7 @@ def change_sections(
             out[key]["rows"].append(row)
     return [
         {"key": s.key, "title": s.title} | out[s.key]
-        for s in (*SECTIONS, OTHER_SECTION)
+        for s in sections
         if out[s.key]["rows"] or out[s.key]["not_compared"]
     ]
 
@@ -321,13 +323,10 @@ def change_sections(
 
 
 def headline_ids(catalogue: Catalogue, change: pd.DataFrame) -> list[str]:
-    """Headline indicators (catalogue ``headline: true``) with an overall change, in the order
-    of the round report's key findings."""
+    """Key indicators (catalogue ``key_rank``) with an overall change, in the order of the
+    round report's key findings."""
     with_total = set(change.loc[change["domain"] == "total", "indicator"])
-    headline = [e.id for e in catalogue.entries if e.headline and e.id in with_total]
-    return [i for i in KEY_FINDING_ORDER if i in headline] + [
-        i for i in headline if i not in KEY_FINDING_ORDER
-    ]
+    return [i for i in catalogue.key_findings() if i in with_total]
 
 
 def _headline(
@@ -506,8 +505,10 @@ def build_change_context(
     input_files: Mapping[str, str],
     repo: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    spec: ReportSpec | None = None,
 ) -> dict[str, Any]:
     """Everything the change template shows, as plain values (no Markup)."""
+    spec = spec or load_report_spec(DEFAULT_SPEC)
     ind_cfg = config.get("indicators") or {}
     level = float((config.get("design") or {}).get("level", 0.95))
     suppress_below = int(ind_cfg.get("suppress_below", 25))
@@ -544,7 +545,9 @@ def build_change_context(
         "suppress_below": suppress_below,
         "caution_below": int(ind_cfg.get("caution_below", 50)),
         "headline": headline_findings(catalogue, change, flags, suppress_below),
-        "sections": change_sections(catalogue, change, flags, indicators, national, suppress_below),
+        "sections": change_sections(
+            catalogue, change, flags, indicators, national, suppress_below, spec
+        ),
         "national": national_rows,
         "methods": methods_note(change, rounds, catalogue),
         "figures": figures,
@@ -601,6 +604,7 @@ def render_change_report(
     change = read_change(str(paths["change"]))
     tables = {role: read_round_tables(paths[role]) for role in ROLES}
     catalogue = load_catalogue(paths["catalogue"])
+    spec = load_report_spec(paths.get("report_spec") or DEFAULT_SPEC)
     input_files = {"change": str(paths["change"])}
     for role in ROLES:
         input_files |= {f"{role} {k}": str(v) for k, v in paths[role].items()}
@@ -613,11 +617,12 @@ def render_change_report(
         comparisons={role: tables[role]["comparison"] for role in ROLES},
         manifests={role: tables[role]["manifest"] for role in ROLES},
         catalogue=catalogue,
-        figures=figure_context(figure_names, figure_paths, pd.DataFrame()),
+        figures=figure_context(figure_names, figure_paths, None, spec),
         rounds=rounds,
         config=config,
         input_files=input_files,
         repo=repo,
         environ=environ,
+        spec=spec,
     )
     return write_html(context, template, css, out)

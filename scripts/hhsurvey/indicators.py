@@ -85,6 +85,13 @@ class Indicator:
     scale: float = 1.0
     headline: bool = False
     params: dict = field(default_factory=dict)
+    # Presentation (read by the report only; config/report.yaml names the sections).
+    section: str = "other"
+    show_by: tuple[str, ...] = ()
+    key_rank: int | None = None
+    plot: tuple[str, ...] = ()
+    description: str = ""
+    instrument: dict = field(default_factory=dict)
 
 
 def load_catalogue(path: str) -> list[Indicator]:
@@ -129,7 +136,8 @@ def load_catalogue(path: str) -> list[Indicator]:
                 path,
                 f"use only {sorted(known)}",
             )
-        out.append(Indicator(**{**e, "by": tuple(e.get("by", ()))}))
+        tuples = {k: tuple(e.get(k, ())) for k in ("by", "show_by", "plot")}
+        out.append(Indicator(**{**e, **tuples}))
     return out
 
 
@@ -220,6 +228,7 @@ DETERMINANT_COLUMNS = [
     "or_ci_low",
     "or_ci_high",
     "p_value",
+    "n",
 ]
 # Fewer persons with an episode than this (the DHS suppression threshold): no regression.
 MIN_DETERMINANTS_N = 25
@@ -260,7 +269,10 @@ def determinants(
             {"term": "str"}
         )
     d = SurveyDesign(data, weight="weight", **design_args)
-    return d.logistic("_y", DETERMINANTS, where="has_episode", level=level)
+    fit = d.logistic("_y", DETERMINANTS, where="has_episode", level=level)
+    # n: persons with an episode in the model (the report prints it beside the design df).
+    used = data["has_episode"] & data[["_y", *DETERMINANTS]].notna().all(axis=1)
+    return fit.assign(n=int(used.sum()))
 
 
 def household_frame(agg: pd.DataFrame, poverty_lines: dict) -> pd.DataFrame:

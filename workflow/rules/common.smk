@@ -10,6 +10,10 @@ validate(config, "../schemas/config.schema.yaml")
 with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
     validate(yaml.safe_load(_fh), "../schemas/indicators.schema.yaml")
 
+REPORT_SPEC = "config/report.yaml"
+with open(REPORT_SPEC, encoding="utf-8") as _fh:
+    validate(yaml.safe_load(_fh), "../schemas/report.schema.yaml")
+
 REPO = Path(workflow.basedir)
 TABLES = [
     "frame",
@@ -157,3 +161,11 @@ def calibration_totals(wildcards):
     """The census totals table when calibration is enabled (a rule input, so edits rerun)."""
     cal = config["weights"]["calibration"]
     return [cal["totals"]] if cal["enabled"] and cal["totals"] else []
+
+
+def report_figures(report):
+    """Names of the figures of one report ("round" or "change"), from the figure registry of
+    config/report.yaml: the one place a figure is declared."""
+    with open(REPORT_SPEC, encoding="utf-8") as fh:
+        figures = (yaml.safe_load(fh) or {}).get("figures") or {}
+    return [name for name, f in figures.items() if f.get("report", "round") == report]
