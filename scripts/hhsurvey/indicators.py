@@ -276,8 +276,15 @@ def determinants(
 
 
 def household_frame(agg: pd.DataFrame, poverty_lines: dict) -> pd.DataFrame:
-    """Responding households with their aggregates and the poverty lines as columns."""
-    return agg.assign(**poverty_lines_lak(poverty_lines), one=1.0)
+    """Responding households with their aggregates and the poverty lines as columns.
+
+    ``insured_status`` is "insured" when any member is insured (``n_insured > 0``), else
+    "not insured": the household-level counterpart of the person column of the same name, so
+    that ``domain == "insured_status"`` rows exist for household indicators too."""
+    extra: dict[str, Any] = {}
+    if "n_insured" in agg:
+        extra["insured_status"] = np.where(agg["n_insured"] > 0, "insured", "not insured")
+    return agg.assign(**poverty_lines_lak(poverty_lines), one=1.0, **extra)
 
 
 def build_frames(
