@@ -688,3 +688,30 @@ def test_indicator_not_in_the_instrument_never_reads_zero(fixture_round):
     assert row["cells"][1] == "not in this round's instrument"
     annex = [r for r in fixture_round.page.table("annex-table") if r["cells"][0] == "coverage_nhi"]
     assert annex and all(r["cells"][3] == "not in this round's instrument" for r in annex)
+
+
+def test_report_states_how_many_answers_were_post_coded(fixture_round, tmp_path):
+    log = pd.read_csv(fixture_round.args["paths"]["cleaning_log"], dtype=str)
+    extra = pd.DataFrame(
+        {
+            "table": ["person", "person"],
+            "keys": ["village=101, hh=1, line=1", "village=101, hh=2, line=1"],
+            "variable": ["scheme", "scheme"],
+            "old_value": ["other", "other"],
+            "new_value": ["military_police", "military_police"],
+            "rule": ["post_code", "post_code"],
+            "reason": ["'other, specify' answer 'army card' post-coded"] * 2,
+        }
+    )
+    path = tmp_path / "cleaning_log.csv"
+    pd.concat([log, extra], ignore_index=True).to_csv(path, index=False)
+    args = dict(fixture_round.args, paths=dict(fixture_round.args["paths"], cleaning_log=str(path)))
+    html = render_report(**args, out=str(tmp_path / "p.html"), environ={})
+    note = re.search(r'<p class="postcoded" id="post-coded">(.*?)</p>', html, re.S).group(1)
+    assert (
+        note.startswith("2 &ldquo;other, specify&rdquo; answers") and "2 to military police" in note
+    )
+    assert "post-coded to it (2 answers in this round)" in html
+    assert '<p class="postcoded" id="post-coded">No &ldquo;other, specify&rdquo; answer was' in (
+        fixture_round.html
+    )

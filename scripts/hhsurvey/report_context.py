@@ -227,6 +227,9 @@ def data_quality(
         }
         for r in groups.to_dict("records")
     ]
+    post_coded = log.loc[log["rule"] == "post_code"].assign(
+        new_value=lambda d: d["new_value"].map(text_of)
+    )
     counts = [
         {
             "table": text_of(r["table"]),
@@ -246,6 +249,12 @@ def data_quality(
         "errors": fmt_count(n_by_sev.get("error", 0)),
         "cleaning": cleaning,
         "cleaning_total": len(cleaning_log),
+        # "other, specify" answers coded back into a category (hhsurvey.postcode)
+        "post_coded": len(post_coded),
+        "post_coded_by": [
+            {"variable": v, "category": c, "n": int(n)}
+            for (v, c), n in post_coded.groupby(["variable", "new_value"]).size().items()
+        ],
         "row_counts": counts,
         "all_reconcile": all(c["reconciles"] == "yes" for c in counts),
     }
