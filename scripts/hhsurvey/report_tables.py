@@ -286,6 +286,7 @@ def comparison_rows(
                 "national_label": text_of(c["national_label"]),
                 "year": text_of(c["national_year"]),
                 "source": text_of(c["source"]),
+                "read_in": text_of(c.get("read_in")),
                 "table_page": text_of(c["table_page"]),
                 "difference": diff,
                 "verdict": "for context only, not compared" if context else text_of(c["verdict"]),

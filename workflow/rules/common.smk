@@ -94,6 +94,7 @@ def price_factor(wildcards):
 def get_final_outputs():
     rounds = config["analyse"]
     out = expand("results/report/{round}.html", round=rounds)
+    out += expand("results/report/{round}.pdf", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")

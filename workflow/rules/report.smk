@@ -97,3 +97,26 @@ rule render_report:
         config=config,
     script:
         "../../scripts/render_report.py"
+
+
+rule print_report:
+    input:
+        html=rules.render_report.output.html,
+        lib=lib("print_pdf"),
+    output:
+        pdf=report(
+            "results/report/{round}.pdf",
+            caption="../../report/captions/report.rst",
+            category="Report",
+            labels={"round": "{round} (PDF)"},
+        ),
+    log:
+        "results/logs/print_report/{round}.log",
+    benchmark:
+        "results/benchmarks/print_report/{round}.tsv"
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        chromium=config.get("report", {}).get("chromium", ""),
+    script:
+        "../../scripts/print_report.py"
