@@ -228,7 +228,16 @@ def test_page_is_self_contained(fixture_round):
             )
             if tag == "img":
                 assert value.startswith("data:image/svg+xml;base64,")
-            if tag == "a":
+            if tag == "a" and value.startswith("data:"):
+                # a result table to download, embedded in the page
+                assert "download" in attrs and value.startswith(
+                    (
+                        "data:text/csv;charset=utf-8;base64,",
+                        "data:application/vnd.openxmlformats-officedocument.spreadsheetml"
+                        ".sheet;base64,",
+                    )
+                ), value[:60]
+            elif tag == "a":
                 assert value.startswith("#")
         if tag == "link":
             raise AssertionError("no <link> element may load anything")
@@ -660,7 +669,10 @@ def test_report_py_selects_no_section_by_id_prefix():
 def test_executive_summary_slots_render_only_when_filled(fixture_round, tmp_path):
     """summary.messages (text + indicator ids) and summary.cascade_svg are the slots another
     stage fills; absent, the summary shows the key findings only."""
-    assert "key-messages" not in fixture_round.html and 'id="fig-cascade"' not in fixture_round.html
+    assert (
+        '<ul class="key-messages"' not in fixture_round.html
+        and 'id="fig-cascade"' not in fixture_round.html
+    )
     svg = Path(fixture_round.args["figure_paths"][0]).read_bytes()
     html = render_report(
         **fixture_round.args,
@@ -715,3 +727,19 @@ def test_report_states_how_many_answers_were_post_coded(fixture_round, tmp_path)
     assert '<p class="postcoded" id="post-coded">No &ldquo;other, specify&rdquo; answer was' in (
         fixture_round.html
     )
+
+
+def test_result_tables_download_from_the_page(fixture_round):
+    """indicators.csv, national_comparison.csv and validation.csv are embedded byte for byte
+    (and the workbook when the run has one)."""
+    links = {
+        a["download"]: a["href"] for t, a in fixture_round.page.tags if t == "a" and "download" in a
+    }
+    paths = fixture_round.args["paths"]
+    for name, key in (
+        ("indicators.csv", "indicators"),
+        ("national_comparison.csv", "comparison"),
+        ("validation.csv", "validation_findings"),
+    ):
+        data = base64.b64decode(links[name].split(",", 1)[1])
+        assert data == Path(paths[key]).read_bytes(), name

@@ -162,6 +162,12 @@ def render_report(
         input_files={k: v for k, v in p.items() if k != "determinants" or v},
         not_in_instrument=missing_in_instrument(catalogue, categories),
         summary=summary,
+        download_files={
+            "All estimates (CSV)": p["indicators"],
+            "All estimates (Excel workbook)": p.get("xlsx", ""),
+            "Comparison with national figures (CSV)": p["comparison"],
+            "Validation findings (CSV)": p.get("validation_findings", ""),
+        },
         repo=repo,
         environ=environ,
     )

@@ -50,6 +50,7 @@ from hhsurvey.report_tables import (
 __all__ = [
     "build_context",
     "data_quality",
+    "downloads",
     "figure_context",
     "methods_context",
     "survey_context",
@@ -415,6 +416,7 @@ def build_context(
     input_files: Mapping[str, str],
     not_in_instrument: set[str] = frozenset(),
     summary: Mapping[str, Any] | None = None,
+    download_files: Mapping[str, str] | None = None,
     repo: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -472,6 +474,7 @@ def build_context(
         "annex": annex,
         "figures": dict(figures),
         "provenance": provenance(manifest, input_files, config, repo),
+        "downloads": downloads(download_files or {}),
         "not_estimated": NOT_ESTIMATED,
         "not_in_instrument": NOT_IN_INSTRUMENT,
         "no_figure": NO_FIGURE,
@@ -505,3 +508,31 @@ def summary_context(summary: Mapping[str, Any] | None) -> dict[str, Any]:
         or "Care cascade by insurance status: population, ill, sought care, paid out of pocket, "
         "catastrophic spending and impoverished, each with its 95 % confidence interval.",
     }
+
+
+#: Result tables offered as downloads inside the page (data URIs): name -> media type.
+DOWNLOAD_TYPES = {
+    ".csv": "text/csv;charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def downloads(files: Mapping[str, str]) -> list[dict[str, str]]:
+    """Each existing file of *files* (label -> path) as a data URI to download, in the order
+    given; the page stays self-contained (no link leaves it)."""
+    out = []
+    for label, path in files.items():
+        p = Path(path) if path else None
+        if p is None or not p.is_file() or p.suffix not in DOWNLOAD_TYPES:
+            continue
+        data = p.read_bytes()
+        out.append(
+            {
+                "label": label,
+                "file": p.name,
+                "href": f"data:{DOWNLOAD_TYPES[p.suffix]};base64,"
+                + base64.b64encode(data).decode("ascii"),
+                "size": f"{max(len(data) // 1024, 1):,d} KB",
+            }
+        )
+    return out

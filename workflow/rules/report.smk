@@ -45,6 +45,7 @@ rule plot_figures:
 rule render_report:
     input:
         indicators=rules.estimate_indicators.output.csv,
+        xlsx=rules.estimate_indicators.output.xlsx,
         comparison=rules.compare_national.output.comparison,
         validation=rules.validate_round.output.summary,
         validation_findings=rules.validate_round.output.findings,
