@@ -61,6 +61,8 @@ from hhsurvey.report_tables import national_value as _national_value
 __all__ = [
     "ROLES",
     "build_change_context",
+    "change_summary",
+    "national_trends",
     "fmt_change",
     "fmt_change_ci",
     "fmt_p",
@@ -399,6 +401,51 @@ def headline_findings(
     return out
 
 
+def change_summary(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The change in words: how many key indicators were compared, which rose and which fell
+    significantly (labels), and how many did not change significantly or were not tested."""
+    shown = [f for f in findings if f.get("flag") != "suppressed" and f.get("change")]
+    rose = [
+        f["label"] for f in shown if f.get("sig") and not f["change"].strip("(").startswith("-")
+    ]
+    fell = [f["label"] for f in shown if f.get("sig") and f["change"].strip("(").startswith("-")]
+    return {
+        "compared": len(shown),
+        "rose": rose,
+        "fell": fell,
+        "unchanged": sum(1 for f in shown if f.get("significant") == "no"),
+        "untested": sum(1 for f in shown if not f.get("significant")),
+        "not_compared": len(findings) - len(shown),
+    }
+
+
+def national_trends(
+    national: Mapping[tuple[str, str], list[dict[str, Any]]],
+    catalogue: Catalogue,
+    ids: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Key indicators with a national figure in both rounds' comparison tables: the national
+    values and years of each round (the trend in Lao PDR beside the change in Vang Vieng)."""
+    out = []
+    for iid in ids:
+        before, after = national.get(("baseline", iid), []), national.get(("endline", iid), [])
+        if before and after:
+            out.append(
+                {
+                    "id": iid,
+                    "label": catalogue.label(iid),
+                    "baseline": [
+                        {"value": n["value"], "year": n["year"], "ref": n["ref"]} for n in before
+                    ],
+                    "endline": [
+                        {"value": n["value"], "year": n["year"], "ref": n["ref"]} for n in after
+                    ],
+                    "context": any(n["context"] for n in before + after),
+                }
+            )
+    return out
+
+
 def _with_unit(value: str, suffix: str) -> str:
     """ "24.4 %", or "(24.4 %)" for a caution estimate."""
     if value.startswith("("):
@@ -524,6 +571,7 @@ def build_change_context(
     prices = config.get("prices") or {}
     round_ctx = rounds_context(rounds, config)
     names = {r["role"]: r["name"] for r in round_ctx}
+    findings = headline_findings(catalogue, change, flags, suppress_below)
     figures = {name: dict(f) for name, f in figures.items()}
     if "change_dumbbell" in figures:  # the alt text carries the data of the chart
         frame = headline_frame(catalogue, change, flags, suppress_below)
@@ -544,7 +592,9 @@ def build_change_context(
         "t_quantile": f"{0.5 + level / 2:.3g}",
         "suppress_below": suppress_below,
         "caution_below": int(ind_cfg.get("caution_below", 50)),
-        "headline": headline_findings(catalogue, change, flags, suppress_below),
+        "headline": findings,
+        "summary": change_summary(findings),
+        "trends": national_trends(national, catalogue, headline_ids(catalogue, change)),
         "sections": change_sections(
             catalogue, change, flags, indicators, national, suppress_below, spec
         ),
