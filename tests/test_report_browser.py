@@ -305,11 +305,11 @@ def _check_printed(pdf_path: Path, html_path: Path) -> dict:
     return {"main_pages": first_annex, "pages": len(fills)}
 
 
-def test_fixture_report_prints_with_bookmarks_and_full_pages(fixture_report, artifacts):
-    from hhsurvey.print_pdf import find_chromium, print_pdf
+def test_fixture_report_prints_with_bookmarks_and_full_pages(browser, fixture_report, artifacts):
+    from hhsurvey.print_pdf import print_pdf
 
     out = artifacts / "report_fixture_outline.pdf"
-    pages = print_pdf(fixture_report, out, find_chromium(CHROMIUM))
+    pages = print_pdf(fixture_report, out, CHROMIUM, browser=browser)
     assert pages > 5
     got = _check_printed(out, fixture_report)
     assert got["main_pages"] < got["pages"]

@@ -12,8 +12,10 @@ would print a page that differs from the one readers see.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from hhsurvey.errors import InputError
 
@@ -42,26 +44,42 @@ def find_chromium(configured: str | None = None) -> str:
     )
 
 
-def print_pdf(html: str | os.PathLike[str], out: str | os.PathLike[str], chromium: str) -> int:
+def print_pdf(
+    html: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    chromium: str,
+    browser: Any = None,
+) -> int:
     """Print *html* to *out* (A4, CSS page size, backgrounds, outline, tagged); return the
-    number of pages. The page is opened offline with JavaScript disabled."""
-    from playwright.sync_api import sync_playwright
+    number of pages. The page is opened offline with JavaScript disabled. *browser*: an
+    already launched Playwright browser to use (else Chromium is launched and closed)."""
+    if browser is not None:
+        pdf = _print(browser, html)
+    else:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as p:
+            launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                pdf = _print(launched, html)
+            finally:
+                launched.close()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(offline=True, java_script_enabled=False)
-            page = context.new_page()
-            page.goto(Path(html).resolve().as_uri(), wait_until="load")
-            pdf = page.pdf(
-                format="A4",
-                print_background=True,
-                prefer_css_page_size=True,
-                outline=True,
-                tagged=True,
-            )
-        finally:
-            browser.close()
     Path(out).write_bytes(pdf)
-    return pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page")
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def _print(browser: Any, html: str | os.PathLike[str]) -> bytes:
+    context = browser.new_context(offline=True, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(Path(html).resolve().as_uri(), wait_until="load")
+        return page.pdf(
+            format="A4",
+            print_background=True,
+            prefer_css_page_size=True,
+            outline=True,
+            tagged=True,
+        )
+    finally:
+        context.close()
