@@ -7,7 +7,12 @@ from hhsurvey.print_pdf import find_chromium, print_pdf
 
 
 def main(smk) -> None:
-    pages = print_pdf(smk.input.html, smk.output.pdf, find_chromium(smk.params.chromium))
+    pages = print_pdf(
+        smk.input.html,
+        smk.output.pdf,
+        find_chromium(smk.params.chromium),
+        stamp=smk.params.stamp,
+    )
     logging.getLogger(__name__).info("printed %s: %d pages", smk.output.pdf, pages)
 
 

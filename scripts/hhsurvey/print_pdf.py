@@ -19,7 +19,7 @@ from typing import Any
 
 from hhsurvey.errors import InputError
 
-__all__ = ["CHROMIUM_ARGS", "find_chromium", "print_pdf"]
+__all__ = ["CHROMIUM_ARGS", "find_chromium", "print_pdf", "reproducible"]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,10 +49,12 @@ def print_pdf(
     out: str | os.PathLike[str],
     chromium: str,
     browser: Any = None,
+    stamp: str = "19700101000000",
 ) -> int:
     """Print *html* to *out* (A4, CSS page size, backgrounds, outline, tagged); return the
     number of pages. The page is opened offline with JavaScript disabled. *browser*: an
-    already launched Playwright browser to use (else Chromium is launched and closed)."""
+    already launched Playwright browser to use (else Chromium is launched and closed).
+    *stamp* (YYYYMMDDHHMMSS) replaces the print time, so that reruns are byte-identical."""
     if browser is not None:
         pdf = _print(browser, html)
     else:
@@ -64,6 +66,7 @@ def print_pdf(
                 pdf = _print(launched, html)
             finally:
                 launched.close()
+    pdf = reproducible(pdf, stamp)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_bytes(pdf)
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
@@ -83,3 +86,20 @@ def _print(browser: Any, html: str | os.PathLike[str]) -> bytes:
         )
     finally:
         context.close()
+
+
+def reproducible(pdf: bytes, stamp: str) -> bytes:
+    """The same bytes for the same page: the print time becomes *stamp* and the DOM node ids
+    of the tagged structure are renumbered in order of appearance. Every replacement keeps its
+    length, so the cross-reference offsets stay valid."""
+    if not re.fullmatch(r"\d{14}", stamp):
+        raise ValueError(f"stamp must be YYYYMMDDHHMMSS, not {stamp!r}")
+    pdf = re.sub(rb"\(D:\d{14}", b"(D:" + stamp.encode("ascii"), pdf)
+    ids: dict[bytes, bytes] = {}
+
+    def renumber(m: re.Match) -> bytes:
+        old = m.group(1)
+        new = ids.setdefault(old, str(len(ids) + 1).zfill(len(old)).encode("ascii"))
+        return b"(node" + new + b")"
+
+    return re.sub(rb"\(node(\d+)\)", renumber, pdf)

@@ -119,5 +119,7 @@ rule print_report:
         "../../envs/hhsurvey.yaml"
     params:
         chromium=config.get("report", {}).get("chromium", ""),
+        # the PDF's print time: the report's fixed date (byte-identical reruns)
+        stamp=config["report"]["date"].replace("-", "") + "000000",
     script:
         "../../scripts/print_report.py"
