@@ -3,7 +3,8 @@
 from hhsurvey.change_report import ROLES, headline_frame, read_change, round_flags
 from hhsurvey.cli import run_rule
 from hhsurvey.figures import change_dumbbell, save_svg
-from hhsurvey.report import load_catalogue, read_csv
+from hhsurvey.report_format import read_csv
+from hhsurvey.report_spec import load_catalogue
 
 
 def main(smk) -> None:

@@ -4,23 +4,26 @@ import pandas as pd
 
 from hhsurvey.cli import run_rule
 from hhsurvey.figures import make_figures
-from hhsurvey.report import gradient_ids, load_catalogue, provider_ids, read_csv
+from hhsurvey.report_format import read_csv
+from hhsurvey.report_spec import load_catalogue, load_report_spec
 
 
 def main(smk) -> None:
     indicators = read_csv(smk.input.indicators)
     catalogue = load_catalogue(smk.input.catalogue)
+    spec = load_report_spec(smk.input.spec)
+    names = list(smk.params.names)
     make_figures(
-        smk.params.names,
+        names,
         list(smk.output.figures),
         indicators=indicators,
         comparison=read_csv(smk.input.comparison),
         households=pd.read_parquet(smk.input.households),
         labels={e.id: e.label for e in catalogue.entries},
-        gradient_ids=gradient_ids(catalogue, indicators),
-        provider_ids=provider_ids(catalogue),
+        plotted={n: catalogue.plotted(n) for n in names},
         che_curve_max=smk.params.che_curve_max,
         che_curve_step=smk.params.che_curve_step,
+        builders={n: spec.figures[n].builder for n in names},
     )
 
 

@@ -13,6 +13,7 @@ def main(smk) -> None:
         "change": smk.input.change,
         "catalogue": smk.input.catalogue,
         "national": smk.input.national,
+        "report_spec": smk.input.report_spec,
         "config_files": list(smk.input.config_files),
     }
     for k, role in enumerate(ROLES):

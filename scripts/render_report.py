@@ -6,6 +6,7 @@ from hhsurvey.report import render_report, rule_arguments
 #: Named inputs of the rule that the report reads (the rest are rerun triggers).
 TABLES = (
     "indicators",
+    "xlsx",
     "comparison",
     "validation",
     "validation_findings",
@@ -17,13 +18,16 @@ TABLES = (
     "person",
     "episode",
     "catalogue",
+    "report_spec",
+    "codebook",
     "national",
     "config_file",
 )
 
 
 def main(smk) -> None:
-    paths = {k: getattr(smk.input, k) for k in TABLES}
+    # Optional inputs (the workbook, the report spec, the codebook) may be absent: "".
+    paths = {k: getattr(smk.input, k, "") for k in TABLES}
     # Optional until the determinants stage exists: an empty input means "not estimated".
     determinants = smk.input.get("determinants") or []
     if isinstance(determinants, str):

@@ -269,7 +269,8 @@ def test_headline_chart_and_lines(fixture_change):
     catalogue = _catalogue(fixture_change.args["paths"]["catalogue"])
     change = _read(fixture_change.args["paths"]["change"])
     total = change.loc[change["domain"] == "total"].set_index("indicator")
-    headline = [i for i, e in catalogue.items() if e.get("headline") and i in total.index]
+    # The chart and the lines show the catalogue's key indicators (key_rank), nothing else.
+    headline = [i for i, e in catalogue.items() if e.get("key_rank") and i in total.index]
     lis = re.findall(r'<li data-indicator="([a-z0-9_]+)">', fixture_change.html)
     assert sorted(lis) == sorted(headline) and len(lis) >= 10
     imgs = [a for t, a in fixture_change.page.tags if t == "img"]
@@ -369,7 +370,7 @@ def test_provenance_of_both_rounds(fixture_change):
 
 def test_rendering_twice_is_byte_identical(fixture_change, tmp_path, monkeypatch):
     # The checkout may change while tests run (others commit): fix the code version.
-    monkeypatch.setattr("hhsurvey.report.code_version", lambda repo: "v-test")
+    monkeypatch.setattr("hhsurvey.provenance.code_version", lambda repo: "v-test")
     outs = [tmp_path / "a.html", tmp_path / "b.html"]
     for out in outs:
         render_change_report(**fixture_change.args, out=str(out), environ={})
@@ -476,12 +477,38 @@ def test_render_change_report_script_main(fixture_change, tmp_path, monkeypatch)
         "figures": a["figure_paths"],
         "catalogue": p["catalogue"],
         "national": p["national"],
+        "report_spec": str(cf.REPO / "config" / "report.yaml"),
         "config_files": p["config_files"],
         "template": a["template"],
         "css": a["css"],
     }
     params = {k: a[k] for k in ("rounds", "figure_names", "config")}
-    monkeypatch.setattr("hhsurvey.report.code_version", lambda repo: "v-test")
+    monkeypatch.setattr("hhsurvey.provenance.code_version", lambda repo: "v-test")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     page = cf.rf.run_rule_script("render_change_report.py", inputs, params, tmp_path / "s.html")
     assert page == render_change_report(**a, out=str(tmp_path / "direct.html"))
+
+
+def test_summary_in_words_caveat_and_national_trends(fixture_change):
+    """The summary counts the key changes by direction from the change table itself, says a
+    before-after change is not the effect of NHI, and lists national trends where both rounds
+    have a national figure."""
+    html = fixture_change.html
+    catalogue = _catalogue(fixture_change.args["paths"]["catalogue"])
+    change = _read(fixture_change.args["paths"]["change"])
+    total = change.loc[change["domain"] == "total"].set_index("indicator")
+    keys = [i for i, e in catalogue.items() if e.get("key_rank") and i in total.index]
+    summary = html[html.index('<section id="summary"') : html.index('<section id="headline"')]
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", summary))
+    sig = total.loc[keys, "significant"].astype(str).str.lower().isin(["true", "1"])
+    rose = [catalogue[i]["label"] for i in keys if sig[i] and total.loc[i, "change"] > 0]
+    fell = [catalogue[i]["label"] for i in keys if sig[i] and total.loc[i, "change"] < 0]
+    if rose:
+        assert f"{len(rose)} rose significantly" in words
+        assert all(label in words for label in rose)
+    if fell:
+        assert f"{len(fell)} fell significantly" in words
+    assert "It is not the effect of NHI." in words
+    assert 'id="not-an-effect"' in summary
+    # coverage_any has national figures in both rounds in the fixture's comparison tables
+    assert '<li data-trend="coverage_any">' in summary and "then" in words

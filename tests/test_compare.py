@@ -101,6 +101,7 @@ def _nat(
         ci_high=NAN,
         year=year,
         source=f"source {cid}",
+        read_in=f"copy {cid}",
         table_page=f"table {cid}",
         definition_note=note,
         comparability=comp,

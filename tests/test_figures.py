@@ -225,8 +225,21 @@ def test_make_figures_rejects_unknown_names(tmp_path):
             comparison=pd.DataFrame(),
             households=None,
             labels={},
-            gradient_ids=[],
-            provider_ids=[],
+            plotted={},
             che_curve_max=0.4,
             che_curve_step=0.01,
         )
+
+
+def test_figure_registry_names_existing_builders():
+    """config/report.yaml is the one registry: each round figure's builder is in BUILDERS,
+    each change figure's builder is a public function of the module."""
+    from hhsurvey.report_spec import DEFAULT_SPEC, load_report_spec
+
+    spec = load_report_spec(DEFAULT_SPEC)
+    assert spec.figure_names("round") and spec.figure_names("change")
+    for name, f in spec.figures.items():
+        if f.report == "round":
+            assert f.builder in F.BUILDERS, name
+        else:
+            assert f.builder in F.__all__ and callable(getattr(F, f.builder)), name

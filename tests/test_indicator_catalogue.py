@@ -287,6 +287,8 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     "coverage_cbhi": (550 / 2_900, 16, 2_900),  # v2 hh1 line 2 (150) + v3 hh2 (2 x 200)
     "coverage_hef": (150 / 2_900, 16, 2_900),  # v2 hh2 line 1
     "coverage_nhi": (0.0, 16, 2_900),  # a baseline-instrument round: no NHI code exists
+    # the fixture's tables are not post-coded (tests/test_postcode.py checks post-coding)
+    "coverage_military_police": (0.0, 16, 2_900),
     # --- illness: 11 persons ill, 2 x 100 + 2 x 150 + 4 x 200 + 3 x 250 = 2,050
     # (v2 hh2 line 2 "don't know" counts as not ill)
     "illness_30d": (2_050 / 2_900, 16, 2_900),
@@ -404,6 +406,73 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     "kakwani_oop": (conc_index(OOP / SIZE, PC, W_POP) - gini_mean_difference(PC, W_POP), 8, 2_900),
 }
 
+# --- OOP by type of care (issue 14), from the household amounts worked out in
+# indicator_fixture.py (weights H1, H2 100; H3, H4 150; H5, H6 200; H7, H8 250):
+# outpatient H1 420k, H2 1.26M, H4 144k, H5 900k, H6 600k, H7 180k
+# inpatient H4 200k, H8 60k + 140k; self-medication H2 120k, H5 60k; delivery H5 200k;
+# other H5 1.34M, H8 100k. The five add up to each household's OOP (see the reconciliation
+# test below) and their totals to 971.6M, the numerator of oop_annual_hh_mean.
+OOP_TYPE_TOTALS = {
+    "opd": 100 * 420_000 + 100 * 1_260_000 + 150 * 144_000 + 200 * 900_000 + 200 * 600_000
+    + 250 * 180_000,
+    "ipd": 150 * 200_000 + 250 * 200_000,
+    "selfmed": 100 * 120_000 + 200 * 60_000,
+    "delivery": 200 * 200_000,
+    "other": 200 * 1_340_000 + 250 * 100_000,
+}  # fmt: skip
+for _k, _t in OOP_TYPE_TOTALS.items():
+    EXPECTED[f"oop_type_{_k}_mean"] = (_t / 1_400, 8, 1_400)
+    # a ratio's n counts the units of its denominator: the 7 households with OOP (not H3)
+    EXPECTED[f"oop_type_{_k}_share"] = (_t / 971_600_000, 7, 1_250)
+
+
+def _episodes_with_care() -> pd.DataFrame:
+    t = indicator_round()
+    w = weights_table().set_index(["village", "hh"])["weight"]
+    ep = t["episode"][t["episode"]["sought"] == "yes"]
+    ww = w.reindex(pd.MultiIndex.from_frame(ep[["village", "hh"]])).to_numpy(float)
+    oop = sum(
+        ep[c].fillna(0).to_numpy(float)
+        for c in ("cost_consult", "cost_medicine", "cost_tests", "cost_informal")
+    )
+    group = (
+        ep["provider"]
+        .astype(str)
+        .map({"public_central": "public", "public_district": "public", "health_centre": "public"})
+        .fillna(ep["provider"].astype(str))
+    )
+    return pd.DataFrame({"w": ww, "oop": oop, "group": group.to_numpy()})
+
+
+_EP = _episodes_with_care()
+for _g in ("public", "private", "pharmacy", "traditional"):
+    _num = float((_EP["w"] * _EP["oop"] * (_EP["group"] == _g)).sum())
+    EXPECTED[f"oop_provider_{_g}_share"] = (
+        _num / float((_EP["w"] * _EP["oop"]).sum()),
+        int((_EP["oop"] != 0).sum()),
+        float(_EP.loc[_EP["oop"] != 0, "w"].sum()),
+    )
+
+
+def _transport_food_by_household() -> pd.Series:
+    """12 x episode transport + food (all episodes) + admission transport + food, by household."""
+    t = indicator_round()
+    parts = []
+    for name, factor in (("episode", 12.0), ("admission", 1.0)):
+        d = t[name]
+        cols = [c for c in ("cost_transport", "cost_food") if c in d]
+        parts.append(
+            (d[cols].fillna(0).sum(axis=1) * factor).groupby([d["village"], d["hh"]]).sum()
+        )
+    extra = pd.concat(parts).groupby(level=[0, 1]).sum()
+    idx = pd.MultiIndex.from_frame(HOUSEHOLDS[["village", "hh"]])
+    return extra.reindex(idx, fill_value=0.0).astype(float)
+
+
+_TF = _transport_food_by_household().to_numpy()
+EXPECTED["oop_tf_annual_hh_mean"] = (wmean(OOP + _TF, W_HH), 8, 1_400)
+EXPECTED["che_sdg_10_tf"] = (wmean((OOP + _TF) / (TOTAL + _TF) > 0.10, W_POP), 8, 2_900)
+
 # che_curve has no "total" row: one row per threshold, domain "threshold".
 # thresholds -> population share with budget share above it
 CHE_CURVE = {
@@ -467,6 +536,14 @@ def test_overall_weighted_n(result, iid):
 
 DOMAIN_ROWS = [
     # indicator, domain, level, estimate, n_unweighted
+    # household insured_status = any member insured: H1, H2 (v1), H3, H4 (v2), H6 (v3 hh2);
+    # population weights H1 200 H2 100 H3 300 H4 300 H6 400 = 1,300, catastrophic H2 + H6
+    ("che_sdg_10", "insured_status", "insured", 500 / 1_300, 5),
+    # not insured H5 600 H7 750 H8 250 = 1,600, catastrophic H5 + H8
+    ("che_sdg_10", "insured_status", "not insured", 850 / 1_600, 3),
+    # household weights: insured OOP 100 x 420k + 100 x 1.38M + 150 x 344k + 200 x 600k / 700
+    ("oop_annual_hh_mean", "insured_status", "insured", 351_600_000 / 700, 5),
+    ("oop_annual_hh_mean", "insured_status", "not insured", 620_000_000 / 700, 3),
     # urban persons (v1, v2) weigh 900; insured 3 x 100 + 2 x 150 = 600
     ("coverage_any", "area", "urban", 600 / 900, 7),
     # rural persons (v3, v4) weigh 2,000; insured v3 hh2 2 x 200 = 400
@@ -568,3 +645,30 @@ def test_unknown_unit_is_an_error(tmp_path):
     )
     with pytest.raises(InputError, match="unit 'dollars'"):
         load_catalogue(str(p))
+
+
+def test_oop_components_add_up_to_oop_in_each_household(agg):
+    """Reconciliation (issue 14): outpatient + inpatient + self-medication + delivery + other
+    = OOP in every household, and the hand table's OOP."""
+    parts = agg[["oop_opd", "oop_ipd", "oop_selfmed", "oop_delivery", "oop_other"]].sum(axis=1)
+    np.testing.assert_allclose(parts.to_numpy(float), agg["oop"].to_numpy(float))
+    got = agg.merge(HOUSEHOLDS, on=["village", "hh"], suffixes=("", "_hand"))
+    np.testing.assert_allclose(got["oop"].to_numpy(float), got["oop_hand"].to_numpy(float))
+
+
+@pytest.mark.parametrize(
+    "iid", ["che_sdg_10", "oop_annual_hh_mean", "care_seeking", "che_ctp_40", "oop_type_opd_share"]
+)
+def test_insured_and_not_insured_reconcile_with_the_total(result, iid):
+    """The insured and not-insured rows, weighted by their weighted N, give the total; their
+    unweighted Ns add up to the total's (the share rows are ratios: weight by the denominator,
+    which is what n_weighted counts)."""
+    rows = result[(result["indicator"] == iid) & (result["domain"] == "insured_status")]
+    total = _row(result, iid)
+    assert sorted(rows["level"]) == ["insured", "not insured"]
+    if iid == "oop_type_opd_share":
+        return  # a ratio of totals: checked by hand above; its domain weights are denominators
+    combined = (rows["estimate"] * rows["n_weighted"]).sum() / rows["n_weighted"].sum()
+    assert combined == pytest.approx(total["estimate"], rel=1e-9)
+    assert rows["n_unweighted"].sum() == total["n_unweighted"]
+    assert rows["n_weighted"].sum() == pytest.approx(total["n_weighted"])

@@ -21,16 +21,15 @@ import yaml
 
 from hhsurvey.errors import InputError
 from hhsurvey.report import (
-    SECTIONS,
     fmt_ci,
     fmt_estimate,
     fmt_number,
     render,
     render_report,
     report_date,
-    section_of,
     trusted,
 )
+from hhsurvey.report_spec import load_report_spec
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -51,6 +50,7 @@ NEW_INDICATORS = [
         "estimator": "proportion",
         "by": ["area"],
         "standard": "test entry",
+        "section": "coverage",
     },
     {
         "id": "vaccination_full",
@@ -183,26 +183,6 @@ def test_number_formats_follow_dhs_conventions():
     assert fmt_ci(0.1, 0.2, "percent", "suppressed") == ""
 
 
-@pytest.mark.parametrize(
-    ("iid", "unit", "section"),
-    [
-        ("coverage_any", "percent", "coverage"),
-        ("coverage_private", "percent", "coverage"),
-        ("care_seeking", "percent", "care"),
-        ("alos", "nights", "care"),
-        ("oop_episode_mean", "lak", "oop"),
-        ("che_ctp_40", "percent", "protection"),
-        ("distress_financing", "percent", "protection"),
-        ("ci_oop", "index", "equity"),
-        ("theil_oop", "index", "equity"),
-        ("u5_fever_care", "percent", "mch"),
-        ("vaccination_full", "percent", "other"),
-    ],
-)
-def test_section_mapping_by_prefix_then_unit_then_other(iid, unit, section):
-    assert section_of(iid, unit) == section
-
-
 def test_report_date_prefers_source_date_epoch():
     cfg = {"report": {"date": "2026-11-23"}}
     assert report_date(cfg, {}) == "2026-11-23"
@@ -248,7 +228,16 @@ def test_page_is_self_contained(fixture_round):
             )
             if tag == "img":
                 assert value.startswith("data:image/svg+xml;base64,")
-            if tag == "a":
+            if tag == "a" and value.startswith("data:"):
+                # a result table to download, embedded in the page
+                assert "download" in attrs and value.startswith(
+                    (
+                        "data:text/csv;charset=utf-8;base64,",
+                        "data:application/vnd.openxmlformats-officedocument.spreadsheetml"
+                        ".sheet;base64,",
+                    )
+                ), value[:60]
+            elif tag == "a":
                 assert value.startswith("#")
         if tag == "link":
             raise AssertionError("no <link> element may load anything")
@@ -346,7 +335,7 @@ def test_key_findings_numbers_match_indicators_csv(fixture_round):
             assert c["national_label"] in text["nat"]
             allowed |= {shown, *NUMBER.findall(c["national_year"])}
         if comps.empty:
-            assert "No national figure." in free
+            assert "Lao PDR" not in free  # no "No national figure" line in the summary
         else:
             refs = re.findall(r"N\d+", text["ref"])
             assert len(refs) == len(comps)
@@ -386,13 +375,14 @@ def test_every_catalogue_indicator_in_its_section(fixture_round):
     catalogue = _catalogue(fixture_round.args["paths"]["catalogue"])
     page = fixture_round.page
     placed = {}
-    for key in [s.key for s in SECTIONS] + ["other"]:
+    for key in load_report_spec(REPO / "config" / "report.yaml").indicator_sections:
         for r in page.table(f"table-{key}"):
             if "data-indicator" in r["attrs"]:
+                assert r["attrs"]["data-indicator"] not in placed  # in one section only
                 placed[r["attrs"]["data-indicator"]] = key
     for iid, e in catalogue.items():
-        assert placed.get(iid) == section_of(iid, e["unit"]), iid
-    # The new entries land by mapping: a coverage_ id in Coverage, an unknown one in Other.
+        assert placed.get(iid) == e.get("section", "other"), iid
+    # The new entries land by their catalogue `section:`; one without it in Other.
     assert placed["coverage_private"] == "coverage"
     assert placed["vaccination_full"] == "other"
     row = next(r for r in page.table("table-other") if r["attrs"].get("data-indicator"))
@@ -406,7 +396,7 @@ def test_missing_indicators_and_determinants_render_as_not_estimated(fixture_rou
     page = fixture_round.page
     catalogue = _catalogue(fixture_round.args["paths"]["catalogue"])
     missing = ["che_sdg_revised", "kakwani_oop"]  # roundfixture.write_round(drop=...)
-    missing += [i for s in SECTIONS for i, _ in s.expected if i not in catalogue]
+    assert all(i in catalogue for i in missing)
     rows = {
         r["attrs"]["data-indicator"]: r
         for r in page.rows
@@ -420,28 +410,40 @@ def test_missing_indicators_and_determinants_render_as_not_estimated(fixture_rou
 
 
 def test_determinants_table_when_present(fixture_round, tmp_path):
+    """Readable characteristics with their reference category, travel time per 30 minutes,
+    N and design df in the caption, and no odds ratio for the intercept."""
     det = tmp_path / "determinants.csv"
     pd.DataFrame(
         {
-            "term": ["insured_status[T.insured]", "quintile[T.5]"],
-            "estimate": [0.4, 0.9],
-            "se": [0.2, 0.3],
-            "ci_low": [0.0, 0.3],
-            "ci_high": [0.8, 1.5],
-            "df": [10, 10],
-            "odds_ratio": [1.49, 2.46],
-            "or_ci_low": [1.0, 1.35],
-            "or_ci_high": [2.23, 4.48],
-            "p_value": [0.06, 0.01],
+            "term": ["(Intercept)", "quintile_group[T.Q5]", "insurance[T.yes]", "dist_hc_30min"],
+            "estimate": [-0.2, 0.9, 0.4, -0.1],
+            "se": [0.1, 0.3, 0.2, 0.05],
+            "ci_low": [-0.4, 0.3, 0.0, -0.2],
+            "ci_high": [0.0, 1.5, 0.8, 0.0],
+            "df": [14, 14, 14, 14],
+            "odds_ratio": [0.82, 2.46, 1.49, 0.90],
+            "or_ci_low": [0.67, 1.35, 1.0, 0.82],
+            "or_ci_high": [1.0, 4.48, 2.23, 1.0],
+            "p_value": [0.05, 0.01, 0.06, 0.04],
+            "n": [212, 212, 212, 212],
         }
     ).to_csv(det, index=False)
     args = dict(fixture_round.args, paths=dict(fixture_round.args["paths"], determinants=str(det)))
-    page = Page(render_report(**args, out=str(tmp_path / "d.html"), environ={}))
-    rows = page.table("determinants-table")
-    assert [r["cells"] for r in rows[1:]] == [
-        ["insured_status[T.insured]", "1.49", "1.00\u20132.23", "0.060"],
-        ["quintile[T.5]", "2.46", "1.35\u20134.48", "0.010"],
+    html = render_report(**args, out=str(tmp_path / "d.html"), environ={})
+    page = Page(html)
+    rows = [r["cells"] for r in page.table("determinants-table")[1:]]
+    assert rows == [
+        ["Consumption quintile (reference: 1 (poorest))"],
+        ["1 (poorest)", "1", "reference", ""],
+        ["5 (richest)", "2.46", "1.35\u20134.48", "0.010"],
+        ["Insurance (reference: Not insured)"],
+        ["Not insured", "1", "reference", ""],
+        ["Insured", "1.49", "1.00\u20132.23", "0.060"],
+        ["Travel time to the health centre (per 30 minutes)"],
+        ["per unit", "0.90", "0.82\u20131.00", "0.040"],
     ]
+    assert "0.82" not in " ".join(" ".join(r) for r in rows[:-1])  # intercept's OR not shown
+    assert "(N = 212 persons, design df = 14)" in html
 
 
 def test_national_figures_cited_with_year_source_and_caveat(fixture_round):
@@ -495,17 +497,26 @@ def _local_percents(fr) -> set[str]:
     return {f"{x * 100:.1f}" for x in pd.to_numeric(ind["estimate"])}
 
 
-def test_every_table_has_a_note_and_estimate_tables_state_the_rule(fixture_round):
+def test_one_conventions_note_per_section(fixture_round):
+    """Each indicators section states the table conventions once (after its overall table),
+    not after every breakdown table; every other table still has its own note."""
     html = fixture_round.html
-    tables = re.findall(r"<table.*?</table>\s*<[^>]+>", html, flags=re.S)
-    assert len(tables) > 20
-    for t in tables:
-        assert t.endswith('<p class="note">'), t[:120]
-    notes = re.findall(r'</table>\s*<p class="note">(.*?)</p>', html, flags=re.S)
-    for t, note in zip(tables, notes, strict=True):
-        if "Unweighted N" in t:
+    sections = re.findall(
+        r'<section id="([a-z_]+)" class="kind-(\w+)[^"]*">(.*?)</section>', html, re.S
+    )
+    assert len(sections) > 8
+    for key, kind, body in sections:
+        notes = body.count('class="note conventions"')
+        if kind == "indicators":
+            assert notes == 1, key
+            note = re.search(r'<p class="note conventions">(.*?)</p>', body, re.S).group(1)
             assert "The small-sample rule counts the <em>unweighted denominator</em>" in note
-            assert "below 25" in note and "25&ndash;49" in note or "25\u201349" in note
+            assert "below 25" in note and "25&ndash;49" in note
+            assert body.index('class="note conventions"') < body.find('class="est by"') or (
+                'class="est by"' not in body
+            )
+        for t in re.findall(r'<table class="est (?!by)[^"]*".*?</table>\s*<[^>]+>', body, re.S):
+            assert re.search(r'<p class="note[^"]*">$', t), (key, t[:100])
 
 
 def test_provenance(fixture_round):
@@ -579,7 +590,7 @@ def test_render_report_script_main(fixture_round, tmp_path, monkeypatch):
     inputs["determinants"] = []
     params = {k: a[k] for k in ("round_meta", "figure_names", "config")}
     # The checkout may change while tests run (other work in progress): fix the code version.
-    monkeypatch.setattr("hhsurvey.report.code_version", lambda repo: "v-test")
+    monkeypatch.setattr("hhsurvey.provenance.code_version", lambda repo: "v-test")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     page = rf.run_rule_script("render_report.py", inputs, params, tmp_path / "script.html")
     assert page == render_report(**fixture_round.args, out=str(tmp_path / "direct.html"))
@@ -590,7 +601,145 @@ def test_only_one_place_marks_html_as_trusted():
     for tpl in (REPO / "report" / "templates").glob("*.j2"):
         text = tpl.read_text(encoding="utf-8")
         assert not re.search(r"\|\s*safe\b|autoescape\s+false|\|\s*e\b", text, re.I), tpl.name
-    src = (REPO / "scripts" / "hhsurvey" / "report.py").read_text(encoding="utf-8")
-    assert len(re.findall(r"\bMarkup\(", src)) == 1
+    sources = {
+        p.name: p.read_text(encoding="utf-8") for p in (REPO / "scripts" / "hhsurvey").glob("*.py")
+    }
+    users = {n: len(re.findall(r"\bMarkup\(", t)) for n, t in sources.items()}
+    assert {n: k for n, k in users.items() if k} == {"report_render.py": 1}
+    src = sources["report_render.py"]
     assert re.search(r"def trusted\(.*?\n(?:.*\n)*?\s+return Markup\(", src)
 
+
+# --------------------------------------------------------------------------- declarative spec
+
+
+def test_catalogue_edit_alone_places_an_indicator_with_its_breakdown(tmp_path):
+    """Proof of issue 14: in a temporary copy, one catalogue entry (no code, no template, no
+    report.yaml edit) puts a household indicator with a quintile breakdown in the financial
+    protection section, with its breakdown table, and nowhere else."""
+    new = {
+        "id": "che_sdg_15",
+        "label": "Catastrophic health spending above 15% (population)",
+        "unit": "percent",
+        "unit_of_analysis": "household_pop",
+        "definition": "budget_share > 0.15",
+        "estimator": "proportion",
+        "by": ["area", "quintile"],
+        "standard": "test entry",
+        "section": "protection",
+        "show_by": ["quintile"],
+    }
+    args = rf.write_round(tmp_path, extra_catalogue=[new], with_figures=False)
+    args["figure_paths"] = []
+    args["figure_names"] = []
+    html = render_report(**args, out=str(tmp_path / "r.html"), environ={})
+    page = Page(html)
+    ind = pd.read_csv(args["paths"]["indicators"], keep_default_na=False)
+    mine = ind.loc[ind["indicator"] == "che_sdg_15"]
+    # Where it appears: the protection table, its own breakdown table; the annex lists it.
+    tables = {r["table"] for r in page.rows if r["attrs"].get("data-indicator") == "che_sdg_15"}
+    assert tables == {"table-protection"}
+    by = page.table("by-che_sdg_15")
+    groups = [r["cells"][0] for r in by if "group" in r["attrs"].get("class", "")]
+    assert groups == ["Consumption quintile"]  # area is estimated but not shown
+    shown = {r["cells"][0]: r["cells"][1] for r in by[1:] if len(r["cells"]) == 5}
+    for r in mine.loc[mine["domain"] == "quintile"].to_dict("records"):
+        level = {"1": "1 (poorest)", "5": "5 (richest)"}.get(str(r["level"]), str(r["level"]))
+        expected = "*" if r["flag"] == "suppressed" else f"{r['estimate'] * 100:.1f}"
+        assert shown[level].strip("()") == expected, level
+    section = re.search(r'<section id="protection".*?</section>', html, re.S).group(0)
+    assert 'id="by-che_sdg_15"' in section
+    # Nowhere else: not a key finding, no other breakdown table, not in the quintile table.
+    assert "che_sdg_15" not in page.findings
+    outside = html.replace(section, "")
+    main_body = outside[: outside.index('<section id="definitions"')]
+    assert "che_sdg_15" not in main_body
+    assert "Catastrophic health spending above 15%" not in main_body
+
+
+def test_report_py_selects_no_section_by_id_prefix():
+    src = "\n".join(
+        (REPO / "scripts" / "hhsurvey" / f).read_text(encoding="utf-8")
+        for f in ("report.py", "report_tables.py", "report_context.py", "report_spec.py")
+    )
+    assert not re.search(r"(iid|indicator_id|\.id)\.startswith\(", src)
+    assert "prefixes" not in src and "section_of(iid, unit)" not in src
+
+
+def test_executive_summary_slots_render_only_when_filled(fixture_round, tmp_path):
+    """summary.messages (text + indicator ids) and summary.cascade_svg are the slots another
+    stage fills; absent, the summary shows the key findings only."""
+    assert (
+        '<ul class="key-messages"' not in fixture_round.html
+        and 'id="fig-cascade"' not in fixture_round.html
+    )
+    svg = Path(fixture_round.args["figure_paths"][0]).read_bytes()
+    html = render_report(
+        **fixture_round.args,
+        out=str(tmp_path / "s.html"),
+        environ={},
+        summary={
+            "messages": [{"text": "About 1 in 14 <b>people</b>", "indicators": ["che_sdg_10"]}],
+            "cascade_svg": svg,
+        },
+    )
+    summary = html[html.index('<section id="summary"') : html.index('<section id="survey"')]
+    assert (
+        '<li data-indicators="che_sdg_10">About 1 in 14 &lt;b&gt;people&lt;/b&gt;</li>' in summary
+    )
+    assert 'id="fig-cascade"' in summary and base64.b64encode(svg).decode() in summary
+
+
+def test_indicator_not_in_the_instrument_never_reads_zero(fixture_round):
+    """coverage_nhi needs scheme category "nhi", which the baseline codebook lacks."""
+    row = next(
+        r
+        for r in fixture_round.page.table("table-coverage")
+        if r["attrs"].get("data-indicator") == "coverage_nhi"
+    )
+    assert row["cells"][1] == "not in this round's instrument"
+    annex = [r for r in fixture_round.page.table("annex-table") if r["cells"][0] == "coverage_nhi"]
+    assert annex and all(r["cells"][3] == "not in this round's instrument" for r in annex)
+
+
+def test_report_states_how_many_answers_were_post_coded(fixture_round, tmp_path):
+    log = pd.read_csv(fixture_round.args["paths"]["cleaning_log"], dtype=str)
+    extra = pd.DataFrame(
+        {
+            "table": ["person", "person"],
+            "keys": ["village=101, hh=1, line=1", "village=101, hh=2, line=1"],
+            "variable": ["scheme", "scheme"],
+            "old_value": ["other", "other"],
+            "new_value": ["military_police", "military_police"],
+            "rule": ["post_code", "post_code"],
+            "reason": ["'other, specify' answer 'army card' post-coded"] * 2,
+        }
+    )
+    path = tmp_path / "cleaning_log.csv"
+    pd.concat([log, extra], ignore_index=True).to_csv(path, index=False)
+    args = dict(fixture_round.args, paths=dict(fixture_round.args["paths"], cleaning_log=str(path)))
+    html = render_report(**args, out=str(tmp_path / "p.html"), environ={})
+    note = re.search(r'<p class="postcoded" id="post-coded">(.*?)</p>', html, re.S).group(1)
+    assert (
+        note.startswith("2 &ldquo;other, specify&rdquo; answers") and "2 to military police" in note
+    )
+    assert "post-coded to it (2 answers in this round)" in html
+    assert '<p class="postcoded" id="post-coded">No &ldquo;other, specify&rdquo; answer was' in (
+        fixture_round.html
+    )
+
+
+def test_result_tables_download_from_the_page(fixture_round):
+    """indicators.csv, national_comparison.csv and validation.csv are embedded byte for byte
+    (and the workbook when the run has one)."""
+    links = {
+        a["download"]: a["href"] for t, a in fixture_round.page.tags if t == "a" and "download" in a
+    }
+    paths = fixture_round.args["paths"]
+    for name, key in (
+        ("indicators.csv", "indicators"),
+        ("national_comparison.csv", "comparison"),
+        ("validation.csv", "validation_findings"),
+    ):
+        data = base64.b64decode(links[name].split(",", 1)[1])
+        assert data == Path(paths[key]).read_bytes(), name

@@ -264,3 +264,71 @@ def test_hostile_survey_text_stays_text(browser, artifacts, hostile_report):
         page.screenshot(path=str(artifacts / "report_hostile_first_screen.png"))
     finally:
         v.close()
+
+
+# --------------------------------------------------------------------------- the printed PDF
+
+sys.path.insert(0, str(HERE))
+from pdf_tools import outline_titles, page_fill, page_texts  # noqa: E402
+
+from hhsurvey.report_spec import DEFAULT_SPEC, load_report_spec  # noqa: E402
+
+SPEC = load_report_spec(DEFAULT_SPEC)
+MAX_MAIN_PAGES = 24  # issue 14: the main body of the demo report prints to at most 24 A4 pages
+MIN_FILL = 0.25  # no printed page less than a quarter full, except before a forced break
+
+
+def _section_titles(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", t).strip() for t in re.findall(r"<h2>(.*?)</h2>", html)]
+
+
+def _check_printed(pdf_path: Path, html_path: Path) -> dict:
+    """Bookmarks for every section; page fill; the main body's length (pages before the
+    technical annex, which alone starts on a new page)."""
+    pdf = pdf_path.read_bytes()
+    html = html_path.read_text(encoding="utf-8")
+    titles = outline_titles(pdf)
+    sections = [t for t in _section_titles(html) if t != "Contents"]
+    missing = [t for t in sections if t.replace("&amp;", "&") not in titles]
+    assert not missing, f"sections without a bookmark: {missing}"
+    texts = page_texts(pdf_path)
+    annex = next(s.title for s in SPEC.sections if s.annex)
+    first_annex = next(
+        i for i, t in enumerate(texts) if i > 0 and annex in t and "Contents" not in t
+    )
+    fills = page_fill(pdf_path)
+    assert len(fills) == len(texts)
+    # forced breaks: before the annex; the last page of the document may be short
+    allowed = {first_annex - 1, len(fills) - 1}
+    short = [i + 1 for i, f in enumerate(fills) if f < MIN_FILL and i not in allowed]
+    assert not short, f"pages less than a quarter full: {short} ({[round(f, 2) for f in fills]})"
+    return {"main_pages": first_annex, "pages": len(fills)}
+
+
+def test_fixture_report_prints_with_bookmarks_and_full_pages(browser, fixture_report, artifacts):
+    from hhsurvey.print_pdf import print_pdf
+
+    out = artifacts / "report_fixture_outline.pdf"
+    pages = print_pdf(fixture_report, out, CHROMIUM, browser=browser)
+    assert pages > 5
+    got = _check_printed(out, fixture_report)
+    assert got["main_pages"] < got["pages"]
+
+
+@pytest.mark.slow
+def test_demo_report_pdf_from_the_workflow(demo_run, browser):
+    """results/report/baseline.pdf: bookmarks for every section, no near-empty page, main
+    body at most 24 A4 pages, and every figure of the HTML it was printed from loads."""
+    html = demo_run / "results" / "report" / "baseline.html"
+    pdf = demo_run / "results" / "report" / "baseline.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    got = _check_printed(pdf, html)
+    assert got["main_pages"] <= MAX_MAIN_PAGES, got
+    v = Visit(browser, html)
+    try:
+        images = v.page.evaluate(
+            "() => [...document.images].map(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert images and all(images)
+    finally:
+        v.close()

@@ -32,35 +32,37 @@ from typing import Any
 import pandas as pd
 
 from hhsurvey.change import CHANGE_COLUMNS
-from hhsurvey.report import (
-    KEY_FINDING_ORDER,
+from hhsurvey.provenance import provenance, report_date
+from hhsurvey.report_context import figure_context
+from hhsurvey.report_format import (
     NO_FIGURE,
-    OTHER_SECTION,
-    SECTIONS,
     UNIT_TEXT,
-    Catalogue,
-    _finite,
-    _flag,
-    _national_value,
-    _require,
-    _text,
-    figure_context,
     fmt_ci,
     fmt_estimate,
     fmt_number,
     fmt_pct,
     level_text,
-    load_catalogue,
-    provenance,
     read_csv,
-    report_date,
-    section_of,
-    write_html,
 )
+from hhsurvey.report_format import finite as _finite
+from hhsurvey.report_format import flag_of as _flag
+from hhsurvey.report_format import require as _require
+from hhsurvey.report_format import text_of as _text
+from hhsurvey.report_render import write_html
+from hhsurvey.report_spec import (
+    DEFAULT_SPEC,
+    Catalogue,
+    ReportSpec,
+    load_catalogue,
+    load_report_spec,
+)
+from hhsurvey.report_tables import national_value as _national_value
 
 __all__ = [
     "ROLES",
     "build_change_context",
+    "change_summary",
+    "national_trends",
     "fmt_change",
     "fmt_change_ci",
     "fmt_p",
@@ -276,15 +278,17 @@ def change_sections(
     indicators: Mapping[str, pd.DataFrame],
     national: Mapping[tuple[str, str], list[dict[str, Any]]],
     suppress_below: int,
+    spec: ReportSpec,
 ) -> list[dict[str, Any]]:
-    """One table per report section: per indicator, its overall change then its change by each
-    disaggregation (sub-rows), in catalogue order. Catalogue indicators without a change are
-    listed under the table with the reason."""
-    out = {s.key: {"rows": [], "not_compared": []} for s in (*SECTIONS, OTHER_SECTION)}
+    """One table per indicators section of the report spec: per indicator, its overall change
+    then its change by each disaggregation (sub-rows), in catalogue order. Catalogue
+    indicators without a change are listed under the table with the reason."""
+    sections = [s for s in spec.sections if s.kind == "indicators"]
+    out = {s.key: {"rows": [], "not_compared": []} for s in sections}
     by_ind = {i: g for i, g in change.groupby("indicator", sort=False)}
     for iid in _ordered_ids(catalogue, change):
         unit = catalogue.unit(iid)
-        key = section_of(iid, unit)
+        key = catalogue.section_of(iid, spec)
         label = catalogue.label(iid)
         if iid not in by_ind:
             out[key]["not_compared"].append(
@@ -312,7 +316,7 @@ def change_sections(
             out[key]["rows"].append(row)
     return [
         {"key": s.key, "title": s.title} | out[s.key]
-        for s in (*SECTIONS, OTHER_SECTION)
+        for s in sections
         if out[s.key]["rows"] or out[s.key]["not_compared"]
     ]
 
@@ -321,13 +325,10 @@ def change_sections(
 
 
 def headline_ids(catalogue: Catalogue, change: pd.DataFrame) -> list[str]:
-    """Headline indicators (catalogue ``headline: true``) with an overall change, in the order
-    of the round report's key findings."""
+    """Key indicators (catalogue ``key_rank``) with an overall change, in the order of the
+    round report's key findings."""
     with_total = set(change.loc[change["domain"] == "total", "indicator"])
-    headline = [e.id for e in catalogue.entries if e.headline and e.id in with_total]
-    return [i for i in KEY_FINDING_ORDER if i in headline] + [
-        i for i in headline if i not in KEY_FINDING_ORDER
-    ]
+    return [i for i in catalogue.key_findings() if i in with_total]
 
 
 def _headline(
@@ -397,6 +398,51 @@ def headline_findings(
                 "p_text": p_text if cells["p"] else "",
             }
         )
+    return out
+
+
+def change_summary(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The change in words: how many key indicators were compared, which rose and which fell
+    significantly (labels), and how many did not change significantly or were not tested."""
+    shown = [f for f in findings if f.get("flag") != "suppressed" and f.get("change")]
+    rose = [
+        f["label"] for f in shown if f.get("sig") and not f["change"].strip("(").startswith("-")
+    ]
+    fell = [f["label"] for f in shown if f.get("sig") and f["change"].strip("(").startswith("-")]
+    return {
+        "compared": len(shown),
+        "rose": rose,
+        "fell": fell,
+        "unchanged": sum(1 for f in shown if f.get("significant") == "no"),
+        "untested": sum(1 for f in shown if not f.get("significant")),
+        "not_compared": len(findings) - len(shown),
+    }
+
+
+def national_trends(
+    national: Mapping[tuple[str, str], list[dict[str, Any]]],
+    catalogue: Catalogue,
+    ids: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Key indicators with a national figure in both rounds' comparison tables: the national
+    values and years of each round (the trend in Lao PDR beside the change in Vang Vieng)."""
+    out = []
+    for iid in ids:
+        before, after = national.get(("baseline", iid), []), national.get(("endline", iid), [])
+        if before and after:
+            out.append(
+                {
+                    "id": iid,
+                    "label": catalogue.label(iid),
+                    "baseline": [
+                        {"value": n["value"], "year": n["year"], "ref": n["ref"]} for n in before
+                    ],
+                    "endline": [
+                        {"value": n["value"], "year": n["year"], "ref": n["ref"]} for n in after
+                    ],
+                    "context": any(n["context"] for n in before + after),
+                }
+            )
     return out
 
 
@@ -506,8 +552,10 @@ def build_change_context(
     input_files: Mapping[str, str],
     repo: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    spec: ReportSpec | None = None,
 ) -> dict[str, Any]:
     """Everything the change template shows, as plain values (no Markup)."""
+    spec = spec or load_report_spec(DEFAULT_SPEC)
     ind_cfg = config.get("indicators") or {}
     level = float((config.get("design") or {}).get("level", 0.95))
     suppress_below = int(ind_cfg.get("suppress_below", 25))
@@ -523,6 +571,7 @@ def build_change_context(
     prices = config.get("prices") or {}
     round_ctx = rounds_context(rounds, config)
     names = {r["role"]: r["name"] for r in round_ctx}
+    findings = headline_findings(catalogue, change, flags, suppress_below)
     figures = {name: dict(f) for name, f in figures.items()}
     if "change_dumbbell" in figures:  # the alt text carries the data of the chart
         frame = headline_frame(catalogue, change, flags, suppress_below)
@@ -543,8 +592,12 @@ def build_change_context(
         "t_quantile": f"{0.5 + level / 2:.3g}",
         "suppress_below": suppress_below,
         "caution_below": int(ind_cfg.get("caution_below", 50)),
-        "headline": headline_findings(catalogue, change, flags, suppress_below),
-        "sections": change_sections(catalogue, change, flags, indicators, national, suppress_below),
+        "headline": findings,
+        "summary": change_summary(findings),
+        "trends": national_trends(national, catalogue, headline_ids(catalogue, change)),
+        "sections": change_sections(
+            catalogue, change, flags, indicators, national, suppress_below, spec
+        ),
         "national": national_rows,
         "methods": methods_note(change, rounds, catalogue),
         "figures": figures,
@@ -601,6 +654,7 @@ def render_change_report(
     change = read_change(str(paths["change"]))
     tables = {role: read_round_tables(paths[role]) for role in ROLES}
     catalogue = load_catalogue(paths["catalogue"])
+    spec = load_report_spec(paths.get("report_spec") or DEFAULT_SPEC)
     input_files = {"change": str(paths["change"])}
     for role in ROLES:
         input_files |= {f"{role} {k}": str(v) for k, v in paths[role].items()}
@@ -613,11 +667,12 @@ def render_change_report(
         comparisons={role: tables[role]["comparison"] for role in ROLES},
         manifests={role: tables[role]["manifest"] for role in ROLES},
         catalogue=catalogue,
-        figures=figure_context(figure_names, figure_paths, pd.DataFrame()),
+        figures=figure_context(figure_names, figure_paths, None, spec),
         rounds=rounds,
         config=config,
         input_files=input_files,
         repo=repo,
         environ=environ,
+        spec=spec,
     )
     return write_html(context, template, css, out)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.io import format_keys
+from hhsurvey.postcode import post_code
 from hhsurvey.validate import AMOUNT_COLUMNS, KEYS, extreme_amounts
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,12 @@ def clean_tables(
                 work.loc[idx, col] = new.loc[idx]
             work[f"{col}_imputed"] = work.index.isin(idx)
         out[table] = work.drop(columns="_stratum")
+    # Last: "other, specify" answers that name a known category are post-coded (logged).
+    for rule in params.get("post_coding") or []:
+        name = str(rule["table"])
+        if name in out:
+            out[name], rows = post_code(out[name], name, rule, KEYS[name], LOG_COLUMNS)
+            logs.append(rows)
     cleaning_log = (
         pd.concat([x for x in logs if len(x)], ignore_index=True)
         if any(len(x) for x in logs)

@@ -57,13 +57,16 @@ NATIONAL_DTYPES: dict[str, str] = {
     "ci_high": "float64",
     "year": "str",
     "source": "str",
+    "read_in": "str",
     "table_page": "str",
     "definition_note": "str",
     "comparability": "str",
     "round": "str",
     "uncertain": "bool",
 }
-_OPTIONAL_NATIONAL = ("national_label",)
+#: ``read_in``: where the primary figure was read (a copy, mirror or news page): a secondary
+#: note; ``source`` names the primary publisher, document, table or indicator code and year.
+_OPTIONAL_NATIONAL = ("national_label", "read_in")
 _NUMERIC_NATIONAL = ("value", "se", "ci_low", "ci_high")
 
 #: Unit of each pipeline indicator. A national figure for it must use the same unit, or
@@ -176,6 +179,7 @@ COMPARISON_COLUMNS: dict[str, str] = {
     "national_unit": "str",
     "comparability": "str",
     "context_only": "str",
+    "read_in": "str",
 }
 
 VERDICT_HIGHER = "higher than national"
@@ -473,6 +477,7 @@ def _compare_one(
         "national_value": value,
         "national_year": nat["year"],
         "source": nat["source"],
+        "read_in": nat["read_in"],
         "table_page": nat["table_page"],
         # A percent of health expenditure is on another scale: no difference is shown.
         "difference": math.nan if unit == "percent_che" else est - value,
@@ -556,6 +561,7 @@ def _no_figure_row(local: pd.Series, labels: Mapping[str, str]) -> dict[str, Any
         "national_value": math.nan,
         "national_year": "",
         "source": "",
+        "read_in": "",
         "table_page": "",
         "difference": math.nan,
         "test": "",

@@ -17,6 +17,7 @@ import math
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -32,7 +33,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
 __all__ = [
-    "FIGURES",
+    "BUILDERS",
+    "FigureData",
     "PALETTE",
     "change_dumbbell",
     "che_curve",
@@ -254,11 +256,16 @@ def quintile_gradient(
 ) -> Figure:
     """Small multiples: percent indicators by consumption quintile, with 95 % CIs."""
     setup_style()
-    ids = [i for i in ids if not _quintile_rows(indicators, i).empty][:6]
+    # Panels only for indicators with at least three quintiles that can be shown.
+    ids = [
+        i
+        for i in ids
+        if (_quintile_rows(indicators, i)["flag"].map(_flag) != "suppressed").sum() >= 3
+    ][:6]
     ncol = min(2, max(len(ids), 1))
     nrow = max(math.ceil(len(ids) / ncol), 1)
     fig, axes = plt.subplots(
-        nrow, ncol, figsize=(WIDTH, 2.5 * nrow + 0.7), squeeze=False, sharex=True
+        nrow, ncol, figsize=(WIDTH, 2.7 * nrow + 1.1), squeeze=False, sharex=True
     )
     if not ids:
         for ax in axes.flat[1:]:
@@ -282,7 +289,7 @@ def quintile_gradient(
             ax.annotate("*", (qq, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom")
         if iid in overall.index and _flag(overall.loc[iid, "flag"]) != "suppressed":
             ax.axhline(overall.loc[iid, "estimate"] * 100, color=GREY, ls="--", lw=1)
-        ax.set_title(_wrap(labels.get(iid, iid), 46), loc="left")
+        ax.set_title(_wrap(labels.get(iid, iid), 38), loc="left", fontsize=8.5)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         ax.set_ylim(bottom=0)
@@ -301,10 +308,11 @@ def quintile_gradient(
         ],
         loc="lower center",
         ncol=2,
-        bbox_to_anchor=(0.5, -0.01),
+        bbox_to_anchor=(0.5, 0.0),
         frameon=False,
     )
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    # Room for the two legend rows below the panels, and for two-line panel titles.
+    fig.tight_layout(rect=(0, 0.6 / (2.7 * nrow + 1.1), 1, 1), h_pad=1.6)
     return fig
 
 
@@ -636,55 +644,40 @@ def change_dumbbell(
 
 # --------------------------------------------------------------------------- driver
 
-#: Figure name -> (title shown in the report, what it shows; the report adds the data summary).
-FIGURES: dict[str, tuple[str, str]] = {
-    "national_comparison": (
-        "Vang Vieng compared with Lao PDR",
-        "Dot-and-whisker chart. For each indicator with a national figure in percent, a blue dot "
-        "with a horizontal line shows the Vang Vieng estimate and its 95 % confidence interval; "
-        "an orange diamond shows the national figure (hollow when shown for context only).",
+
+@dataclass(frozen=True)
+class FigureData:
+    """What the round figures are drawn from. ``plotted``: figure name -> the catalogue ids
+    whose ``plot`` names it."""
+
+    indicators: pd.DataFrame
+    comparison: pd.DataFrame
+    households: pd.DataFrame | None
+    labels: Mapping[str, str]
+    plotted: Mapping[str, Sequence[str]]
+    che_curve_max: float
+    che_curve_step: float
+
+
+#: Builder name (config/report.yaml ``figures.<name>.builder``) -> function of the data and the
+#: figure's name. A new figure is one registry entry in config/report.yaml and one builder here.
+BUILDERS: dict[str, Callable[[FigureData, str], Figure]] = {
+    "national_comparison": lambda d, name: national_comparison(d.comparison),
+    "quintile_gradient": lambda d, name: quintile_gradient(
+        d.indicators, d.plotted.get(name, ()), d.labels
     ),
-    "quintile_gradient": (
-        "Gradients by consumption quintile",
-        "Small multiples, one panel per indicator: estimates in percent with 95 % confidence "
-        "intervals for consumption quintiles 1 (poorest) to 5 (richest); the dashed line is the "
-        "overall estimate.",
+    "che_curve": lambda d, name: che_curve(
+        d.households,
+        d.indicators,
+        z_max=d.che_curve_max,
+        z_step=d.che_curve_step,
+        curve_id=(list(d.plotted.get(name, ())) or ["che_curve"])[0],
     ),
-    "che_curve": (
-        "Catastrophic health spending at every threshold",
-        "Line chart of the share of the population (solid) and of households (dashed) whose "
-        "out-of-pocket spending exceeds a threshold share z of total consumption, for z from 0 "
-        "upwards; a shaded band, when drawn, is the design-based 95 % confidence interval of the "
-        "population curve; dots with vertical lines mark the SDG 3.8.2 estimates at 10 % and "
-        "25 % with their 95 % confidence intervals.",
+    "concentration_curve": lambda d, name: concentration_curve(d.households),
+    "oop_by_quintile": lambda d, name: oop_by_quintile(
+        d.indicators, (list(d.plotted.get(name, ())) or ["oop_annual_hh_mean"])[0]
     ),
-    "concentration_curve": (
-        "Concentration of out-of-pocket spending",
-        "Concentration curve: cumulative share of out-of-pocket spending (solid) and of total "
-        "consumption (dashed, Lorenz curve) against the cumulative share of the population "
-        "ranked from poorest to richest; the dotted diagonal is equality. A curve below the "
-        "diagonal means spending is concentrated among the better-off. No confidence band is "
-        "drawn for the curves.",
-    ),
-    "oop_by_quintile": (
-        "Out-of-pocket spending by consumption quintile",
-        "Dot chart of mean annual out-of-pocket health spending per household in LAK for "
-        "quintiles 1 (poorest) to 5 (richest), with 95 % confidence intervals; the dashed line "
-        "is the mean of all households.",
-    ),
-    "change_dumbbell": (
-        "Change since baseline: headline indicators",
-        "Dumbbell chart, one line per headline indicator. A grey circle with a horizontal line "
-        "shows the baseline estimate and its 95 % confidence interval, a blue square the endline "
-        "estimate and its interval; an arrow points from baseline to endline. Indicators in LAK "
-        "have their own panel. Under each indicator's name: the change and whether it is "
-        "statistically significant.",
-    ),
-    "provider_mix": (
-        "Where people first sought care",
-        "Dot chart of the share of persons who sought care, by type of first provider, in "
-        "percent with 95 % confidence intervals.",
-    ),
+    "provider_mix": lambda d, name: provider_mix(d.indicators, d.plotted.get(name, ()), d.labels),
 }
 
 
@@ -696,24 +689,26 @@ def make_figures(
     comparison: pd.DataFrame,
     households: pd.DataFrame | None,
     labels: Mapping[str, str],
-    gradient_ids: Sequence[str],
-    provider_ids: Sequence[str],
+    plotted: Mapping[str, Sequence[str]],
     che_curve_max: float,
     che_curve_step: float,
+    builders: Mapping[str, str] | None = None,
 ) -> None:
-    """Draw each named figure and write it to the matching path."""
-    builders: dict[str, Callable[[], Figure]] = {
-        "national_comparison": lambda: national_comparison(comparison),
-        "quintile_gradient": lambda: quintile_gradient(indicators, gradient_ids, labels),
-        "che_curve": lambda: che_curve(
-            households, indicators, z_max=che_curve_max, z_step=che_curve_step
-        ),
-        "concentration_curve": lambda: concentration_curve(households),
-        "oop_by_quintile": lambda: oop_by_quintile(indicators),
-        "provider_mix": lambda: provider_mix(indicators, provider_ids, labels),
-    }
-    unknown = [n for n in names if n not in builders]
+    """Draw each named figure with its builder (*builders*: figure name -> builder name,
+    from the registry; by default the builder of the same name) and write it to its path."""
+    builders = dict(builders or {})
+    chosen = {n: builders.get(n, n) for n in names}
+    unknown = [n for n, b in chosen.items() if b not in BUILDERS]
     if unknown:
-        raise ValueError(f"unknown figure name(s) {unknown}; known: {sorted(builders)}")
+        raise ValueError(f"unknown figure name(s) {unknown}; known: {sorted(BUILDERS)}")
+    data = FigureData(
+        indicators=indicators,
+        comparison=comparison,
+        households=households,
+        labels=labels,
+        plotted=plotted,
+        che_curve_max=che_curve_max,
+        che_curve_step=che_curve_step,
+    )
     for name, path in zip(names, paths, strict=True):
-        save_svg(builders[name](), path)
+        save_svg(BUILDERS[chosen[name]](data, name), path)

@@ -103,6 +103,13 @@ class Indicator:
     params: dict = field(default_factory=dict)
     support: str | None = None
     range: tuple[float, float] | None = None
+    # Presentation (read by the report only; config/report.yaml names the sections).
+    section: str = "other"
+    show_by: tuple[str, ...] = ()
+    key_rank: int | None = None
+    plot: tuple[str, ...] = ()
+    description: str = ""
+    instrument: dict = field(default_factory=dict)
 
     @property
     def value_support(self) -> str:
@@ -172,7 +179,8 @@ def load_catalogue(path: str) -> list[Indicator]:
                 f"use only {sorted(known)}",
             )
         rng = tuple(e["range"]) if e.get("range") is not None else None
-        out.append(Indicator(**{**e, "by": tuple(e.get("by", ())), "range": rng}))
+        tuples = {k: tuple(e.get(k, ())) for k in ("by", "show_by", "plot")}
+        out.append(Indicator(**{**e, **tuples, "range": rng}))
     return out
 
 
@@ -271,6 +279,7 @@ DETERMINANT_COLUMNS = [
     "or_ci_low",
     "or_ci_high",
     "p_value",
+    "n",
 ]
 # Fewer persons with an episode than this (the DHS suppression threshold): no regression.
 MIN_DETERMINANTS_N = 25
@@ -311,12 +320,22 @@ def determinants(
             {"term": "str"}
         )
     d = SurveyDesign(data, weight="weight", **design_args)
-    return d.logistic("_y", DETERMINANTS, where="has_episode", level=level)
+    fit = d.logistic("_y", DETERMINANTS, where="has_episode", level=level)
+    # n: persons with an episode in the model (the report prints it beside the design df).
+    used = data["has_episode"] & data[["_y", *DETERMINANTS]].notna().all(axis=1)
+    return fit.assign(n=int(used.sum()))
 
 
 def household_frame(agg: pd.DataFrame, poverty_lines: dict) -> pd.DataFrame:
-    """Responding households with their aggregates and the poverty lines as columns."""
-    return agg.assign(**poverty_lines_lak(poverty_lines), one=1.0)
+    """Responding households with their aggregates and the poverty lines as columns.
+
+    ``insured_status`` is "insured" when any member is insured (``n_insured > 0``), else
+    "not insured": the household-level counterpart of the person column of the same name, so
+    that ``domain == "insured_status"`` rows exist for household indicators too."""
+    extra: dict[str, Any] = {}
+    if "n_insured" in agg:
+        extra["insured_status"] = np.where(agg["n_insured"] > 0, "insured", "not insured")
+    return agg.assign(**poverty_lines_lak(poverty_lines), one=1.0, **extra)
 
 
 def build_frames(

@@ -1,6 +1,6 @@
 # Change since baseline: the dumbbell chart and the self-contained report change.html.
 
-CHANGE_FIGURES = ["change_dumbbell"]
+CHANGE_FIGURES = report_figures("change")
 CHANGE_TEMPLATES = ["report/templates/change.html.j2", "report/templates/_macros.html.j2"]
 
 
@@ -13,7 +13,15 @@ rule plot_change_figures:
         change=rules.estimate_change.output.change,
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("figures", "report", "change_report", "change", "compare", "indicators"),
+        lib=lib(
+            "figures",
+            "report_format",
+            "report_spec",
+            "change_report",
+            "change",
+            "compare",
+            "indicators",
+        ),
     output:
         figures=report(
             expand("results/change/figures/{figure}.svg", figure=CHANGE_FIGURES),
@@ -45,7 +53,19 @@ rule render_change_report:
         template=CHANGE_TEMPLATES[0],
         partials=CHANGE_TEMPLATES[1:],
         css="report/static/report.css",
-        lib=lib("report", "change_report", "change", "figures", "compare", "indicators"),
+        report_spec=REPORT_SPEC,
+        lib=lib(
+            "report_format",
+            "report_spec",
+            "report_tables",
+            "report_context",
+            "report_render",
+            "provenance",
+            "change_report",
+            "change",
+            "compare",
+            "indicators",
+        ),
     output:
         html=report(
             "results/report/change.html",

@@ -12,6 +12,10 @@ validate(config, "../schemas/config.schema.yaml")
 with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
     validate(yaml.safe_load(_fh), "../schemas/indicators.schema.yaml")
 
+REPORT_SPEC = "config/report.yaml"
+with open(REPORT_SPEC, encoding="utf-8") as _fh:
+    validate(yaml.safe_load(_fh), "../schemas/report.schema.yaml")
+
 REPO = Path(workflow.basedir)
 TABLES = [
     "frame",
@@ -92,6 +96,7 @@ def price_factor(wildcards):
 def get_final_outputs():
     rounds = config["analyse"]
     out = expand("results/report/{round}.html", round=rounds)
+    out += expand("results/report/{round}.pdf", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
     out += brief_outputs(rounds)
     if config.get("scenarios", {}).get("packages"):
@@ -188,6 +193,16 @@ def locale_files(wildcards):
     if wildcards.lang == "en":
         return []
     return [f"report/locale/{wildcards.lang}/LC_MESSAGES/messages.po"]
+
+
+def report_figures(report):
+    """Names of the figures of one report ("round" or "change"), from the figure registry of
+    config/report.yaml: the one place a figure is declared."""
+    with open(REPORT_SPEC, encoding="utf-8") as fh:
+        figures = (yaml.safe_load(fh) or {}).get("figures") or {}
+    return [name for name, f in figures.items() if f.get("report", "round") == report]
+
+
 # Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/rounds.py)
 sys.path.insert(0, str(REPO / "scripts"))
 from hhsurvey.errors import InputError

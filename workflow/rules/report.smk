@@ -1,14 +1,11 @@
 # Figures and the self-contained HTML report.
 
-FIGURES = [
-    "national_comparison",
-    "quintile_gradient",
-    "che_curve",
-    "concentration_curve",
-    "oop_by_quintile",
-    "provider_mix",
+FIGURES = report_figures("round")
+REPORT_TEMPLATES = [
+    "report/templates/report.html.j2",
+    "report/templates/_macros.html.j2",
+    "report/templates/_blocks.html.j2",
 ]
-REPORT_TEMPLATES = ["report/templates/report.html.j2", "report/templates/_macros.html.j2"]
 
 
 localrules:
@@ -22,7 +19,8 @@ rule plot_figures:
         comparison=rules.compare_national.output.comparison,
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("figures", "report", "compare", "indicators"),
+        spec=REPORT_SPEC,
+        lib=lib("figures", "report_format", "report_spec", "compare", "indicators"),
     output:
         figures=report(
             expand("results/{{round}}/figures/{figure}.svg", figure=FIGURES),
@@ -47,6 +45,7 @@ rule plot_figures:
 rule render_report:
     input:
         indicators=rules.estimate_indicators.output.csv,
+        xlsx=rules.estimate_indicators.output.xlsx,
         comparison=rules.compare_national.output.comparison,
         validation=rules.validate_round.output.summary,
         validation_findings=rules.validate_round.output.findings,
@@ -61,12 +60,25 @@ rule render_report:
         determinants=rules.estimate_indicators.output.determinants,
         figures=rules.plot_figures.output.figures,
         catalogue=config["indicators"]["catalogue"],
+        report_spec=REPORT_SPEC,
+        codebook=get_codebook,
         national=config["national_reference"],
         config_file="config/config.yaml",
         template=REPORT_TEMPLATES[0],
         partials=REPORT_TEMPLATES[1:],
         css="report/static/report.css",
-        lib=lib("report", "figures", "compare", "indicators"),
+        lib=lib(
+            "report",
+            "report_format",
+            "report_spec",
+            "report_tables",
+            "report_context",
+            "report_render",
+            "provenance",
+            "codebook",
+            "compare",
+            "indicators",
+        ),
     output:
         html=report(
             "results/report/{round}.html",
@@ -86,3 +98,28 @@ rule render_report:
         config=config,
     script:
         "../../scripts/render_report.py"
+
+
+rule print_report:
+    input:
+        html=rules.render_report.output.html,
+        lib=lib("print_pdf"),
+    output:
+        pdf=report(
+            "results/report/{round}.pdf",
+            caption="../../report/captions/report.rst",
+            category="Report",
+            labels={"round": "{round} (PDF)"},
+        ),
+    log:
+        "results/logs/print_report/{round}.log",
+    benchmark:
+        "results/benchmarks/print_report/{round}.tsv"
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        chromium=config.get("report", {}).get("chromium", ""),
+        # the PDF's print time: the report's fixed date (byte-identical reruns)
+        stamp=config["report"]["date"].replace("-", "") + "000000",
+    script:
+        "../../scripts/print_report.py"
