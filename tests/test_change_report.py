@@ -133,8 +133,10 @@ def test_change_formats():
 
 def _pct(x: float, unit: str, signed: bool = False) -> str:
     """Independent re-statement of the display rule (one decimal for %, whole LAK)."""
-    d = {"percent": 1, "lak": 0, "rate": 2, "per_1000": 1, "nights": 1, "index": 3}.get(unit, 2)
-    v = x * 100 if unit == "percent" else x
+    d = {"percent": 1, "percentage_points": 1, "lak": 0, "rate": 2, "per_1000": 1, "nights": 1}
+    d = d.get(unit, 3 if unit == "index" else 2)
+    # percentage points are stored as fractions, like percentages (catalogue units)
+    v = x * 100 if unit in ("percent", "percentage_points") else x
     text = f"{v:,.{d}f}"
     if text.lstrip("-").strip("0.,") == "":
         return text.lstrip("-")
@@ -395,7 +397,7 @@ def test_page_is_self_contained(fixture_change):
     html, page = fixture_change.html, fixture_change.page
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html.lower()
     csp = [a["content"] for t, a in page.tags if a.get("http-equiv")]
-    assert csp and csp[0].startswith("default-src 'none'; img-src data:; style-src 'sha256-")
+    assert csp and csp[0].startswith("default-src 'none'; img-src data:; font-src data:; style-src 'sha256-")
     for tag, attrs in page.tags:
         assert tag != "link"
         for name in ("src", "href", "srcset", "data", "action"):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import gettext as _gettext
-import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -28,8 +27,7 @@ from typing import Any
 import jsonschema
 import pandas as pd
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from jinja2 import Environment
 
 from hhsurvey.cascade import cascade_data, cascade_figure, cascade_svg
 from hhsurvey.errors import InputError
@@ -37,6 +35,7 @@ from hhsurvey.fonts import FONT_FAMILY, embedded_font_css
 from hhsurvey.i18n import LocaleFormat, load_translations, review_status
 from hhsurvey.indicators import load_catalogue
 from hhsurvey.messages import KeyMessage, key_messages, quantity
+from hhsurvey.report_render import csp, environment, trusted
 
 __all__ = [
     "brief_context",
@@ -212,14 +211,6 @@ def _sample(diagnostics: pd.DataFrame, frame: pd.DataFrame, lang: str) -> dict[s
     }
 
 
-def _csp(css: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-    return (
-        "default-src 'none'; img-src data:; font-src data:; "
-        f"style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
-    )
-
-
 def brief_context(
     *,
     indicators: pd.DataFrame,
@@ -284,14 +275,8 @@ def brief_context(
 
 
 def _environment(template_dir: Path, translations: _gettext.NullTranslations) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(template_dir)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+    env = environment(template_dir)
+    env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
@@ -310,15 +295,10 @@ def render_brief(
     tpl = env.get_template(template.name)
     # First pass without the font, to learn which Lao characters the page holds.
     base_css = Path(css).read_text(encoding="utf-8")
-    draft = tpl.render(**context, css=Markup(""), csp="")  # noqa: S704 - empty string
+    draft = tpl.render(**context, css=trusted(""), csp="")
     font_css = embedded_font_css(draft, fonts) if fonts else ""
     css_text = font_css + "\n" + base_css
-    if re.search(r"</\s*style|<\s*script|<!--", css_text, flags=re.IGNORECASE):
-        raise InputError(
-            "the brief's stylesheet contains markup", str(css), "keep the stylesheet plain CSS"
-        )
-    trusted = Markup(css_text)  # noqa: S704 - repository file and base64 font, checked above
-    return tpl.render(**context, css=trusted, csp=_csp(css_text))
+    return tpl.render(**context, css=trusted(css_text, str(css)), csp=csp(css_text))
 
 
 def write_brief(

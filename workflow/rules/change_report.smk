@@ -60,6 +60,7 @@ rule render_change_report:
             "report_tables",
             "report_context",
             "report_render",
+            "fonts",
             "provenance",
             "change_report",
             "change",

@@ -11,6 +11,7 @@ REPORT_TEMPLATES = [
 localrules:
     render_report,
     compare_national,
+    print_report,
 
 
 rule plot_figures:
@@ -74,6 +75,8 @@ rule render_report:
             "report_tables",
             "report_context",
             "report_render",
+            "fonts",
+            "poverty",
             "provenance",
             "codebook",
             "compare",
