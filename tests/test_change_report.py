@@ -397,7 +397,9 @@ def test_page_is_self_contained(fixture_change):
     html, page = fixture_change.html, fixture_change.page
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html.lower()
     csp = [a["content"] for t, a in page.tags if a.get("http-equiv")]
-    assert csp and csp[0].startswith("default-src 'none'; img-src data:; font-src data:; style-src 'sha256-")
+    assert csp and csp[0].startswith(
+        "default-src 'none'; img-src data:; font-src data:; style-src 'sha256-"
+    )
     for tag, attrs in page.tags:
         assert tag != "link"
         for name in ("src", "href", "srcset", "data", "action"):

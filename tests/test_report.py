@@ -215,7 +215,9 @@ def test_page_is_self_contained(fixture_round):
     assert '<html lang="en">' in html
     assert "<script" not in html.lower()
     csp = [a["content"] for t, a in fixture_round.page.tags if a.get("http-equiv")]
-    assert csp and csp[0].startswith("default-src 'none'; img-src data:; font-src data:; style-src 'sha256-")
+    assert csp and csp[0].startswith(
+        "default-src 'none'; img-src data:; font-src data:; style-src 'sha256-"
+    )
     for tag, attrs in fixture_round.page.tags:
         for name in ("src", "href", "srcset", "data", "action"):
             value = attrs.get(name)
