@@ -22,6 +22,9 @@ TABLES = (
     "codebook",
     "national",
     "config_file",
+    "brief_spec",
+    "scenarios",
+    "planning",
 )
 
 

@@ -404,3 +404,27 @@ def print_pdf(
             browser.close()
     Path(pdf).parent.mkdir(parents=True, exist_ok=True)
     Path(pdf).write_bytes(fix_pdf_dates(data, pdf_date(date, environ)))
+
+
+def report_summary(
+    indicators: pd.DataFrame,
+    comparison: pd.DataFrame,
+    catalogue_path: str | os.PathLike[str],
+    spec_path: str | os.PathLike[str],
+    config: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The full report's executive summary from the brief's own rules: the same key messages
+    and the same care-cascade chart, in English (the report's language), so the report and
+    the brief never tell different stories."""
+    spec = load_spec(spec_path)
+    _ = _gettext.NullTranslations().gettext
+    level = float(config["design"]["level"])
+    catalogue = {e.id: e for e in load_catalogue(str(catalogue_path))}
+    messages = key_messages(indicators, comparison, catalogue, spec["messages"], _, level=level)
+    fonts = list(config.get("report", {}).get("fonts", {}).get("lao", [])) or []
+    data = cascade_data(indicators, spec["cascade"])
+    fig = cascade_figure(data, spec["cascade"], _, fonts=fonts, level=level)
+    return {
+        "messages": [{"text": m.text, "indicators": list(m.indicator_ids)} for m in messages],
+        "cascade_svg": cascade_svg(fig).encode("utf-8"),
+    }

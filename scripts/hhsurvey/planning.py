@@ -237,3 +237,26 @@ def display_table(
             }
         )
     return pd.DataFrame(out, columns=list(headings)).rename(columns=headings)
+
+
+def report_context(
+    plan: pd.DataFrame | None,
+    labels: dict[str, str],
+    units: dict[str, str],
+    config: dict,
+) -> dict:
+    """The report's planning annex: headings and rows as text, and the planned sample."""
+    cfg = config.get("planning") or {}
+    if plan is None or plan.empty or not cfg:
+        return {"available": False}
+    table = display_table(plan, labels, units)
+    return {
+        "available": True,
+        "headings": list(table.columns),
+        "rows": [[str(v) for v in row] for row in table.itertuples(index=False)],
+        "villages": f"{int(cfg['endline_villages'])}",
+        "households": f"{int(cfg['endline_households_per_village'])}",
+        "power": f"{100 * float(cfg['power']):g} %",
+        "alpha": f"{100 * float(cfg['alpha']):g} %",
+        "correlation": f"{float(cfg['revisit_correlation']):g}",
+    }

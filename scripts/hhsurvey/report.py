@@ -32,7 +32,9 @@ from typing import Any
 
 import pandas as pd
 
+from hhsurvey.brief import report_summary
 from hhsurvey.errors import InputError
+from hhsurvey.planning import report_context as planning_context
 from hhsurvey.provenance import report_date
 from hhsurvey.report_context import build_context, figure_context
 from hhsurvey.report_format import fmt_ci, fmt_estimate, fmt_number, read_csv, require
@@ -44,6 +46,7 @@ from hhsurvey.report_spec import (
     missing_in_instrument,
     round_categories,
 )
+from hhsurvey.scenario_report import report_context as scenario_context
 
 __all__ = [
     "DEFAULT_SPEC",
@@ -137,6 +140,9 @@ def render_report(
             ) from None
 
     spec = load_report_spec(p.get("report_spec") or DEFAULT_SPEC)
+    if summary is None and p.get("brief_spec"):
+        # the executive summary speaks with the brief's rules (config/brief.yaml)
+        summary = report_summary(indicators, comparison, p["catalogue"], p["brief_spec"], config)
     catalogue = load_catalogue(p["catalogue"])
     catalogue.check(spec, p["catalogue"])
     codebook = p.get("codebook") or str(round_meta.get("codebook") or "")
@@ -170,5 +176,15 @@ def render_report(
         },
         repo=repo,
         environ=environ,
+    )
+    # Sections that later stages add through config/report.yaml (kind include)
+    context["scenarios"] = scenario_context(
+        read_csv(p["scenarios"]) if p.get("scenarios") else pd.DataFrame(), config
+    )
+    context["planning"] = planning_context(
+        read_csv(p["planning"]) if p.get("planning") else None,
+        {i.id: i.label for i in catalogue.entries},
+        {i.id: i.unit for i in catalogue.entries},
+        config,
     )
     return write_html(context, template, css, out)

@@ -62,6 +62,12 @@ rule render_report:
         figures=rules.plot_figures.output.figures,
         catalogue=config["indicators"]["catalogue"],
         report_spec=REPORT_SPEC,
+        brief_spec=config["report"]["brief"],
+        # stages that add sections (config/report.yaml, kind include), when configured
+        scenarios=(
+            "results/{round}/scenarios.csv" if config.get("scenarios", {}).get("packages") else []
+        ),
+        planning="results/{round}/endline_planning.csv" if "planning" in config else [],
         codebook=get_codebook,
         national=config["national_reference"],
         config_file="config/config.yaml",
@@ -76,7 +82,15 @@ rule render_report:
             "report_context",
             "report_render",
             "fonts",
+            "brief",
+            "messages",
+            "cascade",
+            "i18n",
             "poverty",
+            "scenario_report",
+            "scenario_figures",
+            "scenarios",
+            "planning",
             "provenance",
             "codebook",
             "compare",
