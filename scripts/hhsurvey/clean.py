@@ -96,7 +96,10 @@ def impute_median(
 
 
 def clean_tables(
-    tables: Tables, special: pd.DataFrame, params: dict
+    tables: Tables,
+    special: pd.DataFrame,
+    params: dict,
+    redactions: pd.DataFrame | None = None,
 ) -> tuple[Tables, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Apply the cleaning rules.
 
@@ -116,6 +119,24 @@ def clean_tables(
                 variable=special["column"],
                 rule="dk_refused_to_missing",
                 reason="user-missing code (don't know / refused) is not a value",
+            )[LOG_COLUMNS]
+        )
+    # 1b. Free text redacted or withheld at ingest: one row per cell, never the value.
+    if redactions is not None and len(redactions):
+        withheld = redactions["kinds"].str.startswith("withheld")
+        logs.append(
+            redactions.assign(
+                variable=redactions["column"],
+                old_value="free text (not shown)",
+                new_value=np.where(
+                    withheld, "withheld", "redacted: " + redactions["kinds"].astype(str)
+                ),
+                rule=np.where(withheld, "verbatim_withheld", "free_text_redacted"),
+                reason=np.where(
+                    withheld,
+                    "report.show_verbatim is false: no verbatim answer leaves ingest",
+                    "personal identifier (name, phone number or coordinates) in free text",
+                ),
             )[LOG_COLUMNS]
         )
     hh = tables["household"]

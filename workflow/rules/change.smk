@@ -7,7 +7,7 @@ rule estimate_change:
         households=change_inputs("households") if "change" in config else [],
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("design", "indicators", "change"),
+        lib=script_lib("estimate_change"),
     output:
         change="results/change/indicators_change.csv",
     log:

@@ -13,7 +13,7 @@ rule plot_change_figures:
         change=rules.estimate_change.output.change,
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("figures", "report", "change_report", "change", "compare", "indicators"),
+        lib=script_lib("plot_change_figures"),
     output:
         figures=report(
             expand("results/change/figures/{figure}.svg", figure=CHANGE_FIGURES),
@@ -45,7 +45,7 @@ rule render_change_report:
         template=CHANGE_TEMPLATES[0],
         partials=CHANGE_TEMPLATES[1:],
         css="report/static/report.css",
-        lib=lib("report", "change_report", "change", "figures", "compare", "indicators"),
+        lib=script_lib("render_change_report"),
     output:
         html=report(
             "results/report/change.html",

@@ -5,7 +5,7 @@ rule compare_national:
     input:
         indicators=rules.estimate_indicators.output.csv,
         national=config["national_reference"],
-        lib=lib("compare"),
+        lib=script_lib("compare_national"),
     output:
         comparison="results/{round}/national_comparison.csv",
     log:

@@ -6,7 +6,7 @@ rule estimate_indicators:
         tables=rules.clean_round.output.tables,
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("design", "indicators"),
+        lib=script_lib("estimate_indicators"),
     output:
         csv="results/{round}/indicators.csv",
         parquet="results/{round}/indicators.parquet",

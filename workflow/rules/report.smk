@@ -22,7 +22,7 @@ rule plot_figures:
         comparison=rules.compare_national.output.comparison,
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("figures", "report", "compare", "indicators"),
+        lib=script_lib("plot_figures"),
     output:
         figures=report(
             expand("results/{{round}}/figures/{figure}.svg", figure=FIGURES),
@@ -66,7 +66,7 @@ rule render_report:
         template=REPORT_TEMPLATES[0],
         partials=REPORT_TEMPLATES[1:],
         css="report/static/report.css",
-        lib=lib("report", "figures", "compare", "indicators"),
+        lib=script_lib("render_report"),
     output:
         html=report(
             "results/report/{round}.html",
