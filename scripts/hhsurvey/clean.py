@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.io import format_keys
-from hhsurvey.validate import AMOUNT_COLUMNS, KEYS, extreme_amounts
+from hhsurvey.validate import AMOUNT_COLUMNS, KEYS, above_bound, extreme_amounts
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,12 @@ def clean_tables(
                 f"above {params[key]}",
             )
         )
+        if col == "age":  # a negative age is no age
+            neg = df[col] < 0
+            logs.append(
+                _log(df, table, neg, col, df[col], "missing", "out_of_range_to_missing", "below 0")
+            )
+            bad = bad | neg
         out[table] = df.assign(**{col: df[col].mask(bad)})
     # 3. Episodes where no care was sought: blank spending is zero.
     ep = out["episode"]
@@ -221,33 +227,44 @@ def clean_tables(
             df = df.assign(**{col: df[col].mask(neg)})
         out[table] = df
     # 5. Extreme amounts: keep (flagged by validation) or cap at a within-item percentile.
-    if params["extreme_amounts"] == "cap":
-        for table, cols in AMOUNT_COLUMNS.items():
-            df = out[table]
-            for col, item in cols.items():
-                flag = extreme_amounts(df, col, item, params["extreme_mad_threshold"])
-                grp = df[item] if item else pd.Series(0, index=df.index)
-                # the percentile of the item's non-extreme positive amounts: one absurd value
-                # cannot lift its own cap
-                typical = df[col].where((df[col] > 0) & ~flag)
-                cap = typical.groupby(grp, observed=True).transform(
-                    lambda s: s.quantile(params["cap_percentile"] / 100.0)
+    #    Amounts above the absolute bound of their table (validation.amount_bounds) are capped
+    #    whatever `extreme_amounts` says and however few amounts the item has.
+    for table, cols in AMOUNT_COLUMNS.items():
+        df = out[table]
+        for col, item in cols.items():
+            robust = extreme_amounts(df, col, item, params["extreme_mad_threshold"], list(cols)) & (
+                params["extreme_amounts"] == "cap"
+            )
+            bound = above_bound(df, table, col, params.get("amount_bounds", {}))
+            flag = robust | bound
+            if not flag.any():
+                continue
+            grp = df[item] if item else pd.Series(0, index=df.index)
+            # the percentile of the item's non-extreme positive amounts: one absurd value
+            # cannot lift its own cap
+            typical = df[col].where((df[col] > 0) & ~flag)
+            cap = typical.groupby(grp, observed=True).transform(
+                lambda s: s.quantile(params["cap_percentile"] / 100.0)
+            )
+            # an item with no typical amount left: the percentile of the column's
+            cap = cap.fillna(typical.quantile(params["cap_percentile"] / 100.0))
+            high = flag & (df[col] > cap)
+            reason = f"capped at P{params['cap_percentile']} of the item's non-extreme amounts"
+            logs.append(_log(df, table, high & robust, col, df[col], cap, "extreme_capped", reason))
+            logs.append(
+                _log(
+                    df,
+                    table,
+                    high & ~robust,
+                    col,
+                    df[col],
+                    cap,
+                    "above_bound_capped",
+                    f"above the plausibility bound (validation.amount_bounds); {reason}",
                 )
-                high = flag & (df[col] > cap)
-                logs.append(
-                    _log(
-                        df,
-                        table,
-                        high,
-                        col,
-                        df[col],
-                        cap,
-                        "extreme_capped",
-                        f"capped at P{params['cap_percentile']} of the item's non-extreme amounts",
-                    )
-                )
-                df = df.assign(**{col: df[col].mask(high, cap)})
-            out[table] = df
+            )
+            df = df.assign(**{col: df[col].mask(high, cap)})
+        out[table] = df
     # 6. Imputation of missing amounts: unweighted median of the same variable, same item (and
     #    recall), same stratum; zeros are donors; episodes only from episodes with care sought.
     strat = responding.set_index(["village", "hh"])[strata]

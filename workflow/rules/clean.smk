@@ -21,6 +21,7 @@ rule validate_round:
         responding=config["weights"]["responding_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
         codebook=get_codebook,
+        strata=config["design"]["strata"],
     script:
         "../../scripts/validate_round.py"
 
