@@ -564,3 +564,176 @@ def test_amounts_beyond_int32_are_capped_not_wrapped(amounts_run):
     assert hh["total"].max() < 2e9  # the absurd amounts do not reach the aggregates
     ind = run.read(str(INDICATORS))
     assert ind["estimate"].abs().max() < 1e10
+
+
+# ---------------------------------------------------------------------------------------------
+# Plausibility and consistency (issue 18): errors grouped into one run where the checks allow
+
+
+def _codebook_line(root: Path, table: str, column: str) -> int:
+    """Line of ``column:`` under ``table:`` in the copy's baseline codebook, found by hand."""
+    lines = (root / "config/codebooks/baseline.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == f"{table}:")
+    return next(
+        i + 1 for i, ln in enumerate(lines) if i > start and ln.strip().startswith(f"{column}:")
+    )
+
+
+def _consistency_errors(root: Path) -> None:
+    # the frame: village 1 (not selected) and village 4 (selected) twice; village 2's measure
+    # of size infinite
+    def frame(d: pd.DataFrame) -> pd.DataFrame:
+        d = pd.concat([d, d[d["HH1"].isin(["1", "4"])]], ignore_index=True)
+        return d.assign(mos_hh=d["mos_hh"].where(d["HH1"] != "2", "inf"))
+
+    edit_frame(root, frame)
+
+    # hh.sav: the stratum variable renamed STRATUM in this round, and its codes swapped in the
+    # codebook (every household then contradicts the frame); household 4/22 has no result code
+    def hh(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.rename(columns={"HH6": "STRATUM"})
+        blank = (d["HH1"] == 4) & (d["HH2"] == 22)
+        return d.assign(HH9=d["HH9"].mask(blank))
+
+    edit_sav(root, "hh.sav", hh)
+    p = root / "config/codebooks/baseline.yaml"
+    text = p.read_text(encoding="utf-8")
+    old = "      area: {raw: HH6, type: category, codes: area}\n      result:"
+    assert text.count(old) == 1
+    p.write_text(
+        text.replace(
+            old,
+            "      area: {raw: STRATUM, type: category, codes: {1: rural, 2: urban}}\n      result:",
+        ),
+        encoding="utf-8",
+    )
+
+    # a non-food record of household 4/6 without its recall period
+    def nonfood(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        d.loc[d.index[(d["HH1"] == 4) & (d["HH2"] == 6)][0], "NF_RECALL"] = np.nan
+        return d
+
+    edit_sav(root, "nonfood.sav", nonfood)
+
+
+def test_consistency_errors_in_one_message(tmp_path):
+    run = run_case(tmp_path, _consistency_errors)
+    message = assert_clear_error(run)
+    assert "Error in rule validate_round:" in run.output
+    # duplicate frame rows, selected or not, and the infinite measure of size
+    assert "[frame_duplicate_village]" in message
+    assert "village=1" in message and "village=4" in message
+    found = run.output + run.logs
+    assert "[frame_measure_of_size]" in message and "village=2" in message
+    # the household's stratum against its village's stratum, in the round's own names, with
+    # the codebook line as the likely cause because every household fails
+    assert "[stratum_mismatch]" in message
+    assert "STRATUM (area)" in message and "HH6" not in message
+    line = _codebook_line(run.root, "household", "area")
+    assert "Every record of the table fails this check" in message
+    assert f"baseline.yaml line {line}" in message
+    # the blank result code names the household and the variable, and is not reported as
+    # persons without a household
+    assert "[blank_result]" in message and "village=4, hh=22" in message
+    assert "HH9 (result)" in message
+    assert "[orphan_" not in message and "add the missing household record" not in found
+    # the blank recall period
+    assert "[blank_recall_period]" in message and "NF_RECALL (recall)" in message
+
+
+def _first_row_comma(root: Path) -> None:
+    p = root / RAW / "frame.csv"
+    text = p.read_text(encoding="utf-8")
+    assert text.count("Ban Phaluang,") == 1
+    p.write_text(text.replace("Ban Phaluang,", "Ban Phaluang, upper,"), encoding="utf-8")
+
+
+def _text_dates_day_first(root: Path) -> None:
+    path = root / RAW / "hh.sav"
+    df, meta = read_sav(path)
+    df = df.assign(HH12=df["HH12"].map(lambda x: x.strftime("%d/%m/%Y")).astype(object))
+    meta.original_variable_types["HH12"] = "A10"
+    write_sav(df, meta, path)
+
+
+def _codebook_yaml_error(root: Path) -> None:
+    p = root / "config/codebooks/baseline.yaml"
+    text = p.read_text(encoding="utf-8")
+    old = "      hh: {raw: HH2, type: integer}\n      area:"
+    assert text.count(old) == 1
+    p.write_text(text.replace(old, "      hh: {raw: HH2, type: integer\n      area:"), "utf-8")
+
+
+INGEST_MESSAGE_CASES = {
+    "first_row_unquoted_comma": (
+        _first_row_comma,
+        [
+            "line 2 has 9 fields where the header has 8",
+            "frame.csv, line 2, column 9",
+            "must be quoted",
+        ],
+    ),
+    "ambiguous_text_dates": (
+        _text_dates_day_first,
+        ["variable HH12 holds", "not ISO", "hh.sav", "format:", "baseline.yaml line"],
+    ),
+    "codebook_yaml_error": (
+        _codebook_yaml_error,
+        ["not valid YAML", "baseline.yaml line", "column"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INGEST_MESSAGE_CASES))
+def test_ingest_message_case(case, tmp_path):
+    corrupt, expected = INGEST_MESSAGE_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    message = assert_clear_error(run, *expected)
+    assert "Error in rule ingest_round:" in run.output
+    # the message lands in the job's log, which the README points to
+    job_log = (run.root / "results/logs/ingest_round/baseline.log").read_text(encoding="utf-8")
+    assert message.splitlines()[0] in job_log
+    assert "holds text" not in message  # the first-row comma is not mistaken for a text column
+
+
+def _config_yaml_tag(root: Path) -> None:
+    p = root / "config/config.yaml"
+    text = p.read_text(encoding="utf-8")
+    p.write_text(
+        text.replace("  lang: en", '  lang: !!python/object/apply:os.system ["echo pwned"]'),
+        "utf-8",
+    )
+
+
+def _config_yte(root: Path) -> None:
+    p = root / "config/config.yaml"
+    p.write_text("__use_yte__: true\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+DAG_MESSAGE_CASES = {
+    "config_yaml_tag": (
+        _config_yaml_tag,
+        ["YAML tags are not allowed", "config/config.yaml line", "remove the tag"],
+    ),
+    "config_yte_templating": (
+        _config_yte,
+        ["turns on YTE templating (`__use_yte__`)", "config/config.yaml line 1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAG_MESSAGE_CASES))
+def test_config_file_refused_before_any_rule(case, tmp_path):
+    corrupt, expected = DAG_MESSAGE_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    text = run.output + run.logs
+    assert run.returncode != 0
+    assert "Traceback" not in text, text[-4000:]
+    assert "tab indentation" not in text, text[-4000:]  # not the misleading tab hint
+    assert "pwned" not in run.output  # the tag was never executed
+    m = re.search(r"ERROR: .*?\n  where: .*?\n  how to fix: [^\n]*", text, re.S)
+    assert m, text[-4000:]
+    for part in expected:
+        assert part in m.group(0), m.group(0)
+    assert not (run.root / "results").exists()

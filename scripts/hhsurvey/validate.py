@@ -285,7 +285,7 @@ def _child_age(t: Tables, p: dict) -> pd.DataFrame:
 
 def _hh_count(t: Tables, p: dict) -> pd.DataFrame:
     fr = t["frame"]
-    fr = fr[fr["selected"] == 1].set_index("village")["sampled_hh"]
+    fr = fr[fr["selected"] == 1].drop_duplicates("village").set_index("village")["sampled_hh"]
     n = t["household"].groupby("village").size()
     diff = n[n != fr.reindex(n.index)]
     return pd.DataFrame(

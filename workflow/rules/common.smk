@@ -14,6 +14,11 @@ with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
     validate(yaml.safe_load(_fh), "../schemas/indicators.schema.yaml")
 
 REPO = Path(workflow.basedir)
+# Rule scripts import this repository's library (scripts/hhsurvey), never another installed
+# copy: the library sources are rule inputs (script_lib), so they must be the code that runs.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(REPO / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 TABLES = [
     "frame",
     "household",
