@@ -21,7 +21,7 @@ REDACTION_COLUMNS = ["table", "row", "column", "raw_variable", "kinds"]
 # A phone number: 7 or more digits, possibly with +, spaces, dots, dashes or brackets between.
 PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s().-]{0,2}\d){6,}(?![\w])")
 # A coordinate: a decimal number with four or more decimals (about 10 m), optional sign.
-COORDINATE = re.compile(r"(?<![\w.])-?\d{1,3}\.\d{4,}(?![\d])")
+COORDINATE = re.compile(r"(?<![\w.])-?\d{1,3}\.\d{4,}(?![\d.])")
 # Name parts shorter than this are not searched alone (they match ordinary words).
 MIN_NAME_PART = 4
 
@@ -92,16 +92,17 @@ def redact_text(values: pd.Series, ids: Identifiers) -> tuple[pd.Series, pd.Seri
             kinds.append("name")
             return "[redacted: name]"
 
-        out = PHONE.sub(phone, text)
-        for digits in ids.phones:  # a household's own phone written with odd separators
-            spaced = r"[\s().+-]{0,2}".join(re.escape(d) for d in digits)
-            out, n = re.subn(spaced, "[redacted: phone]", out)
-            kinds += ["phone"] * n
-        for c in coords:
+        out = text
+        for c in coords:  # coordinates first: 18.923925 is also eight digits
             if c in out:
                 kinds.append("coordinates")
                 out = out.replace(c, "[redacted: coordinates]")
         out = COORDINATE.sub(coordinate, out)
+        out = PHONE.sub(phone, out)
+        for digits in ids.phones:  # a household's own phone written with odd separators
+            spaced = r"[\s().+-]{0,2}".join(re.escape(d) for d in digits)
+            out, n = re.subn(spaced, "[redacted: phone]", out)
+            kinds += ["phone"] * n
         if names is not None:
             out = names.sub(name, out)
         return out, ", ".join(sorted(set(kinds)))

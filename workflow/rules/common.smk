@@ -76,7 +76,8 @@ def _closure(paths):
                 seen.add(mod)
                 todo.append(pkg / f"{mod}.py")
     seen.add("__init__")
-    return [str(pkg / f"{m}.py") for m in sorted(seen)]
+    # relative to the working directory: a moved or copied repository is not a changed input
+    return [os.path.relpath(pkg / f"{m}.py") for m in sorted(seen)]
 
 
 def script_lib(script):
