@@ -91,7 +91,23 @@ def _read_csv(path: Path) -> pd.DataFrame:
             CSV_SEPARATORS[sep],
             sep,
         )
-    rows = list(csv.reader(StringIO(text, newline=""), delimiter=sep))
+    reader = csv.reader(StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows = []
+    last = 0  # the line on which the last complete record ended
+    try:
+        for row in reader:
+            rows.append(row)
+            last = reader.line_num
+    except csv.Error as err:
+        start = last + 1
+        line_text = text.splitlines()[start - 1] if start <= len(text.splitlines()) else ""
+        raise InputError(
+            f"cannot read the file as CSV: {err} in the record starting on line {start} "
+            f"(read up to line {reader.line_num}): {line_text[:120]!r}",
+            f"{path}, line {start}",
+            "a quote opened in a value must be closed (write a quote inside a value as two "
+            'quotes: ""); fix that line, or re-export the module as UTF-8 CSV',
+        ) from None
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
