@@ -16,8 +16,10 @@ with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
 REPO = Path(workflow.basedir)
 # Rule scripts import this repository's library (scripts/hhsurvey), never another installed
 # copy: the library sources are rule inputs (script_lib), so they must be the code that runs.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(REPO / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [str(REPO / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
 )
 TABLES = [
     "frame",
@@ -81,9 +83,9 @@ def _closure(paths):
 
 
 def script_lib(script):
-    """Library sources of the rule script scripts/<script>.py: the import closure of the script
+    """Library sources used by scripts/<script>.py, i.e. the import closure of the script
     (computed from its imports, not kept by hand), so that editing any module it uses, directly
-    or through another module, reruns the rule."""
+    or through another module, reruns the job."""
     return _closure([REPO / "scripts" / f"{script}.py"])
 
 
