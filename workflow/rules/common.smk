@@ -8,10 +8,16 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
+from hhsurvey.codebook import check_config_file  # scripts/ is on the path (config_guard.smk)
+from hhsurvey.errors import InputError
+
 validate(config, "../schemas/config.schema.yaml")
 
-with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
-    validate(yaml.safe_load(_fh), "../schemas/indicators.schema.yaml")
+try:  # YAML errors and tags in the catalogue: the project's message, not a traceback
+    _catalogue = check_config_file(config["indicators"]["catalogue"])
+except InputError as _err:
+    raise WorkflowError(_err.message) from None
+validate(_catalogue, "../schemas/indicators.schema.yaml")
 
 REPO = Path(workflow.basedir)
 # Rule scripts import this repository's library (scripts/hhsurvey), never another installed
