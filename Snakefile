@@ -13,6 +13,9 @@ from snakemake.utils import min_version
 min_version("9.5")
 
 
+include: "workflow/rules/config_guard.smk"
+
+
 configfile: "config/config.yaml"
 
 

@@ -12,13 +12,14 @@ def main(smk) -> None:
         n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
     }
     special = pd.read_parquet(smk.input.special)
+    redactions = pd.read_parquet(smk.input.redactions)
     params = {
         **smk.params.cleaning,
         **smk.params.limits,
         "strata": smk.params.strata,
         "responding": smk.params.responding,
     }
-    clean, log_df, exclusions, recon = clean_tables(tables, special, params)
+    clean, log_df, exclusions, recon = clean_tables(tables, special, params, redactions)
     for name, path in zip(smk.params.tables, smk.output.tables, strict=True):
         write_parquet(clean[name], path)
     log_df.to_csv(smk.output.log_csv, index=False)

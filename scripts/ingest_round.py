@@ -1,21 +1,25 @@
-"""Rule ingest_round: raw module files -> canonical Parquet tables (identifiers dropped)."""
+"""Rule ingest_round: raw module files -> canonical Parquet tables (identifiers dropped,
+free text redacted)."""
 
 from pathlib import Path
 
 from hhsurvey.cli import run_rule
 from hhsurvey.codebook import load_codebook
 from hhsurvey.codebook_check import check_round, raise_problems
-from hhsurvey.io import ingest, write_parquet
+from hhsurvey.io import read_round, write_parquet
 
 
 def main(smk) -> None:
     codebook = load_codebook(smk.input.codebook)
-    # every missing variable, unmapped code, ... of the round at once (io.ingest stops at the first)
+    # every missing variable, unmapped code, ... of the round at once (reading stops at the first)
     raise_problems(check_round(smk.params.raw_dir, codebook, deep=False), codebook)
-    tables, special, manifest = ingest(smk.params.raw_dir, codebook)
+    tables, special, manifest, redactions = read_round(
+        smk.params.raw_dir, codebook, show_verbatim=smk.params.show_verbatim
+    )
     for name, path in zip(smk.params.tables, smk.output.tables, strict=True):
         write_parquet(tables[name], path)
     write_parquet(special, smk.output.special)
+    write_parquet(redactions, smk.output.redactions)
     manifest.to_csv(smk.output.manifest, index=False)
     Path(smk.log[0]).parent.mkdir(parents=True, exist_ok=True)
 

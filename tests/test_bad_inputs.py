@@ -20,7 +20,10 @@ of its cases. The catalogue with the message of each case is in the README
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -564,3 +567,448 @@ def test_amounts_beyond_int32_are_capped_not_wrapped(amounts_run):
     assert hh["total"].max() < 2e9  # the absurd amounts do not reach the aggregates
     ind = run.read(str(INDICATORS))
     assert ind["estimate"].abs().max() < 1e10
+
+
+# ---------------------------------------------------------------------------------------------
+# Plausibility and consistency (issue 18): errors grouped into one run where the checks allow
+
+
+def _codebook_line(root: Path, table: str, column: str) -> int:
+    """Line of ``column:`` under ``table:`` in the copy's baseline codebook, found by hand."""
+    lines = (root / "config/codebooks/baseline.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == f"{table}:")
+    return next(
+        i + 1 for i, ln in enumerate(lines) if i > start and ln.strip().startswith(f"{column}:")
+    )
+
+
+def _consistency_errors(root: Path) -> None:
+    # the frame: village 1 (not selected) and village 4 (selected) twice; village 2's measure
+    # of size infinite
+    def frame(d: pd.DataFrame) -> pd.DataFrame:
+        d = pd.concat([d, d[d["HH1"].isin(["1", "4"])]], ignore_index=True)
+        return d.assign(mos_hh=d["mos_hh"].where(d["HH1"] != "2", "inf"))
+
+    edit_frame(root, frame)
+
+    # hh.sav: the stratum variable renamed STRATUM in this round, and its codes swapped in the
+    # codebook (every household then contradicts the frame); household 4/22 has no result code
+    def hh(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.rename(columns={"HH6": "STRATUM"})
+        blank = (d["HH1"] == 4) & (d["HH2"] == 22)
+        return d.assign(HH9=d["HH9"].mask(blank))
+
+    edit_sav(root, "hh.sav", hh)
+    p = root / "config/codebooks/baseline.yaml"
+    text = p.read_text(encoding="utf-8")
+    old = "      area: {raw: HH6, type: category, codes: area}\n      result:"
+    assert text.count(old) == 1
+    p.write_text(
+        text.replace(
+            old,
+            "      area: {raw: STRATUM, type: category, codes: {1: rural, 2: urban}}\n      result:",
+        ),
+        encoding="utf-8",
+    )
+
+    # a non-food record of household 4/6 without its recall period
+    def nonfood(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        d.loc[d.index[(d["HH1"] == 4) & (d["HH2"] == 6)][0], "NF_RECALL"] = np.nan
+        return d
+
+    edit_sav(root, "nonfood.sav", nonfood)
+
+
+def test_consistency_errors_in_one_message(tmp_path):
+    run = run_case(tmp_path, _consistency_errors)
+    message = assert_clear_error(run)
+    assert "Error in rule validate_round:" in run.output
+    # duplicate frame rows, selected or not, and the infinite measure of size
+    assert "[frame_duplicate_village]" in message
+    assert "village=1" in message and "village=4" in message
+    found = run.output + run.logs
+    assert "[frame_measure_of_size]" in message and "village=2" in message
+    # the household's stratum against its village's stratum, in the round's own names, with
+    # the codebook line as the likely cause because every household fails
+    assert "[stratum_mismatch]" in message
+    assert "STRATUM (area)" in message and "HH6" not in message
+    line = _codebook_line(run.root, "household", "area")
+    assert "Every record of the table fails this check" in message
+    assert f"baseline.yaml line {line}" in message
+    # the blank result code names the household and the variable, and is not reported as
+    # persons without a household
+    assert "[blank_result]" in message and "village=4, hh=22" in message
+    assert "HH9 (result)" in message
+    assert "[orphan_" not in message and "add the missing household record" not in found
+    # the blank recall period
+    assert "[blank_recall_period]" in message and "NF_RECALL (recall)" in message
+
+
+def _first_row_comma(root: Path) -> None:
+    p = root / RAW / "frame.csv"
+    text = p.read_text(encoding="utf-8")
+    assert text.count("Ban Phaluang,") == 1
+    p.write_text(text.replace("Ban Phaluang,", "Ban Phaluang, upper,"), encoding="utf-8")
+
+
+def _text_dates_day_first(root: Path) -> None:
+    path = root / RAW / "hh.sav"
+    df, meta = read_sav(path)
+    df = df.assign(HH12=df["HH12"].map(lambda x: x.strftime("%d/%m/%Y")).astype(object))
+    meta.original_variable_types["HH12"] = "A10"
+    write_sav(df, meta, path)
+
+
+def _codebook_yaml_error(root: Path) -> None:
+    p = root / "config/codebooks/baseline.yaml"
+    text = p.read_text(encoding="utf-8")
+    old = "      hh: {raw: HH2, type: integer}\n      area:"
+    assert text.count(old) == 1
+    p.write_text(text.replace(old, "      hh: {raw: HH2, type: integer\n      area:"), "utf-8")
+
+
+INGEST_MESSAGE_CASES = {
+    "first_row_unquoted_comma": (
+        _first_row_comma,
+        [
+            "line 2 has 9 fields where the header has 8",
+            "frame.csv, line 2, column 9",
+            "must be quoted",
+        ],
+    ),
+    "ambiguous_text_dates": (
+        _text_dates_day_first,
+        ["variable HH12 holds", "not ISO", "hh.sav", "format:", "baseline.yaml line"],
+    ),
+    "codebook_yaml_error": (
+        _codebook_yaml_error,
+        ["not valid YAML", "baseline.yaml line", "column"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INGEST_MESSAGE_CASES))
+def test_ingest_message_case(case, tmp_path):
+    corrupt, expected = INGEST_MESSAGE_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    message = assert_clear_error(run, *expected)
+    assert "Error in rule ingest_round:" in run.output
+    # the message lands in the job's log, which the README points to
+    job_log = (run.root / "results/logs/ingest_round/baseline.log").read_text(encoding="utf-8")
+    assert message.splitlines()[0] in job_log
+    assert "holds text" not in message  # the first-row comma is not mistaken for a text column
+
+
+def _config_yaml_tag(root: Path) -> None:
+    p = root / "config/config.yaml"
+    text = p.read_text(encoding="utf-8")
+    p.write_text(
+        text.replace("  lang: en", '  lang: !!python/object/apply:os.system ["echo pwned"]'),
+        "utf-8",
+    )
+
+
+def _config_yte(root: Path) -> None:
+    p = root / "config/config.yaml"
+    p.write_text("__use_yte__: true\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+DAG_MESSAGE_CASES = {
+    "config_yaml_tag": (
+        _config_yaml_tag,
+        ["YAML tags are not allowed", "config/config.yaml line", "remove the tag"],
+    ),
+    "config_yte_templating": (
+        _config_yte,
+        ["turns on YTE templating (`__use_yte__`)", "config/config.yaml line 1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAG_MESSAGE_CASES))
+def test_config_file_refused_before_any_rule(case, tmp_path):
+    corrupt, expected = DAG_MESSAGE_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    text = run.output + run.logs
+    assert run.returncode != 0
+    assert "Traceback" not in text, text[-4000:]
+    assert "tab indentation" not in text, text[-4000:]  # not the misleading tab hint
+    assert "pwned" not in run.output  # the tag was never executed
+    m = re.search(r"ERROR: .*?\n  where: .*?\n  how to fix: [^\n]*", text, re.S)
+    assert m, text[-4000:]
+    for part in expected:
+        assert part in m.group(0), m.group(0)
+    assert not (run.root / "results").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatments that let the run go on (issue 18), all planted in one full run
+
+
+HEAD = {"village": 4, "hh": 6}  # the household whose head's name and phone are planted
+OTHER_HH = {"village": 4, "hh": 14}  # another household: its phone goes into an OPD answer
+ABSURD = 450_000_000.0  # LAK of informal payments for one outpatient episode
+
+
+def _treatments(root: Path) -> None:
+    # the frame exported with semicolons (Excel in many locales); one selected village lists
+    # three times its census size
+    fr = pd.read_csv(root / RAW / "frame.csv", dtype=str, keep_default_na=False)
+    sel = fr.index[fr["selected"] == "1"][1]
+    fr.loc[sel, "listed_hh"] = str(3 * int(fr.loc[sel, "mos_hh"]))
+    fr.to_csv(root / RAW / "frame.csv", index=False, sep=";", lineterminator="\n")
+
+    # hh.sav: 998 "don't know" travel time declared missing in the file (DIST_HC), and 997
+    # declared missing only in the codebook (DIST_HOSP)
+    path = root / RAW / "hh.sav"
+    df, meta = read_sav(path)
+    df = df.copy()
+    df.loc[df.index[:2], "DIST_HC"] = 998.0
+    df.loc[df.index[2], "DIST_HOSP"] = 997.0
+    meta.missing_ranges["DIST_HC"] = [{"lo": 998.0, "hi": 998.0}]
+    meta.variable_value_labels["DIST_HC"] = {998.0: "don't know"}
+    write_sav(df, meta, path)
+    p = root / "config/codebooks/baseline.yaml"
+    text = p.read_text(encoding="utf-8")
+    old = "      dist_hosp: {raw: DIST_HOSP, type: number}"
+    assert text.count(old) == 1
+    p.write_text(
+        text.replace(
+            old, "      dist_hosp: {raw: DIST_HOSP, type: number, missing: {997: refused}}"
+        ),
+        encoding="utf-8",
+    )
+    ident = df.set_index(["HH1", "HH2"])
+    name = ident.loc[(HEAD["village"], HEAD["hh"]), "HH_HEAD_NAME"].strip()
+    phone = ident.loc[(HEAD["village"], HEAD["hh"]), "HH_PHONE"].strip()
+    other_phone = ident.loc[(OTHER_HH["village"], OTHER_HH["hh"]), "HH_PHONE"].strip()
+    lat = float(ident.loc[(OTHER_HH["village"], OTHER_HH["hh"]), "GPS_LAT"])
+
+    # persons.sav: a negative age; the head's name and phone in an "other, specify" answer
+    def persons(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        d.loc[d.index[5], "HL6"] = -3.0
+        own = d.index[(d["HH1"] == HEAD["village"]) & (d["HH2"] == HEAD["hh"])]
+        d.loc[own[0], "INS2_OTHER"] = f"card of {name}, call {phone}"
+        d.loc[own[1], "INS2_OTHER"] = f"village fund near {lat:.6f}"
+        return d
+
+    edit_sav(root, "persons.sav", persons)
+
+    # opd.sav: an absurd informal payment (an item with few positive amounts); another
+    # household's phone, written with its country code, in an OPD answer
+    def opd(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        sought = d.index[(d["OP1"] == 1) & (d["HH1"] != HEAD["village"])]
+        d.loc[sought[3], "OP5F"] = ABSURD
+        d.loc[d.index[0], "OP4_OTHER"] = "ask +856 " + other_phone.removeprefix("0")
+        return d
+
+    edit_sav(root, "opd.sav", opd)
+    (root / "planted.yaml").write_text(
+        yaml.safe_dump({"name": name, "phone": phone, "other_phone": other_phone, "lat": lat}),
+        encoding="utf-8",
+    )
+    # the robust rule is off: the bound alone must catch the absurd amount
+    edit_config(root, "config/config.yaml", lambda c: c["cleaning"].update(extreme_amounts="keep"))
+
+
+@pytest.fixture(scope="module")
+def treatments_run(tmp_path_factory) -> Run:
+    return run_case(tmp_path_factory.mktemp("treatments"), _treatments)
+
+
+def test_semicolon_frame_is_read_with_a_warning(treatments_run):
+    run = treatments_run
+    _assert_completed(run)
+    assert "the header is separated by semicolon (';'), not commas" in run.logs
+    frame = run.read("results/baseline/ingest/frame.parquet")
+    raw = pd.read_csv(run.root / RAW / "frame.csv", sep=";")
+    assert frame["village"].tolist() == raw["HH1"].tolist()
+    assert frame["mos_hh"].tolist() == raw["mos_hh"].astype(float).tolist()
+
+
+def test_listing_out_of_line_with_census_is_flagged(treatments_run):
+    run = treatments_run
+    raw = pd.read_csv(run.root / RAW / "frame.csv", sep=";")
+    sel = raw[raw["selected"] == 1].iloc[1]
+    found = run.read("results/baseline/validation.csv")
+    row = found[found["check"] == "listing_vs_census"]
+    assert row["keys"].tolist() == [f"village={sel['HH1']}"]
+    assert row["severity"].iloc[0] == "warning"
+    assert "(ratio 3.00)" in row["value"].iloc[0]
+
+
+def test_declared_missing_codes_of_any_numeric_variable(treatments_run):
+    run = treatments_run
+    _assert_completed(run)
+    df, _ = read_sav(run.root / RAW / "hh.sav")
+    hh = run.read("results/baseline/clean/household.parquet").set_index(["village", "hh"])
+    dk = df[df["DIST_HC"] == 998]
+    refused = df[df["DIST_HOSP"] == 997]
+    assert len(dk) == 2 and len(refused) == 1
+    for _, r in dk.iterrows():
+        assert np.isnan(hh.loc[(int(r["HH1"]), int(r["HH2"])), "dist_hc"])
+    for _, r in refused.iterrows():
+        assert np.isnan(hh.loc[(int(r["HH1"]), int(r["HH2"])), "dist_hosp"])
+    assert hh["dist_hc"].max() < 998 and hh["dist_hosp"].max() < 997
+    log = run.read("results/baseline/cleaning_log.csv")
+    dk_log = log[(log["rule"] == "dk_refused_to_missing") & (log["variable"] == "dist_hc")]
+    assert dk_log["old_value"].tolist() == ["998 (don't know)"] * 2
+    ref_log = log[(log["rule"] == "dk_refused_to_missing") & (log["variable"] == "dist_hosp")]
+    assert ref_log["old_value"].tolist() == ["997 (refused)"]
+
+
+def test_negative_age_is_set_missing(treatments_run):
+    run = treatments_run
+    df, _ = read_sav(run.root / RAW / "persons.sav")
+    r = df.iloc[5]
+    keys = f"village={int(r['HH1'])}, hh={int(r['HH2'])}, line={int(r['HL1'])}"
+    found = run.read("results/baseline/validation.csv")
+    assert ((found["check"] == "age_out_of_range") & (found["keys"] == keys)).any()
+    log = run.read("results/baseline/cleaning_log.csv")
+    row = log[(log["keys"] == keys) & (log["variable"] == "age")]
+    assert row[["old_value", "new_value", "reason"]].values.tolist() == [
+        ["-3.0", "missing", "below 0"]
+    ]
+
+
+def test_absurd_amount_is_capped_by_the_bound_whatever_the_count(treatments_run):
+    run = treatments_run
+    _assert_completed(run)
+    opd, _ = read_sav(run.root / RAW / "opd.sav")
+    hh, _ = read_sav(run.root / RAW / "hh.sav")
+    planted = opd[opd["OP5F"] == ABSURD].iloc[0]
+    keys = f"village={int(planted['HH1'])}, hh={int(planted['HH2'])}, line={int(planted['HL1'])}"
+    # hand computation of the cap: P99 (linear) of the positive informal payments of responding
+    # households' episodes, the planted amount and the user-missing codes left out
+    resp = hh.loc[hh["HH9"] == 1, ["HH1", "HH2"]]
+    pool = opd.merge(resp, on=["HH1", "HH2"])["OP5F"]
+    pool = pool[(pool > 0) & (pool < 9_999_998) & (pool != ABSURD)]
+    cap = float(np.percentile(pool.to_numpy(), 99))
+    found = run.read("results/baseline/validation.csv")
+    flagged = found[found["check"] == "amount_above_bound_episode"]
+    assert ((flagged["keys"] == keys) & (flagged["variable"] == "cost_informal")).any()
+    log = run.read("results/baseline/cleaning_log.csv")
+    row = log[(log["keys"] == keys) & (log["variable"] == "cost_informal")]
+    assert row["rule"].tolist() == ["above_bound_capped"]
+    assert float(row["old_value"].iloc[0]) == ABSURD
+    assert float(row["new_value"].iloc[0]) == pytest.approx(cap, rel=1e-12)
+    # the headline mean OOP per episode equals a hand computation from the clean episodes and
+    # the household weights
+    ep = run.read("results/baseline/clean/episode.parquet")
+    w = run.read("results/baseline/weights.parquet")[["village", "hh", "weight"]]
+    ep = ep[ep["sought"] == "yes"].merge(w, on=["village", "hh"])
+    oop = ep[["cost_consult", "cost_medicine", "cost_tests", "cost_informal"]].fillna(0).sum(axis=1)
+    hand = float((ep["weight"] * oop).sum() / ep["weight"].sum())
+    ind = run.read(str(INDICATORS))
+    est = ind[(ind["indicator"] == "oop_episode_mean") & (ind["domain"] == "total")]
+    assert est["estimate"].iloc[0] == pytest.approx(hand, rel=1e-9)
+    assert ep["cost_informal"].max() == pool.max()  # nothing else was touched
+
+
+def _planted(run: Run) -> dict:
+    return yaml.safe_load((run.root / "planted.yaml").read_text(encoding="utf-8"))
+
+
+def _texts_of(path: Path) -> list[bytes]:
+    """The bytes of a file, plus those of the members of a zip (xlsx) and every string cell
+    of a Parquet file (compressed pages would hide a string from a byte scan)."""
+    data = path.read_bytes()
+    out = [data]
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(path) as z:
+            out += [z.read(n) for n in z.namelist()]
+    if path.suffix == ".parquet":
+        table = pd.read_parquet(path)
+        for c in table.columns:
+            out.append("\n".join(map(str, table[c].tolist())).encode("utf-8"))
+    return out
+
+
+def test_identifiers_in_free_text_leave_no_trace_under_results(treatments_run):
+    run = treatments_run
+    _assert_completed(run)
+    p = _planted(run)
+    digits = re.sub(r"\D", "", p["phone"])
+    other = re.sub(r"\D", "", p["other_phone"])
+    needles = [
+        p["name"],
+        *p["name"].split(),
+        p["phone"],
+        digits,
+        digits[-8:],
+        other[-8:],
+        p["other_phone"].removeprefix("0"),
+        f"{p['lat']:.6f}",
+        f"{p['lat']:.4f}",
+    ]
+    needles = [n.encode("utf-8") for n in needles]
+    files = [f for f in (run.root / "results").rglob("*") if f.is_file()]
+    assert any(f.suffix == ".xlsx" for f in files) and any(f.suffix == ".html" for f in files)
+    for f in files:
+        for blob in _texts_of(f):
+            squeezed = re.sub(rb"[\s().+-]", b"", blob)
+            for n in needles:
+                assert n not in blob, f"{n!r} found in {f}"
+                if n.isdigit():
+                    assert n not in squeezed, f"{n!r} found in {f} (with separators)"
+    # the answers stay, redacted; the log counts them without the value
+    person = run.read("results/baseline/clean/person.parquet")
+    answers = set(person["scheme_other"].dropna())
+    assert "card of [redacted: name], call [redacted: phone]" in answers
+    assert "village fund near [redacted: coordinates]" in answers
+    ep = run.read("results/baseline/clean/episode.parquet")
+    assert "ask [redacted: phone]" in set(ep["reason_other"].dropna())
+    log = run.read("results/baseline/cleaning_log.csv")
+    red = log[log["rule"] == "free_text_redacted"]
+    assert sorted(red["new_value"]) == [
+        "redacted: coordinates",
+        "redacted: name, phone",
+        "redacted: phone",
+    ]
+    assert (red["old_value"] == "free text (not shown)").all()
+    html = (run.root / REPORT).read_text(encoding="utf-8")
+    assert "[redacted: name]" in html
+
+
+def test_reruns_follow_content_and_imports_not_clocks(treatments_run, tmp_path):
+    """An untouched rerun does nothing; editing replicates.py (imported by design.py, never
+    named by a rule) reruns the composite estimates; a raw file replaced by different content
+    with an OLDER modification time reruns the round and gives the new numbers."""
+    root = tmp_path / "repo"
+    shutil.copytree(treatments_run.root, root, symlinks=True)
+    dry = snakemake(root, "--cores", "1", "-n")
+    assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]
+    rep = root / "scripts/hhsurvey/replicates.py"
+    rep.write_text(rep.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    dry = snakemake(root, "--cores", "1", "-n").stdout
+    jobs = set(re.findall(r"^rule (\w+):", dry, re.M))
+    assert "estimate_indicators" in jobs, dry[-3000:]
+    assert "ingest_round" not in jobs and "compute_weights" not in jobs
+    shutil.copy2(treatments_run.root / "scripts/hhsurvey/replicates.py", rep)
+
+    # a corrected opd.sav arrives with an older mtime (cp -p, unzip, rsync -t)
+    path = root / RAW / "opd.sav"
+    old_mtime = path.stat().st_mtime - 30 * 86400
+    df, meta = read_sav(path)
+    target = df.index[(df["OP1"] == 1) & (df["OP5A"] > 0) & (df["OP5A"] < 100_000)][0]
+    village, hh = int(df.loc[target, "HH1"]), int(df.loc[target, "HH2"])
+    df = df.copy()
+    df.loc[target, "OP5A"] += 1000.0
+    write_sav(df, meta, path)
+    os.utime(path, (old_mtime, old_mtime))
+    before = pd.read_parquet(root / "results/baseline/households.parquet")
+    target_file = "results/baseline/households.parquet"
+    proc = snakemake(root, "--cores", "2", target_file)
+    assert "ingest_round" in proc.stdout + proc.stderr
+    after = pd.read_parquet(root / target_file)
+    b = before.set_index(["village", "hh"])["oop_opd"]
+    a = after.set_index(["village", "hh"])["oop_opd"]
+    # the household's annual outpatient OOP grows by 12 x 1000 LAK, nothing else moves
+    assert a.loc[(village, hh)] - b.loc[(village, hh)] == pytest.approx(12_000.0)
+    assert (a.drop(index=(village, hh)) == b.drop(index=(village, hh))).all()
+    manifest = pd.read_csv(root / "results/baseline/ingest/manifest.csv")
+    sha = manifest.set_index("file").loc["opd.sav", "sha256"]
+    assert sha == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from hhsurvey.io import format_keys
 from hhsurvey.postcode import post_code
-from hhsurvey.validate import AMOUNT_COLUMNS, KEYS, extreme_amounts
+from hhsurvey.validate import AMOUNT_COLUMNS, KEYS, above_bound, extreme_amounts
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,10 @@ def impute_median(
 
 
 def clean_tables(
-    tables: Tables, special: pd.DataFrame, params: dict
+    tables: Tables,
+    special: pd.DataFrame,
+    params: dict,
+    redactions: pd.DataFrame | None = None,
 ) -> tuple[Tables, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Apply the cleaning rules.
 
@@ -117,6 +120,24 @@ def clean_tables(
                 variable=special["column"],
                 rule="dk_refused_to_missing",
                 reason="user-missing code (don't know / refused) is not a value",
+            )[LOG_COLUMNS]
+        )
+    # 1b. Free text redacted or withheld at ingest: one row per cell, never the value.
+    if redactions is not None and len(redactions):
+        withheld = redactions["kinds"].str.startswith("withheld")
+        logs.append(
+            redactions.assign(
+                variable=redactions["column"],
+                old_value="free text (not shown)",
+                new_value=np.where(
+                    withheld, "withheld", "redacted: " + redactions["kinds"].astype(str)
+                ),
+                rule=np.where(withheld, "verbatim_withheld", "free_text_redacted"),
+                reason=np.where(
+                    withheld,
+                    "report.show_verbatim is false: no verbatim answer leaves ingest",
+                    "personal identifier (name, phone number or coordinates) in free text",
+                ),
             )[LOG_COLUMNS]
         )
     hh = tables["household"]
@@ -161,6 +182,12 @@ def clean_tables(
                 f"above {params[key]}",
             )
         )
+        if col == "age":  # a negative age is no age
+            neg = df[col] < 0
+            logs.append(
+                _log(df, table, neg, col, df[col], "missing", "out_of_range_to_missing", "below 0")
+            )
+            bad = bad | neg
         out[table] = df.assign(**{col: df[col].mask(bad)})
     # 3. Episodes where no care was sought: blank spending is zero.
     ep = out["episode"]
@@ -201,33 +228,44 @@ def clean_tables(
             df = df.assign(**{col: df[col].mask(neg)})
         out[table] = df
     # 5. Extreme amounts: keep (flagged by validation) or cap at a within-item percentile.
-    if params["extreme_amounts"] == "cap":
-        for table, cols in AMOUNT_COLUMNS.items():
-            df = out[table]
-            for col, item in cols.items():
-                flag = extreme_amounts(df, col, item, params["extreme_mad_threshold"])
-                grp = df[item] if item else pd.Series(0, index=df.index)
-                # the percentile of the item's non-extreme positive amounts: one absurd value
-                # cannot lift its own cap
-                typical = df[col].where((df[col] > 0) & ~flag)
-                cap = typical.groupby(grp, observed=True).transform(
-                    lambda s: s.quantile(params["cap_percentile"] / 100.0)
+    #    Amounts above the absolute bound of their table (validation.amount_bounds) are capped
+    #    whatever `extreme_amounts` says and however few amounts the item has.
+    for table, cols in AMOUNT_COLUMNS.items():
+        df = out[table]
+        for col, item in cols.items():
+            robust = extreme_amounts(df, col, item, params["extreme_mad_threshold"], list(cols)) & (
+                params["extreme_amounts"] == "cap"
+            )
+            bound = above_bound(df, table, col, params.get("amount_bounds", {}))
+            flag = robust | bound
+            if not flag.any():
+                continue
+            grp = df[item] if item else pd.Series(0, index=df.index)
+            # the percentile of the item's non-extreme positive amounts: one absurd value
+            # cannot lift its own cap
+            typical = df[col].where((df[col] > 0) & ~flag)
+            cap = typical.groupby(grp, observed=True).transform(
+                lambda s: s.quantile(params["cap_percentile"] / 100.0)
+            )
+            # an item with no typical amount left: the percentile of the column's
+            cap = cap.fillna(typical.quantile(params["cap_percentile"] / 100.0))
+            high = flag & (df[col] > cap)
+            reason = f"capped at P{params['cap_percentile']} of the item's non-extreme amounts"
+            logs.append(_log(df, table, high & robust, col, df[col], cap, "extreme_capped", reason))
+            logs.append(
+                _log(
+                    df,
+                    table,
+                    high & ~robust,
+                    col,
+                    df[col],
+                    cap,
+                    "above_bound_capped",
+                    f"above the plausibility bound (validation.amount_bounds); {reason}",
                 )
-                high = flag & (df[col] > cap)
-                logs.append(
-                    _log(
-                        df,
-                        table,
-                        high,
-                        col,
-                        df[col],
-                        cap,
-                        "extreme_capped",
-                        f"capped at P{params['cap_percentile']} of the item's non-extreme amounts",
-                    )
-                )
-                df = df.assign(**{col: df[col].mask(high, cap)})
-            out[table] = df
+            )
+            df = df.assign(**{col: df[col].mask(high, cap)})
+        out[table] = df
     # 6. Imputation of missing amounts: unweighted median of the same variable, same item (and
     #    recall), same stratum; zeros are donors; episodes only from episodes with care sought.
     strat = responding.set_index(["village", "hh"])[strata]

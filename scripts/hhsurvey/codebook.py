@@ -43,6 +43,8 @@ class Column:
     codes: dict[int, str] = field(default_factory=dict)
     optional: bool = False
     line: int = 0
+    missing: dict[int, str] = field(default_factory=dict)
+    format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,75 @@ def _codes(
     return out
 
 
+def _is_int(x: Any) -> bool:
+    try:
+        return int(x) == float(x)
+    except (TypeError, ValueError):
+        return False
+
+
+def safe_load_yaml(text: str, where: str) -> Any:
+    """Parse YAML without running anything; any YAML error becomes a what/where/how-to-fix.
+
+    A tag (`!!python/object`, `!include`...) is refused by name: a configuration or codebook
+    is data and never constructs objects."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as err:
+        mark = err.problem_mark
+        at = f"{where} line {mark.line + 1}, column {mark.column + 1}" if mark else where
+        raise InputError(
+            f"YAML tags are not allowed ({err.problem})",
+            at,
+            "remove the tag (the text starting with '!'): write the plain value; "
+            "configuration and codebooks are data and never construct Python objects",
+        ) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        at = f"{where} line {mark.line + 1}, column {mark.column + 1}" if mark else where
+        problem = f"{err.context + ': ' if err.context else ''}{err.problem}"
+        lines = text.splitlines()
+        tab = bool(mark) and mark.line < len(lines) and "\t" in lines[mark.line]
+        hint = (
+            "indent with spaces, never tabs"
+            if tab
+            else "fix the YAML syntax at that line (indentation, a missing colon or an unclosed "
+            "quote or bracket)"
+        )
+        raise InputError(f"not valid YAML: {problem}", at, hint) from None
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML: {err}", where, "fix the YAML syntax") from None
+
+
+def check_config_file(path: str | Path) -> dict:
+    """Read a configuration file as data: YAML errors and tags become messages, and a file
+    that turns on Snakemake's YTE templating (`__use_yte__: true`, Python expressions inside
+    the YAML) is refused."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(
+            f"cannot read the configuration file ({err.strerror})",
+            str(path),
+            "check the path given to --configfile",
+        ) from None
+    doc = safe_load_yaml(text, str(path))
+    if isinstance(doc, dict) and "__use_yte__" in doc:
+        line = next(
+            (i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith("__use_yte__")), 0
+        )
+        raise InputError(
+            "the configuration turns on YTE templating (`__use_yte__`), which evaluates Python "
+            "expressions written in the file; this project does not accept executable "
+            "configuration",
+            f"{path} line {line}",
+            "remove `__use_yte__` and write plain values; compute derived values in the "
+            "pipeline, not in the configuration",
+        )
+    return doc if isinstance(doc, dict) else {}
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Read and check a codebook; raise InputError naming the line of any problem."""
     path = Path(path)
@@ -138,12 +209,7 @@ def load_codebook(path: str | Path) -> Codebook:
             "set `rounds.<round>.codebook` in the config to an existing file",
         )
     text = path.read_text(encoding="utf-8")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(
-            f"codebook is not valid YAML: {err}", str(path), "fix the YAML syntax"
-        ) from None
+    doc = safe_load_yaml(text, str(path))
     lines = _compose_lines(text)
     if not isinstance(doc, dict) or "tables" not in doc:
         raise InputError(
@@ -192,6 +258,21 @@ def load_codebook(path: str | Path) -> Codebook:
                 if cspec["type"] == "category"
                 else {}
             )
+            miss = cspec.get("missing") or {}
+            if not isinstance(miss, dict) or not all(_is_int(k) for k in miss):
+                raise InputError(
+                    f"`missing:` of column '{tname}.{cname}' must map whole-number codes to "
+                    f"their meaning (got {miss!r})",
+                    where,
+                    "write e.g. `missing: {998: dont_know, 999: refused}`",
+                )
+            fmt = cspec.get("format")
+            if fmt is not None and (cspec["type"] != "date" or not isinstance(fmt, str)):
+                raise InputError(
+                    f"`format:` of column '{tname}.{cname}' applies to text dates only",
+                    where,
+                    'give `format: "%d/%m/%Y"` (a strftime pattern) on a `type: date` column',
+                )
             cols[cname] = Column(
                 name=cname,
                 raw=str(cspec["raw"]),
@@ -199,6 +280,8 @@ def load_codebook(path: str | Path) -> Codebook:
                 codes=codes,
                 optional=bool(cspec.get("optional", False)),
                 line=lines.get(("tables", tname, "columns", cname), 0),
+                missing={int(k): str(v) for k, v in miss.items()},
+                format=fmt,
             )
         row_number = tspec.get("row_number")
         keys = tuple(tspec["keys"])

@@ -8,10 +8,12 @@ long "special codes" table that the cleaning stage writes to the cleaning log.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ import pyreadstat
 
 from hhsurvey.codebook import Codebook, Column, Table, categories
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.privacy import collect_identifiers, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class RawFile:
     data: pd.DataFrame
     value_labels: dict[str, dict] = field(default_factory=dict)
     missing_values: dict[str, set[float]] = field(default_factory=dict)
+    missing_ranges: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def sha256(path: str | Path) -> str:
@@ -45,17 +49,84 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _missing_from_meta(meta) -> dict[str, set[float]]:
-    """User-missing codes declared in an SPSS/Stata file, per variable (discrete values only)."""
+def _missing_from_meta(meta) -> tuple[dict[str, set[float]], dict[str, list[tuple[float, float]]]]:
+    """User-missing codes declared in an SPSS/Stata file, per variable: discrete values, and
+    ranges (SPSS `MISSING VALUES x (LO THRU HI)`)."""
     out: dict[str, set[float]] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
     for var, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
         vals: set[float] = set()
         for r in ranges:
             lo, hi = r.get("lo"), r.get("hi")
-            if isinstance(lo, (int, float)) and lo == hi:
+            if not isinstance(lo, (int, float)) or not isinstance(hi, (int, float)):
+                continue
+            if lo == hi:
                 vals.add(float(lo))
+            else:
+                spans.setdefault(var, []).append((float(lo), float(hi)))
         out[var] = vals
-    return out
+    return out, spans
+
+
+#: Separators recognised in a CSV header besides the comma (semicolon: Excel in many locales).
+CSV_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A UTF-8 CSV as text columns, its separator taken from the header line.
+
+    Every data line must have as many fields as the header; otherwise the message names the
+    line and the column where the fields stop matching (an unquoted comma in a village name
+    shifts every later column, which is why this is checked before any value is read)."""
+    text = path.read_bytes().decode("utf-8")  # UnicodeDecodeError: caller names the byte
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in CSV_SEPARATORS}
+    sep = max(counts, key=lambda k: (counts[k], k == ","))
+    if sep != ",":
+        log.warning(
+            "%s: the header is separated by %s ('%s'), not commas; read with that separator",
+            path,
+            CSV_SEPARATORS[sep],
+            sep,
+        )
+    reader = csv.reader(StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows = []
+    last = 0  # the line on which the last complete record ended
+    try:
+        for row in reader:
+            rows.append(row)
+            last = reader.line_num
+    except csv.Error as err:
+        start = last + 1
+        line_text = text.splitlines()[start - 1] if start <= len(text.splitlines()) else ""
+        raise InputError(
+            f"cannot read the file as CSV: {err} in the record starting on line {start} "
+            f"(read up to line {reader.line_num}): {line_text[:120]!r}",
+            f"{path}, line {start}",
+            "a quote opened in a value must be closed (write a quote inside a value as two "
+            'quotes: ""); fix that line, or re-export the module as UTF-8 CSV',
+        ) from None
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise InputError("the CSV file is empty", str(path), "export the module again")
+    names = [c.strip() for c in rows[0]]
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(names) and any(cell.strip() for cell in row):
+            column = min(len(row), len(names)) + 1
+            col_name = names[column - 1] if column <= len(names) else "(none: beyond the header)"
+            raise InputError(
+                f"line {i} has {len(row)} fields where the header has {len(names)} "
+                f"(separator: {CSV_SEPARATORS[sep]} '{sep}'); the fields stop matching at "
+                f"column {column} ({col_name}): {sep.join(row)[:120]!r}",
+                f"{path}, line {i}, column {column}",
+                "a value holding the separator (e.g. a comma in a village name) must be quoted "
+                '("Ban Na, upper"); re-export the file with quoting, or remove the stray separator',
+            )
+    data = [r for r in rows[1:] if any(cell.strip() for cell in r)]
+    return pd.DataFrame(data, columns=names, dtype="str")
 
 
 def _first_bad_utf8(path: Path) -> str:
@@ -86,8 +157,7 @@ def read_raw(path: str | Path) -> RawFile:
         elif ext == ".dta":
             df, meta = pyreadstat.read_dta(str(path), user_missing=True, apply_value_formats=False)
         elif ext == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-            return RawFile(path=path, data=df)
+            return RawFile(path=path, data=_read_csv(path))
         else:
             raise InputError(
                 f"unsupported file type '{ext}'",
@@ -103,8 +173,15 @@ def read_raw(path: str | Path) -> RawFile:
             "re-save the CSV as UTF-8 (Lao script must be UTF-8 encoded; in Excel: "
             "'CSV UTF-8'), or fix the characters on that line",
         ) from None
+    except csv.Error as err:
+        raise InputError(
+            f"cannot read the file as CSV: {err}",
+            str(path),
+            "check the quoting of the line named (a quote opened and never closed); "
+            "re-export the module as UTF-8 CSV",
+        ) from None
     except Exception as err:  # pyreadstat raises several private error types
-        kind = {".sav": "SPSS", ".dta": "Stata"}[ext]
+        kind = {".sav": "SPSS", ".dta": "Stata"}.get(ext, "CSV")
         if "encoding" in str(err):
             raise InputError(
                 f"the {kind} file holds text (a label or a string value) that is not valid in "
@@ -119,11 +196,13 @@ def read_raw(path: str | Path) -> RawFile:
             "the file is truncated, corrupt or not really this format; export it again from "
             "CSPro/SPSS and check that the copy is complete",
         ) from None
+    values, spans = _missing_from_meta(meta)
     return RawFile(
         path=path,
         data=df,
         value_labels=dict(meta.variable_value_labels or {}),
-        missing_values=_missing_from_meta(meta),
+        missing_values=values,
+        missing_ranges=spans,
     )
 
 
@@ -142,6 +221,85 @@ def _numeric(series: pd.Series, raw: RawFile, col: Column, table: Table) -> pd.S
             "store the variable as numeric in the export (no thousands separators, no units)",
         )
     return num.astype("float64")
+
+
+def _user_missing(
+    v: pd.Series, raw: RawFile, col: Column, codebook: Codebook, unmapped_only: bool = False
+) -> tuple[pd.Series, pd.DataFrame | None]:
+    """Blank the user-missing codes of a numeric column; return it and the cells blanked.
+
+    Codes come from three places: `missing_codes` of the codebook by value type (amount, age),
+    `missing:` of the column in the codebook, and the missing values declared in the SPSS/Stata
+    file for this variable (single values and ranges)."""
+    labels = raw.value_labels.get(col.raw, {})
+    codes: dict[float, str] = {
+        float(k): m for k, m in codebook.missing_codes.get(col.type, {}).items()
+    }
+    codes.update({float(k): m for k, m in col.missing.items()})
+    for code in raw.missing_values.get(col.raw, set()):
+        codes.setdefault(float(code), str(labels.get(code, "missing")))
+    if unmapped_only:
+        codes = {k: m for k, m in codes.items() if k not in col.codes}
+    hit = v.isin(list(codes))
+    for lo, hi in raw.missing_ranges.get(col.raw, []):
+        if unmapped_only:
+            continue
+        hit |= (v >= lo) & (v <= hi)
+    if not hit.any():
+        return v, None
+    vals = v[hit]
+    meaning = vals.map(codes).fillna("declared missing range").astype("str")
+    found = pd.DataFrame(
+        {
+            "column": col.name,
+            "raw_variable": col.raw,
+            "code": vals.round().astype("int64"),
+            "meaning": meaning,
+            "_row": np.flatnonzero(hit.to_numpy()),
+        }
+    )
+    return v.mask(hit), found
+
+
+#: Text dates that read the same whatever the convention: ISO 8601 (year first).
+ISO_DATE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
+
+
+def _dates(s: pd.Series, raw: RawFile, col: Column, table: Table, codebook: Codebook) -> pd.Series:
+    """Dates of the file: SPSS/Stata dates as stored, text dates in ISO form or in the format
+    the codebook names (`format: "%d/%m/%Y"`); any other text date is ambiguous, an error."""
+    if pd.api.types.is_datetime64_any_dtype(s) or not (
+        s.dtype == object or pd.api.types.is_string_dtype(s)
+    ):
+        return pd.to_datetime(s, errors="coerce").astype("datetime64[s]")
+    text = s.astype("string").str.strip().replace({"": pd.NA})
+    is_text = text.notna() & ~s.map(lambda x: hasattr(x, "year")).astype(bool)
+    if col.format:
+        parsed = pd.to_datetime(text.where(is_text), format=col.format, errors="coerce")
+        bad = is_text & parsed.isna()
+        if bad.any():
+            rows = list(np.flatnonzero(bad.to_numpy())[:10] + 1)
+            raise InputError(
+                f"variable {col.raw} holds {int(bad.sum())} date(s) that do not follow the "
+                f"codebook's format '{col.format}' (e.g. {sorted(set(text[bad]))[:3]}; rows {rows})",
+                f"{raw.path}, variable {col.raw}",
+                f"correct those dates, or the `format:` at {codebook.where(table.name, col.name)}",
+            )
+        other = pd.to_datetime(s.where(~is_text), errors="coerce")
+        return parsed.fillna(other).astype("datetime64[s]")
+    ambiguous = is_text & ~text.fillna("").str.match(ISO_DATE)
+    if ambiguous.any():
+        rows = list(np.flatnonzero(ambiguous.to_numpy())[:10] + 1)
+        raise InputError(
+            f"variable {col.raw} holds {int(ambiguous.sum())} text date(s) in a format that is "
+            f"not ISO (year-month-day), e.g. {sorted(set(text[ambiguous]))[:3]} (rows {rows}): "
+            "03/04/2013 may be 3 April or 4 March",
+            f"{raw.path}, variable {col.raw} (codebook: {table.name}.{col.name})",
+            f"name the format at {codebook.where(table.name, col.name)}, e.g. "
+            '`format: "%d/%m/%Y"` (day first) or `"%m/%d/%Y"`, or export the dates as '
+            "SPSS dates or ISO text (2013-04-03)",
+        )
+    return pd.to_datetime(s, errors="coerce").astype("datetime64[s]")
 
 
 def format_keys(df: pd.DataFrame, keys: list[str]) -> list[str]:
@@ -211,29 +369,18 @@ def to_canonical(
         s = df[col.raw]
         if col.type in ("integer", "number", "amount", "age"):
             v = _numeric(s, raw, col, table)
-            if col.type in ("amount", "age"):
-                codes = dict(codebook.missing_codes.get(col.type, {}))
-                for code in raw.missing_values.get(col.raw, set()):
-                    codes.setdefault(
-                        int(code), str(raw.value_labels.get(col.raw, {}).get(code, "missing"))
-                    )
-                hit = v.isin(list(codes))
-                if hit.any():
-                    specials.append(
-                        pd.DataFrame(
-                            {
-                                "column": col.name,
-                                "raw_variable": col.raw,
-                                "code": v[hit].astype("int64"),
-                                "meaning": v[hit].astype("int64").map(codes).astype("str"),
-                                "_row": np.flatnonzero(hit.to_numpy()),
-                            }
-                        )
-                    )
-                    v = v.mask(hit)
+            if col.name not in table.keys:
+                v, found = _user_missing(v, raw, col, codebook)
+                if found is not None:
+                    specials.append(found)
             out[col.name] = v
         elif col.type == "category":
             v = _numeric(s, raw, col, table)
+            # a code the file (or the codebook) declares missing and the codebook does not map
+            # is a missing value, logged; a mapped code keeps its category
+            v, found = _user_missing(v, raw, col, codebook, unmapped_only=True)
+            if found is not None:
+                specials.append(found)
             unknown = sorted(set(v.dropna().unique()) - set(col.codes))
             if unknown:
                 labels = raw.value_labels.get(col.raw, {})
@@ -254,7 +401,7 @@ def to_canonical(
                 pd.Categorical(mapped, categories=cats), index=df.index, name=col.name
             )
         elif col.type == "date":
-            out[col.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[s]")
+            out[col.name] = _dates(s, raw, col, table, codebook)
         else:  # text
             t = s.astype("string").str.strip()
             out[col.name] = t.mask(t == "").astype("str")
@@ -289,6 +436,20 @@ def ingest(
     raw_dir: str | Path, codebook: Codebook
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """Read every module of a round; return canonical tables, special codes and a file manifest."""
+    tables, special, manifest, _ = read_round(raw_dir, codebook)
+    return tables, special, manifest
+
+
+REDACTION_LOG_COLUMNS = ["table", "keys", "column", "raw_variable", "kinds"]
+
+
+def read_round(
+    raw_dir: str | Path, codebook: Codebook, show_verbatim: bool = True
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read every module of a round: canonical tables, special codes, file manifest, and the
+    free-text cells redacted or withheld (table, keys, column, raw_variable, kinds; never the
+    value). Free text (`type: text` outside the frame) is scanned against every identifier of
+    the round (:mod:`hhsurvey.privacy`); with ``show_verbatim=False`` it is withheld entirely."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputError(
@@ -296,8 +457,7 @@ def ingest(
             str(raw_dir),
             "set `rounds.<round>.raw_dir` in the config to the folder holding the module files",
         )
-    tables: dict[str, pd.DataFrame] = {}
-    specials: list[pd.DataFrame] = []
+    raws: dict[str, RawFile] = {}
     manifest: list[dict] = []
     for name, table in codebook.tables.items():
         path = raw_dir / table.file
@@ -307,15 +467,70 @@ def ingest(
                 str(raw_dir),
                 f"copy {table.file} into {raw_dir}, or correct `file:` at {codebook.where(name)}",
             )
-        raw = read_raw(path)
-        canon, special = to_canonical(raw, table, codebook)
+        raws[name] = read_raw(path)
+        manifest.append(
+            {
+                "table": name,
+                "file": table.file,
+                "sha256": sha256(path),
+                "rows": len(raws[name].data),
+            }
+        )
+    ids = collect_identifiers(
+        [
+            raws[n].data[c]
+            for n, t in codebook.tables.items()
+            for c in t.pii
+            if c in raws[n].data.columns
+        ]
+    )
+    tables: dict[str, pd.DataFrame] = {}
+    specials: list[pd.DataFrame] = []
+    redactions: list[pd.DataFrame] = []
+    for name, table in codebook.tables.items():
+        canon, special = to_canonical(raws[name], table, codebook)
+        if name != "frame":
+            for col in table.columns.values():
+                if col.type != "text" or col.name in table.keys:
+                    continue
+                if show_verbatim:
+                    new, kinds = redact_text(canon[col.name], ids)
+                else:
+                    new = pd.Series(np.nan, index=canon.index, dtype="str")
+                    kinds = pd.Series("", index=canon.index, dtype="str").mask(
+                        canon[col.name].notna(), "withheld (report.show_verbatim: false)"
+                    )
+                hit = kinds != ""
+                if hit.any():
+                    redactions.append(
+                        pd.DataFrame(
+                            {
+                                "table": name,
+                                "keys": format_keys(canon.loc[hit], list(table.keys)),
+                                "column": col.name,
+                                "raw_variable": col.raw,
+                                "kinds": kinds[hit].to_numpy(),
+                            }
+                        )
+                    )
+                    log.warning(
+                        "%s.%s (%s): %d free-text answer(s) %s",
+                        name,
+                        col.name,
+                        col.raw,
+                        int(hit.sum()),
+                        "withheld" if not show_verbatim else "with personal identifiers redacted",
+                    )
+                canon[col.name] = new
         tables[name] = canon
         specials.append(special)
-        manifest.append(
-            {"table": name, "file": table.file, "sha256": sha256(path), "rows": len(raw.data)}
-        )
     special = pd.concat(specials, ignore_index=True)
-    return tables, special, pd.DataFrame(manifest)
+    redacted = (
+        pd.concat(redactions, ignore_index=True)
+        if redactions
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in REDACTION_LOG_COLUMNS})
+    )
+    return tables, special, pd.DataFrame(manifest), redacted
 
 
 def duplicate_keys(df: pd.DataFrame, keys: list[str]) -> list[str]:
@@ -330,6 +545,7 @@ __all__ = [
     "format_keys",
     "ingest",
     "read_raw",
+    "read_round",
     "sha256",
     "to_canonical",
 ]

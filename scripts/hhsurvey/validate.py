@@ -14,6 +14,7 @@ listed in :data:`INGEST_CHECKS` so the catalogue documents them too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -90,8 +91,8 @@ def _dupes(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
 def _orphans(child: str, parent: str, on: list[str]) -> Callable[[Tables, dict], pd.DataFrame]:
     def find(t: Tables, p: dict) -> pd.DataFrame:
         c, par = t[child], t[parent]
-        if parent == "household":
-            par = par[par["result"].isin(p["responding"])]
+        if parent == "household":  # (a blank result code is its own error: blank_result)
+            par = par[par["result"].isin(p["responding"]) | par["result"].isna()]
         m = c[on].merge(par[on].drop_duplicates(), on=on, how="left", indicator=True)
         return c.loc[(m["_merge"] == "left_only").to_numpy(), KEYS[child]].assign(value="no parent")
 
@@ -173,21 +174,82 @@ def _negative(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
     return find
 
 
-def extreme_amounts(df: pd.DataFrame, col: str, item: str | None, threshold: float) -> pd.Series:
-    """Robust outlier rule on the log scale, within item (when the table has items).
+#: Fewest positive amounts for a group's own median and MAD (smaller groups use a wider one).
+MIN_GROUP = 10
 
-    A positive amount x is extreme when |log(1+x) - median| / (1.4826 * MAD) > threshold,
-    with the median and MAD of log(1+x) over the positive amounts of the same item; groups
-    with fewer than 10 positive amounts or a zero MAD are not screened.
-    """
-    x = df[col]
-    lx = np.log1p(x.where(x > 0))
-    groups = df[item] if item else pd.Series(0, index=df.index)
+
+def _robust_z(lx: pd.Series, groups: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """|lx - median| / (1.4826 MAD) within groups, and whether the group can be screened."""
     med = lx.groupby(groups, observed=True).transform("median")
     mad = (lx - med).abs().groupby(groups, observed=True).transform("median") * 1.4826
     count = lx.groupby(groups, observed=True).transform("count")
-    z = (lx - med).abs() / mad.where(mad > 0)
-    return (z > threshold) & (count >= 10)
+    usable = (count >= MIN_GROUP) & (mad > 0)
+    return (lx - med).abs() / mad.where(mad > 0), usable
+
+
+def extreme_amounts(
+    df: pd.DataFrame,
+    col: str,
+    item: str | None,
+    threshold: float,
+    family: list[str] | None = None,
+) -> pd.Series:
+    """Robust outlier rule on the log scale, within item (when the table has items).
+
+    A positive amount x is extreme when |log(1+x) - median| / (1.4826 * MAD) > threshold,
+    with the median and MAD of log(1+x) over the positive amounts of the same item. An item
+    with fewer than 10 positive amounts or a zero MAD is screened against the item's family
+    (the same column over every item of the table) and, when that is too small too, against
+    every amount of the family columns (``family``: e.g. the six cost items of an episode)."""
+    x = df[col]
+    lx = np.log1p(x.where(x > 0))
+    groups = df[item] if item else pd.Series(0, index=df.index)
+    z, usable = _robust_z(lx, groups)
+    one = pd.Series(0, index=df.index)
+    z_fam, usable_fam = _robust_z(lx, one)
+    z = z.where(usable, z_fam)
+    usable = usable | usable_fam
+    cols = [c for c in (family or [col]) if c in df.columns]
+    if not usable.all() and len(cols) > 1:
+        pooled = pd.concat([np.log1p(df[c].where(df[c] > 0)) for c in cols], ignore_index=True)
+        med = pooled.median()
+        mad = (pooled - med).abs().median() * 1.4826
+        if pooled.count() >= MIN_GROUP and mad > 0:
+            z = z.where(usable, (lx - med).abs() / mad)
+            usable = pd.Series(True, index=df.index)
+    return (z > threshold) & usable
+
+
+def above_bound(df: pd.DataFrame, table: str, col: str, bounds: dict) -> pd.Series:
+    """Amounts above the absolute plausibility bound of their table (config
+    `validation.amount_bounds`, LAK per record; non-food by recall period)."""
+    x = df[col]
+    if table == "nonfood":
+        limit = (
+            df["recall"]
+            .astype("str")
+            .map({"days30": bounds.get("nonfood_30d"), "months12": bounds.get("nonfood_12m")})
+        )
+        limit = pd.to_numeric(limit, errors="coerce")
+        return (x > limit).fillna(False)
+    b = bounds.get(f"{table}_{col}", bounds.get(table))
+    if b is None:
+        return pd.Series(False, index=df.index)
+    return (x > b).fillna(False)
+
+
+def _above_bound(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
+    def find(t: Tables, p: dict) -> pd.DataFrame:
+        df = t[table]
+        parts = [
+            _mask(
+                df, table, above_bound(df, table, col, p.get("amount_bounds", {})), df[col]
+            ).assign(variable=col)
+            for col in AMOUNT_COLUMNS[table]
+        ]
+        return pd.concat(parts, ignore_index=True)
+
+    return find
 
 
 def _extreme(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
@@ -195,7 +257,9 @@ def _extreme(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
         df = t[table]
         parts = []
         for col, item in AMOUNT_COLUMNS[table].items():
-            flag = extreme_amounts(df, col, item, p["extreme_mad_threshold"])
+            flag = extreme_amounts(
+                df, col, item, p["extreme_mad_threshold"], list(AMOUNT_COLUMNS[table])
+            )
             parts.append(_mask(df, table, flag, df[col]).assign(variable=col))
         return pd.concat(parts, ignore_index=True)
 
@@ -221,20 +285,20 @@ def _child_age(t: Tables, p: dict) -> pd.DataFrame:
 
 def _hh_count(t: Tables, p: dict) -> pd.DataFrame:
     fr = t["frame"]
-    fr = fr[fr["selected"] == 1].set_index("village")["sampled_hh"]
+    fr = fr[fr["selected"] == 1].drop_duplicates("village").set_index("village")["sampled_hh"]
     n = t["household"].groupby("village").size()
     diff = n[n != fr.reindex(n.index)]
     return pd.DataFrame(
         {
             "village": diff.index,
-            "value": [f"{n[v]} in hh.sav vs {fr.get(v)} sampled" for v in diff.index],
+            "value": [f"{n[v]} interviewed vs {fr.get(v)} sampled" for v in diff.index],
         }
     )
 
 
 def _frame_size(t: Tables, p: dict) -> pd.DataFrame:
     fr = t["frame"]
-    bad = fr["mos_hh"].isna() | (fr["mos_hh"] <= 0)
+    bad = ~np.isfinite(fr["mos_hh"]) | (fr["mos_hh"] <= 0)
     return fr.loc[bad, ["village"]].assign(value=fr.loc[bad, "mos_hh"].astype(str).to_numpy())
 
 
@@ -250,6 +314,61 @@ def _village_not_selected(t: Tables, p: dict) -> pd.DataFrame:
             "value": ["not selected" if v in in_frame else "not in the frame" for v in bad],
         }
     )
+
+
+def _frame_duplicates(t: Tables, p: dict) -> pd.DataFrame:
+    fr = t["frame"]
+    dup = fr["village"].duplicated(keep=False)
+    return fr.loc[dup, ["village"]].assign(
+        value=np.where(fr.loc[dup, "selected"] == 1, "duplicate (selected)", "duplicate")
+    )
+
+
+def _stratum_mismatch(t: Tables, p: dict) -> pd.DataFrame:
+    strata = p.get("strata", "area")
+    hh, fr = t["household"], t["frame"].drop_duplicates("village")
+    m = hh[["village", "hh", strata]].merge(
+        fr[["village", strata]], on="village", how="inner", suffixes=("", "_frame")
+    )
+    a, b = m[strata].astype("str"), m[f"{strata}_frame"].astype("str")
+    bad = (a != b) & m[strata].notna() & m[f"{strata}_frame"].notna()
+    return m.loc[bad, ["village", "hh"]].assign(
+        value=(a[bad] + " in the household file vs " + b[bad] + " in the frame").to_numpy()
+    )
+
+
+def _listing_ratio(t: Tables, p: dict) -> pd.DataFrame:
+    fr = t["frame"]
+    lo, hi = p.get("listing_ratio", [0.5, 2.0])
+    sel = fr[(fr["selected"] == 1) & fr["listed_hh"].notna() & (fr["mos_hh"] > 0)]
+    ratio = sel["listed_hh"] / sel["mos_hh"]
+    bad = (ratio < lo) | (ratio > hi)
+    return sel.loc[bad, ["village"]].assign(
+        value=[
+            f"{int(a)} listed vs {b:g} in the census (ratio {r:.2f})"
+            for a, b, r in zip(
+                sel.loc[bad, "listed_hh"], sel.loc[bad, "mos_hh"], ratio[bad], strict=True
+            )
+        ]
+    )
+
+
+def _blank_result(t: Tables, p: dict) -> pd.DataFrame:
+    hh = t["household"]
+    return hh.loc[hh["result"].isna(), ["village", "hh"]].assign(value="blank")
+
+
+def _blank_recall(t: Tables, p: dict) -> pd.DataFrame:
+    nf = t["nonfood"]
+    bad = nf["recall"].isna() & nf["value"].notna()
+    return nf.loc[bad, ["village", "hh", "item"]].assign(
+        recall="", value=nf.loc[bad, "value"].astype(str)
+    )[KEYS["nonfood"] + ["value"]]
+
+
+def _age_range(t: Tables, p: dict) -> pd.DataFrame:
+    df = t["person"]
+    return _mask(df, "person", (df["age"] > p["max_age"]) | (df["age"] < 0), df["age"])
 
 
 def catalogue() -> list[Check]:
@@ -289,13 +408,54 @@ def catalogue() -> list[Check]:
         )
     checks += [
         Check(
+            "frame_duplicate_village",
+            "error",
+            "frame",
+            "village",
+            "each village appears once in the frame (selected or not): a duplicated row "
+            "counts its census households twice in the stage-1 probabilities",
+            "remove the duplicated row from {frame}, or give the second village its own code "
+            "({frame.village})",
+            _frame_duplicates,
+        ),
+        Check(
+            "blank_result",
+            "error",
+            "household",
+            "result",
+            "every sampled household has a result code ({household.result}); a blank one can "
+            "be neither a respondent nor a non-respondent in the weights",
+            "enter the result code of these households in {household}",
+            _blank_result,
+        ),
+        Check(
+            "stratum_mismatch",
+            "error",
+            "household",
+            "area",
+            "the stratum of a household ({household.area}) is the stratum of its village in "
+            "the frame, which set the selection probabilities",
+            "correct {household.area} in {household}, or the village's stratum in {frame}",
+            _stratum_mismatch,
+        ),
+        Check(
+            "blank_recall_period",
+            "error",
+            "nonfood",
+            "recall",
+            "every non-food amount has its recall period ({nonfood.recall}), which sets how "
+            "it is annualised",
+            "enter the recall period of these items in {nonfood}",
+            _blank_recall,
+        ),
+        Check(
             "frame_measure_of_size",
             "error",
             "frame",
             "mos_hh",
             "every village of the frame has a positive measure of size (census households), "
             "the basis of the stage-1 probabilities",
-            "enter the census household count of the village in frame.csv; a village with no "
+            "enter the census household count of the village in {frame}; a village with no "
             "households should be removed from the frame",
             _frame_size,
         ),
@@ -304,10 +464,10 @@ def catalogue() -> list[Check]:
             "error",
             "household",
             "village",
-            "every village of hh.sav is a selected village of the frame (selected = 1), "
+            "every village of {household} is a selected village of the frame (selected = 1), "
             "whose probability and listing counts give the weights",
-            "add the village to frame.csv with selected = 1 and its listing counts, or correct "
-            "the village code (HH1) in hh.sav",
+            "add the village to {frame} with selected = 1 and its listing counts, or correct "
+            "the village code ({household.village}) in {household}",
             _village_not_selected,
         ),
         Check(
@@ -315,7 +475,7 @@ def catalogue() -> list[Check]:
             "error",
             "household",
             "result",
-            "a completed interview (HH9 = 1) has at least one roster member",
+            "a completed interview ({household.result}) has at least one roster member",
             "enter the roster or correct the result code",
             _no_roster,
         ),
@@ -325,7 +485,7 @@ def catalogue() -> list[Check]:
             "birth",
             "line",
             "the mother of a birth is a woman on the roster",
-            "correct the mother's line number (HL1) in births.sav",
+            "correct the mother's line number ({birth.line}) in {birth}",
             _birth_men,
         ),
         Check(
@@ -333,7 +493,8 @@ def catalogue() -> list[Check]:
             "warning",
             "episode",
             "reason_no_care",
-            "OP4 (reason for not seeking care) is asked only when OP1 = 2",
+            "{episode.reason_no_care} (reason for not seeking care) is asked only when no care "
+            "was sought ({episode.sought})",
             "the reason is ignored by every indicator",
             _op4_when_sought,
         ),
@@ -342,7 +503,7 @@ def catalogue() -> list[Check]:
             "warning",
             "episode",
             "cost_*",
-            "no episode spending is expected when no care was sought (OP1 = 2)",
+            "no episode spending is expected when no care was sought ({episode.sought})",
             "kept as reported (it may be self-medication); check the questionnaire",
             _spend_no_care,
         ),
@@ -351,9 +512,20 @@ def catalogue() -> list[Check]:
             "warning",
             "person",
             "age",
-            "age above the plausible maximum",
+            "age ({person.age}) outside [0, validation.max_age] (negative or above the maximum)",
             "set to missing by cleaning",
-            _range("person", "age", "max_age"),
+            _age_range,
+        ),
+        Check(
+            "listing_vs_census",
+            "warning",
+            "frame",
+            "listed_hh",
+            "the households listed in a selected village are within "
+            "validation.listing_ratio of its census size (mos_hh)",
+            "kept: the weights use the listing; check the village code and the census count "
+            "in {frame}",
+            _listing_ratio,
         ),
         Check(
             "visits_out_of_range",
@@ -423,7 +595,7 @@ def catalogue() -> list[Check]:
             "warning",
             "household",
             "village",
-            "the households in hh.sav per village equal sampled_hh of the frame",
+            "the households in {household} per village equal sampled_hh of the frame",
             "weights use sampled_hh / listed_hh from the frame",
             _hh_count,
         ),
@@ -442,6 +614,19 @@ def catalogue() -> list[Check]:
         )
         checks.append(
             Check(
+                f"amount_above_bound_{table}",
+                "warning",
+                table,
+                "amounts",
+                "amount above the absolute plausibility bound of its table "
+                "(validation.amount_bounds, LAK per record), whatever the number of observations",
+                "capped like an extreme amount by cleaning (always, even when "
+                "`cleaning.extreme_amounts` is keep)",
+                _above_bound(table),
+            )
+        )
+        checks.append(
+            Check(
                 f"extreme_amount_{table}",
                 "warning",
                 table,
@@ -454,8 +639,29 @@ def catalogue() -> list[Check]:
     return checks
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
+
+
+def render(text: str, names: dict[str, str], files: dict[str, str]) -> str:
+    """Put the round's own names into a check's text: ``{table}`` becomes the table's raw file
+    and ``{table.column}`` its raw variable, as the round's codebook maps them (canonical
+    names when no codebook is known)."""
+
+    def sub(m: re.Match) -> str:
+        table, column = m.group(1), m.group(2)
+        if column is None:
+            return files.get(table, f"the {table} file")
+        return names.get(f"{table}.{column}", column)
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
 def run_checks(tables: Tables, params: dict, files: dict[str, str]) -> pd.DataFrame:
-    """Run every check; return the findings as a tidy table (one row per offending record)."""
+    """Run every check; return the findings as a tidy table (one row per offending record).
+
+    ``params["raw_names"]`` (optional) maps "table.column" to the round's raw variable, so
+    that messages use the round's own names."""
+    names = params.get("raw_names", {})
     rows: list[pd.DataFrame] = []
     for chk in catalogue():
         if chk.table not in tables:
@@ -474,7 +680,7 @@ def run_checks(tables: Tables, params: dict, files: dict[str, str]) -> pd.DataFr
                     "keys": format_keys(found, keys),
                     "variable": found["variable"] if "variable" in found else chk.variable,
                     "value": found["value"].astype(str).to_numpy(),
-                    "message": f"{chk.description}; {chk.fix}",
+                    "message": render(f"{chk.description}; {chk.fix}", names, files),
                 }
             )
         )
@@ -483,19 +689,43 @@ def run_checks(tables: Tables, params: dict, files: dict[str, str]) -> pd.DataFr
     return pd.concat(rows, ignore_index=True)[VALIDATION_COLUMNS]
 
 
-def raise_on_errors(findings: pd.DataFrame) -> None:
-    """Stop with one message per failed error-level check (first 20 keys each)."""
+def raise_on_errors(
+    findings: pd.DataFrame,
+    tables: Tables | None = None,
+    names: dict[str, str] | None = None,
+    lines: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
+) -> None:
+    """Stop with one message per failed error-level check (first 20 keys each).
+
+    Messages use the round's raw names (``names``: "table.column" -> raw variable, ``files``:
+    table -> raw file). A check that fails on every record of its table points at the
+    codebook entry of the variable (``lines``: "table.column" -> "codebook.yaml line N"):
+    a wrong mapping, not the data, is then the likely cause."""
     errors = findings[findings["severity"] == "error"]
     if errors.empty:
         return
+    names, lines, files = names or {}, lines or {}, files or {}
     by_check = {c: catalogue_by_id()[c] for c in errors["check"].unique()}
     parts = []
     for cid, chk in by_check.items():
         sub = errors[errors["check"] == cid]
-        parts.append(
-            f"[{cid}] {chk.description} — violated by {len(sub)} record(s) in {sub['file'].iloc[0]} "
-            f"(variable {sub['variable'].iloc[0]}): {first_keys(sub['keys'].tolist())}. Fix: {chk.fix}."
+        var = sub["variable"].iloc[0]
+        raw = names.get(f"{chk.table}.{var}")
+        shown = f"{raw} ({var})" if raw and raw != var else var
+        text = (
+            f"[{cid}] {render(chk.description, names, files)} — violated by {len(sub)} "
+            f"record(s) in {sub['file'].iloc[0]} (variable {shown}): "
+            f"{first_keys(sub['keys'].tolist())}. Fix: {render(chk.fix, names, files)}."
         )
+        n_rows = len(tables[chk.table]) if tables and chk.table in tables else None
+        if n_rows and sub["keys"].nunique() >= n_rows:
+            where = lines.get(f"{chk.table}.{var}", "the round's codebook")
+            text += (
+                f" Every record of the table fails this check: the codebook mapping of "
+                f"{raw or var} ({where}) is the likely cause (a wrong variable or code mapping)."
+            )
+        parts.append(text)
     raise InputError(
         f"{len(by_check)} validation error(s):\n  " + "\n  ".join(parts),
         ", ".join(sorted(set(errors["file"]))),

@@ -23,7 +23,7 @@ rule render_brief:
         template="report/templates/brief.html.j2",
         css="report/static/brief.css",
         po=locale_files,
-        lib=lib("brief", "messages", "cascade", "i18n", "fonts", "report_render", "indicators"),
+        lib=script_lib("render_brief"),
     output:
         html="results/report/{round}_brief_{lang}.html",
     log:

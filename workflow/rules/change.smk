@@ -8,16 +8,7 @@ rule estimate_change:
         household_pop=change_inputs("household_pop_frame") if "change" in config else [],
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib(
-            "kernels",
-            "design",
-            "replicates",
-            "indicators",
-            "intervals",
-            "poverty",
-            "frames",
-            "change",
-        ),
+        lib=script_lib("estimate_change"),
     output:
         change="results/change/indicators_change.csv",
     log:

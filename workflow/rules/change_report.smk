@@ -13,15 +13,7 @@ rule plot_change_figures:
         change=rules.estimate_change.output.change,
         indicators=change_inputs("indicators") if "change" in config else [],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib(
-            "figures",
-            "report_format",
-            "report_spec",
-            "change_report",
-            "change",
-            "compare",
-            "indicators",
-        ),
+        lib=script_lib("plot_change_figures"),
     output:
         figures=report(
             expand("results/change/figures/{figure}.svg", figure=CHANGE_FIGURES),
@@ -54,19 +46,7 @@ rule render_change_report:
         partials=CHANGE_TEMPLATES[1:],
         css="report/static/report.css",
         report_spec=REPORT_SPEC,
-        lib=lib(
-            "report_format",
-            "report_spec",
-            "report_tables",
-            "report_context",
-            "report_render",
-            "fonts",
-            "provenance",
-            "change_report",
-            "change",
-            "compare",
-            "indicators",
-        ),
+        lib=script_lib("render_change_report"),
     output:
         html=report(
             "results/report/change.html",

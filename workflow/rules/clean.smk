@@ -4,7 +4,7 @@
 rule validate_round:
     input:
         tables=rules.ingest_round.output.tables,
-        lib=lib("io", "validate"),
+        lib=script_lib("validate_round"),
     output:
         findings="results/{round}/validation.csv",
         summary="results/{round}/validation_summary.csv",
@@ -21,6 +21,7 @@ rule validate_round:
         responding=config["weights"]["responding_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
         codebook=get_codebook,
+        strata=config["design"]["strata"],
     script:
         "../../scripts/validate_round.py"
 
@@ -29,8 +30,9 @@ rule clean_round:
     input:
         tables=rules.ingest_round.output.tables,
         special=rules.ingest_round.output.special,
+        redactions=rules.ingest_round.output.redactions,
         findings=rules.validate_round.output.findings,
-        lib=lib("io", "validate", "clean"),
+        lib=script_lib("clean_round"),
     output:
         tables=expand("results/{{round}}/clean/{table}.parquet", table=TABLES),
         log_csv="results/{round}/cleaning_log.csv",

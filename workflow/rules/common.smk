@@ -1,22 +1,38 @@
 # Helpers shared by the rules: config validation, round lookups, library sources.
+import ast
+import hashlib
 import os
 import sys
+from functools import cache
 from pathlib import Path
 
 import yaml
 from snakemake.logging import logger
 from snakemake.utils import validate
 
+from hhsurvey.codebook import check_config_file  # scripts/ is on the path (config_guard.smk)
+from hhsurvey.errors import InputError
+
 validate(config, "../schemas/config.schema.yaml")
 
-with open(config["indicators"]["catalogue"], encoding="utf-8") as _fh:
-    validate(yaml.safe_load(_fh), "../schemas/indicators.schema.yaml")
+try:  # YAML errors and tags in the catalogue: the project's message, not a traceback
+    _catalogue = check_config_file(config["indicators"]["catalogue"])
+except InputError as _err:
+    raise WorkflowError(_err.message) from None
+validate(_catalogue, "../schemas/indicators.schema.yaml")
 
 REPORT_SPEC = "config/report.yaml"
 with open(REPORT_SPEC, encoding="utf-8") as _fh:
     validate(yaml.safe_load(_fh), "../schemas/report.schema.yaml")
 
 REPO = Path(workflow.basedir)
+# Rule scripts import this repository's library (scripts/hhsurvey), never another installed
+# copy: the library sources are rule inputs (script_lib), so they must be the code that runs.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [str(REPO / "scripts"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+)
 TABLES = [
     "frame",
     "household",
@@ -41,10 +57,53 @@ wildcard_constraints:
     round="|".join(sorted(config["rounds"])),
 
 
+@cache
+def _imports(path):
+    """hhsurvey modules that a Python file imports (anywhere in it, lazy imports included)."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            if parts[0] == "hhsurvey":
+                if len(parts) > 1:
+                    found.add(parts[1])
+                else:  # from hhsurvey import io, design
+                    found.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                parts = a.name.split(".")
+                if parts[0] == "hhsurvey":
+                    found.add(parts[1] if len(parts) > 1 else "__init__")
+    pkg = REPO / "scripts" / "hhsurvey"
+    return sorted(m for m in found if (pkg / f"{m}.py").exists())
+
+
+def _closure(paths):
+    """Library modules reachable from ``paths`` through imports (the package's __init__ too)."""
+    pkg = REPO / "scripts" / "hhsurvey"
+    todo = [Path(p) for p in paths]
+    seen = set()
+    while todo:
+        for mod in _imports(todo.pop()):
+            if mod not in seen:
+                seen.add(mod)
+                todo.append(pkg / f"{mod}.py")
+    seen.add("__init__")
+    # relative to the working directory: a moved or copied repository is not a changed input
+    return [os.path.relpath(pkg / f"{m}.py") for m in sorted(seen)]
+
+
+def script_lib(script):
+    """Library sources used by scripts/<script>.py, i.e. the import closure of the script
+    (computed from its imports, not kept by hand), so that editing any module it uses, directly
+    or through another module, reruns the job."""
+    return _closure([REPO / "scripts" / f"{script}.py"])
+
+
 def lib(*modules):
-    """Library source files a rule depends on, so that editing them reruns the rule."""
-    mods = ("__init__", "errors", "cli", *modules)
-    return [str(REPO / "scripts" / "hhsurvey" / f"{m}.py") for m in mods]
+    """Library sources of the named modules and everything they import (see script_lib)."""
+    return _closure([REPO / "scripts" / "hhsurvey" / f"{m}.py" for m in ("cli", *modules)])
 
 
 def round_config(wildcards):
@@ -61,11 +120,26 @@ def get_raw_files(wildcards):
     try:
         with open(rc["codebook"], encoding="utf-8") as fh:
             doc = yaml.safe_load(fh) or {}
-    except OSError:
+        files = [t.get("file", "") for t in (doc.get("tables") or {}).values()]
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        # the ingest job reads the codebook again and explains the problem in its log
         return []
-    files = [t.get("file", "") for t in (doc.get("tables") or {}).values()]
-    paths = [os.path.join(rc["raw_dir"], f) for f in files if f]
-    return [p for p in paths if os.path.exists(p)]
+    paths = [os.path.join(rc["raw_dir"], str(f)) for f in files if f]
+    return [p for p in paths if os.path.isfile(p)]
+
+
+def raw_checksums(wildcards):
+    """SHA-256 of each raw file of the round: a parameter of the ingest, so that a file whose
+    content changed reruns everything downstream whatever its modification time (cp -p, unzip,
+    rsync -t keep an older mtime)."""
+    out = {}
+    for p in get_raw_files(wildcards):
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[os.path.basename(p)] = h.hexdigest()
+    return out
 
 
 def get_fieldwork(wildcards):

@@ -6,7 +6,7 @@ rule compare_national:
         indicators=rules.estimate_indicators.output.csv,
         national=config["national_reference"],
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("compare", "indicators", "poverty"),
+        lib=script_lib("compare_national"),
     output:
         comparison="results/{round}/national_comparison.csv",
     log:

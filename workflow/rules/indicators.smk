@@ -5,7 +5,7 @@ rule build_frames:
     input:
         tables=rules.clean_round.output.tables,
         households=rules.aggregate_households.output.households,
-        lib=lib("kernels", "design", "replicates", "indicators", "intervals", "poverty", "frames"),
+        lib=script_lib("build_frames"),
     output:
         person="results/{round}/frames/person.parquet",
         household="results/{round}/frames/household.parquet",
@@ -33,7 +33,7 @@ rule estimate_indicators:
         household=rules.build_frames.output.household,
         household_pop=rules.build_frames.output.household_pop,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("kernels", "design", "replicates", "indicators", "intervals", "poverty", "frames"),
+        lib=script_lib("estimate_indicators"),
     output:
         csv="results/{round}/indicators.csv",
         parquet="results/{round}/indicators.parquet",

@@ -5,7 +5,7 @@ rule simulate_demo:
     # Regenerates the committed demo data (not part of `all`): snakemake simulate_demo -c1
     input:
         params="config/simulate.yaml",
-        lib=lib("simulate"),
+        lib=script_lib("simulate_demo"),
     output:
         manifest="results/simulate/demo_manifest.txt",
     log:
@@ -24,10 +24,11 @@ rule ingest_round:
     input:
         raw=get_raw_files,
         codebook=get_codebook,
-        lib=lib("codebook", "io", "codebook_check", "codebook_match"),
+        lib=script_lib("ingest_round"),
     output:
         tables=expand("results/{{round}}/ingest/{table}.parquet", table=TABLES),
         special="results/{round}/ingest/special_codes.parquet",
+        redactions="results/{round}/ingest/redactions.parquet",
         manifest="results/{round}/ingest/manifest.csv",
     log:
         "results/logs/ingest_round/{round}.log",
@@ -38,5 +39,8 @@ rule ingest_round:
     params:
         raw_dir=get_raw_dir,
         tables=TABLES,
+        # content of the raw files: a changed file reruns the round whatever its mtime
+        checksums=raw_checksums,
+        show_verbatim=config["report"].get("show_verbatim", True),
     script:
         "../../scripts/ingest_round.py"

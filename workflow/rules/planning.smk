@@ -6,7 +6,7 @@ rule plan_endline:
         indicators=rules.estimate_indicators.output.csv,
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib("planning", "indicators"),
+        lib=script_lib("plan_endline"),
     output:
         planning="results/{round}/endline_planning.csv",
     log:

@@ -21,7 +21,7 @@ rule plot_figures:
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
         spec=REPORT_SPEC,
-        lib=lib("figures", "report_format", "report_spec", "compare", "indicators"),
+        lib=script_lib("plot_figures"),
     output:
         figures=report(
             expand("results/{{round}}/figures/{figure}.svg", figure=FIGURES),
@@ -74,28 +74,7 @@ rule render_report:
         template=REPORT_TEMPLATES[0],
         partials=REPORT_TEMPLATES[1:],
         css="report/static/report.css",
-        lib=lib(
-            "report",
-            "report_format",
-            "report_spec",
-            "report_tables",
-            "report_context",
-            "report_render",
-            "fonts",
-            "brief",
-            "messages",
-            "cascade",
-            "i18n",
-            "poverty",
-            "scenario_report",
-            "scenario_figures",
-            "scenarios",
-            "planning",
-            "provenance",
-            "codebook",
-            "compare",
-            "indicators",
-        ),
+        lib=script_lib("render_report"),
     output:
         html=report(
             "results/report/{round}.html",
@@ -120,7 +99,7 @@ rule render_report:
 rule print_report:
     input:
         html=rules.render_report.output.html,
-        lib=lib("print_pdf"),
+        lib=script_lib("print_report"),
     output:
         pdf=report(
             "results/report/{round}.pdf",

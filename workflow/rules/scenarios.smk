@@ -8,16 +8,7 @@ rule simulate_scenarios:
         tables=expand("results/{{round}}/clean/{table}.parquet", table=SCENARIO_TABLES),
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
-        lib=lib(
-            "aggregate",
-            "kernels",
-            "design",
-            "replicates",
-            "indicators",
-            "intervals",
-            "poverty",
-            "scenarios",
-        ),
+        lib=script_lib("simulate_scenarios"),
     output:
         csv="results/{round}/scenarios.csv",
     log:

@@ -7,7 +7,7 @@ rule compute_weights:
         household="results/{round}/clean/household.parquet",
         person="results/{round}/clean/person.parquet",
         totals=calibration_totals,
-        lib=lib("weights"),
+        lib=script_lib("compute_weights"),
     output:
         weights="results/{round}/weights.parquet",
         diagnostics="results/{round}/weights_diagnostics.csv",
@@ -32,7 +32,7 @@ rule aggregate_households:
     input:
         tables=rules.clean_round.output.tables,
         weights=rules.compute_weights.output.weights,
-        lib=lib("aggregate"),
+        lib=script_lib("aggregate_households"),
     output:
         households="results/{round}/households.parquet",
     log:
