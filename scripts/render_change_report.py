@@ -15,6 +15,7 @@ def main(smk) -> None:
         "national": smk.input.national,
         "report_spec": smk.input.report_spec,
         "config_files": list(smk.input.config_files),
+        "revisits": smk.input.revisits,
     }
     for k, role in enumerate(ROLES):
         paths[role] = {t: smk.input[t][k] for t in ROUND_TABLES}

@@ -483,6 +483,7 @@ def test_render_change_report_script_main(fixture_change, tmp_path, monkeypatch)
         "national": p["national"],
         "report_spec": str(cf.REPO / "config" / "report.yaml"),
         "config_files": p["config_files"],
+        "revisits": "",  # the rule's summarise_revisits table; absent in the fixture
         "template": a["template"],
         "css": a["css"],
     }
@@ -516,3 +517,31 @@ def test_summary_in_words_caveat_and_national_trends(fixture_change):
     assert 'id="not-an-effect"' in summary
     # coverage_any has national figures in both rounds in the fixture's comparison tables
     assert '<li data-trend="coverage_any">' in summary and "then" in words
+
+
+def test_methods_print_the_villages_the_rounds_share(fixture_change, tmp_path):
+    """Issue 17: the revisits check's numbers (revisits.csv) appear in the change Methods."""
+    assert "of which" not in fixture_change.html  # no revisits table: no sentence
+    args = cf.write_change(tmp_path, with_figures=False)
+    args["figure_paths"] = fixture_change.args["figure_paths"]
+    endline = args["rounds"]["endline"]["name"]
+    path = tmp_path / "revisits.csv"
+    pd.DataFrame(
+        {
+            "round": [endline],
+            "revisits": [""],
+            "baseline_villages": [20],
+            "endline_villages": [20],
+            "shared_villages": [4],
+            "shared_share": [0.2],
+            "frames_agree": [False],
+            "frame_differences": ["village 7: size 120 vs 95"],
+            "min_share": [0.8],
+        }
+    ).to_csv(path, index=False)
+    args["paths"] = dict(args["paths"], revisits=str(path))
+    html = render_change_report(**args, out=str(tmp_path / "o.html"), environ={})
+    text = re.sub(r"\s+", " ", html)
+    assert "holds 20 villages, of which 4 are among the 20 villages" in text
+    assert "(20% of them)" in text or "(20 % of them)" in text
+    assert "frames differ (village 7: size 120 vs 95)" in text

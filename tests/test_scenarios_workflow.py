@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -46,3 +47,9 @@ def test_new_package_is_a_config_edit(demo_run, tmp_path):
     cost = rows[(rows["indicator"] == "cost_total") & (rows["domain"] == "total")]
     assert len(cost) == 1 and cost["estimate"].iloc[0] > 0 and cost["se"].iloc[0] > 0
     assert set(rows["measure"]) == {"level", "change", "cost", "incidence"}
+    # ... and in the report's "What if the NHI paid for…" section (config/report.yaml), with no
+    # code or template edit
+    html = (work / "results/report/baseline.html").read_text(encoding="utf-8")
+    section = re.search(r'<section id="scenarios".*?</section>', html, re.S).group(0)
+    assert 'data-scenario="free_medicines_uninsured"' in section
+    assert "Free medicines for the uninsured" in section

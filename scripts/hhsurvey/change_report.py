@@ -506,19 +506,41 @@ def rounds_context(
     return out
 
 
+def village_overlap(revisits: pd.DataFrame | None, endline: str) -> dict[str, str] | None:
+    """The villages the two rounds share and whether their frames agree (revisits.csv of rule
+    summarise_revisits), as Methods prints them; None when the table is absent."""
+    if revisits is None or revisits.empty:
+        return None
+    rows = revisits.loc[revisits["round"].map(_text) == endline]
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    agree = _text(r["frames_agree"]).lower() in ("true", "1", "yes")
+    return {
+        "shared": _text(r["shared_villages"]),
+        "baseline": _text(r["baseline_villages"]),
+        "endline": _text(r["endline_villages"]),
+        "share": fmt_pct(float(r["shared_share"]), 0),
+        "frames_agree": agree,
+        "differences": "" if agree else _text(r["frame_differences"]),
+    }
+
+
 def methods_note(
     change: pd.DataFrame,
     rounds: Mapping[str, Mapping[str, Any]],
     catalogue: Catalogue,
+    revisits: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """How the SE of each change was obtained: the sample relation between rounds and which
-    indicators were combined as independent samples."""
-    revisits = _text(rounds["endline"].get("revisits"))
-    shared = revisits and revisits == _text(rounds["baseline"].get("name"))
+    """How the SE of each change was obtained: the sample relation between rounds (with the
+    villages they share) and which indicators were combined as independent samples."""
+    revisited = _text(rounds["endline"].get("revisits"))
+    shared = revisited and revisited == _text(rounds["baseline"].get("name"))
     methods = change["method"].map(_text)
     independent = change.loc[methods.str.startswith("independent"), "indicator"]
     return {
         "shared_psus": bool(shared),
+        "overlap": village_overlap(revisits, _text(rounds["endline"].get("name"))),
         "independent": [
             {"id": i, "label": catalogue.label(i)} for i in independent.drop_duplicates()
         ],
@@ -553,6 +575,7 @@ def build_change_context(
     repo: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     spec: ReportSpec | None = None,
+    revisits: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the change template shows, as plain values (no Markup)."""
     spec = spec or load_report_spec(DEFAULT_SPEC)
@@ -599,7 +622,7 @@ def build_change_context(
             catalogue, change, flags, indicators, national, suppress_below, spec
         ),
         "national": national_rows,
-        "methods": methods_note(change, rounds, catalogue),
+        "methods": methods_note(change, rounds, catalogue, revisits),
         "figures": figures,
         "provenance": prov,
         "no_figure": NO_FIGURE,
@@ -674,5 +697,6 @@ def render_change_report(
         repo=repo,
         environ=environ,
         spec=spec,
+        revisits=read_csv(str(paths["revisits"])) if paths.get("revisits") else None,
     )
     return write_html(context, template, css, out)

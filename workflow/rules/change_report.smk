@@ -46,6 +46,7 @@ rule render_change_report:
         partials=CHANGE_TEMPLATES[1:],
         css="report/static/report.css",
         report_spec=REPORT_SPEC,
+        revisits=rules.summarise_revisits.output.revisits,
         lib=script_lib("render_change_report"),
     output:
         html=report(
