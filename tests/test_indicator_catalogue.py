@@ -672,3 +672,56 @@ def test_insured_and_not_insured_reconcile_with_the_total(result, iid):
     assert combined == pytest.approx(total["estimate"], rel=1e-9)
     assert rows["n_unweighted"].sum() == total["n_unweighted"]
     assert rows["n_weighted"].sum() == pytest.approx(total["n_weighted"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptions (issue 14 item 5): every indicator is defined in plain words in the main body
+
+# Code in a description: comparison and boolean operators, pandas calls, and identifiers with an
+# underscore (column names such as ep_sought, budget_share, pl_national).
+CODE_LIKE = r"==|!=|<=|>=|\.clip\(|\.where\(|&|\||~|\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b"
+
+
+def _code_tokens(text: str) -> list[str]:
+    import re
+
+    return [m.group(0) for m in re.finditer(CODE_LIKE, text)]
+
+
+def test_the_code_check_catches_expressions():
+    assert _code_tokens("ep_sought == 'yes'") == ["ep_sought", "=="]
+    assert ".clip(" in _code_tokens("(budget_share - 0.10).clip(lower=0)")
+    assert _code_tokens("fin_borrowed | fin_sold_assets") == [
+        "fin_borrowed",
+        "|",
+        "fin_sold_assets",
+    ]
+    assert _code_tokens("has_episode & (x != 'yes')") == ["has_episode", "&", "!="]
+    assert _code_tokens("Share of people living in households above 10 % (SDG 3.8.2).") == []
+
+
+def test_every_indicator_has_a_description_in_plain_words():
+    raw = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))["indicators"]
+    missing = [e["id"] for e in raw if not str(e.get("description") or "").strip()]
+    assert missing == []
+    code = {e["id"]: _code_tokens(e["description"]) for e in raw}
+    assert {k: v for k, v in code.items() if v} == {}
+    # the loaded catalogue carries the same text to the report
+    loaded = {i.id: i.description for i in load_catalogue(str(CATALOGUE_PATH))}
+    assert loaded == {e["id"]: e["description"] for e in raw}
+
+
+def test_descriptions_name_the_population_of_their_unit_of_analysis():
+    """household_pop measures count people, household ones households, amounts say LAK."""
+    bad = []
+    for ind in load_catalogue(str(CATALOGUE_PATH)):
+        text = ind.description.lower()
+        if ind.unit_of_analysis == "household_pop" and not (
+            "people" in text or "population" in text
+        ):
+            bad.append((ind.id, "people"))
+        if ind.unit_of_analysis == "household" and "household" not in text:
+            bad.append((ind.id, "households"))
+        if ind.unit == "lak" and ind.estimator in ("mean", "quantile") and "lak" not in text:
+            bad.append((ind.id, "LAK"))
+    assert bad == []
