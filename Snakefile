@@ -32,9 +32,9 @@ include: "workflow/rules/scenarios.smk"
 include: "workflow/rules/change.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/brief.smk"
+include: "workflow/rules/revisits.smk"
 include: "workflow/rules/change_report.smk"
 include: "workflow/rules/planning.smk"
-include: "workflow/rules/revisits.smk"
 
 
 rule all:
