@@ -41,7 +41,7 @@ def test_new_package_is_a_config_edit(demo_run, tmp_path):
         }
     )
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    snakemake(work, "--cores", "2")
+    snakemake(work, "--cores", "2", "results/report/baseline.html")
     out = pd.read_csv(work / "results/baseline/scenarios.csv")
     rows = out[out["scenario"] == "free_medicines_uninsured"]
     cost = rows[(rows["indicator"] == "cost_total") & (rows["domain"] == "total")]
