@@ -3,7 +3,7 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
-from hhsurvey.indicators import load_catalogue
+from hhsurvey.indicators import load_catalogue, log_lonely_strata
 from hhsurvey.poverty import resolve_lines
 from hhsurvey.scenarios import simulate
 
@@ -13,12 +13,17 @@ def main(smk) -> None:
         n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
     }
     design = smk.params.design
+    design_args = {k: design[k] for k in ("strata", "psu", "lonely_psu")}
+    households = pd.read_parquet(smk.input.households)
+    # a lonely PSU under lonely_psu: fail stops here with the project's message, as in
+    # estimate_indicators (the design itself would raise a bare ValueError)
+    log_lonely_strata(households, design_args)
     result = simulate(
         tables,
-        pd.read_parquet(smk.input.households),
+        households,
         load_catalogue(smk.input.catalogue),
         smk.params.scenarios,
-        design_args={k: design[k] for k in ("strata", "psu", "lonely_psu")},
+        design_args=design_args,
         level=design["level"],
         indicators=smk.params.indicators,
         # the lines in base-year prices (each from its own price year, by the CPI)
