@@ -27,8 +27,10 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
+# The test files run on two workers (pytest-xdist); the tests of one file stay on one worker,
+# so a module's workflow run is made once.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Translation catalogues of the brief (docs/i18n.md). i18n-check fails on a string the brief
 # uses that is missing from report/locale/messages.pot, or untranslated/fuzzy in a language;
