@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: report test lint unit lock clean bench i18n-check i18n-extract test-cluster
+.PHONY: report test lint unit lock clean bench i18n-check i18n-extract test-cluster system
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,12 @@ $(STAMP): envs/requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-report: $(STAMP)
+# Debian packages (Chromium for the PDFs, Noto Sans Lao, poppler): installed when run as root,
+# otherwise the apt-get command to run is printed.
+system:
+	bash envs/install_debian.sh
+
+report: $(STAMP) system
 	$(BIN)/snakemake --cores all --show-failed-logs --rerun-incomplete
 	@for f in results/report/*.html; do echo "Report: $(CURDIR)/$$f"; done
 
@@ -29,7 +34,7 @@ unit: $(STAMP)
 
 # The test files run on two workers (pytest-xdist); the tests of one file stay on one worker,
 # so a module's workflow run is made once.
-test: lint
+test: lint system
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Translation catalogues of the brief (docs/i18n.md). i18n-check fails on a string the brief

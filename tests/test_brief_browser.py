@@ -71,7 +71,7 @@ def no_lao_fonts(tmp_path_factory):
     """A fontconfig configuration whose only font folder holds DejaVu Sans Mono (no Lao)."""
     d = tmp_path_factory.mktemp("fonts")
     mono = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
-    assert mono.exists(), "fonts-dejavu-core is needed (.ci/run installs it)"
+    assert mono.exists(), "fonts-dejavu-core is needed (make installs it: envs/install_debian.sh)"
     (d / "fonts").mkdir()
     shutil.copy(mono, d / "fonts" / mono.name)
     conf = d / "fonts.conf"
@@ -87,7 +87,7 @@ def no_lao_fonts(tmp_path_factory):
 def browser(no_lao_fonts):
     from playwright import sync_api
 
-    assert Path(CHROMIUM).exists(), "Debian chromium is needed (.ci/run installs it)"
+    assert Path(CHROMIUM).exists(), "Debian chromium is needed (make installs it: envs/install_debian.sh)"
     env = dict(os.environ, FONTCONFIG_FILE=str(no_lao_fonts))
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
