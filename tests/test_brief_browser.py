@@ -87,7 +87,9 @@ def no_lao_fonts(tmp_path_factory):
 def browser(no_lao_fonts):
     from playwright import sync_api
 
-    assert Path(CHROMIUM).exists(), "Debian chromium is needed (make installs it: envs/install_debian.sh)"
+    assert Path(CHROMIUM).exists(), (
+        "Debian chromium is needed (make installs it: envs/install_debian.sh)"
+    )
     env = dict(os.environ, FONTCONFIG_FILE=str(no_lao_fonts))
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)

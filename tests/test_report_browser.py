@@ -206,7 +206,9 @@ def test_change_report_loads_offline_and_prints(browser, artifacts, change_repor
 def _lao_fonts() -> set[str]:
     """Font families fontconfig says cover Lao (fontconfig is installed by envs/install_debian.sh)."""
     fc = shutil.which("fc-list")
-    assert fc, "fontconfig is needed: apt-get install fontconfig fonts-dejavu-core (make does: envs/install_debian.sh)"
+    assert fc, (
+        "fontconfig is needed: apt-get install fontconfig fonts-dejavu-core (make does: envs/install_debian.sh)"
+    )
     out = subprocess.run([fc, ":lang=lo", "family"], capture_output=True, text=True, check=False)
     return {f.strip() for line in out.stdout.splitlines() for f in line.split(",") if f.strip()}
 
