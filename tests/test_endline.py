@@ -84,7 +84,7 @@ def test_renamed_variable_fails_with_codebook_line_then_codebook_fix_passes(tmp_
     cb = root / "config/codebooks/endline.yaml"
     cb.write_text(re.sub(r"raw: ILL30\b", "raw: ILL_30D", cb.read_text()))
     # the fixed codebook carries the round through to its estimates (the report is not needed)
-    snakemake(root, "--cores", "2", "--configfile", str(cfg), "results/endline/indicators.csv")
+    snakemake(root, "results/endline/indicators.csv", "--cores", "2", "--configfile", str(cfg))
     assert (root / "results/endline/indicators.csv").exists()
 
 
