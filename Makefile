@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/snakemake --lint
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -n 2 -m "not slow" tests/unit tests/golden
 
 # The test files run on two workers (pytest-xdist); the tests of one file stay on one worker,
 # so a module's workflow run is made once.
@@ -41,10 +41,10 @@ test: lint system
 # uses that is missing from report/locale/messages.pot, or untranslated/fuzzy in a language;
 # tests/test_brief_messages.py runs the same check, so `make test` covers it.
 i18n-extract: $(STAMP)
-	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.i18n extract
+	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.outputs.i18n extract
 
 i18n-check: $(STAMP)
-	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.i18n check
+	PYTHONPATH=scripts $(BIN)/python -m hhsurvey.outputs.i18n check
 
 # A one-node SLURM cluster on this machine (root, Debian): the README's cluster command,
 # outputs byte-identical to a local run, a planted bad input (docs/cluster.md, "The test").

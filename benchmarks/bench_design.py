@@ -1,4 +1,4 @@
-"""Benchmark of hhsurvey.design against svy on 1.6M rows (not a test).
+"""Benchmark of hhsurvey.engine.design against svy on 1.6M rows (not a test).
 
 Data: the generator of shared/reference/bench/gen_data.py (seed 20261123; 100 strata x 20
 PSUs, 800 rows per PSU; weight U(50,150) x U(0.9,1.1); y lognormal with a PSU effect; z
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhsurvey.design import SurveyDesign
+from hhsurvey.engine.design import SurveyDesign
 
 try:  # benchmark-only optional dependency
     import polars as pl

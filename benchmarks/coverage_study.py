@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import test_coverage_study as cs  # noqa: E402  (the study's machinery lives with the test)
 
-from hhsurvey import simulate as sim  # noqa: E402
+from hhsurvey.simulate import simulator as sim  # noqa: E402
 
 LABEL = {"care_seeking": "care-seeking", "oop_annual_hh_mean": "mean OOP (LAK)"}
 ORDER = {"frame": "real design (frame order)", "random": "random-order PPS"}

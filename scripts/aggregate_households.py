@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from hhsurvey.aggregate import amount_columns, deflate, household_aggregates
 from hhsurvey.cli import run_rule
-from hhsurvey.io import write_parquet
+from hhsurvey.prepare.aggregate import amount_columns, deflate, household_aggregates
+from hhsurvey.survey.io import write_parquet
 
 
 def main(smk) -> None:

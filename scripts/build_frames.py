@@ -2,10 +2,10 @@
 
 import pandas as pd
 
+from hhsurvey.analysis.indicators.estimate import build_frames
 from hhsurvey.cli import run_rule
-from hhsurvey.frames import write_frames
-from hhsurvey.indicators import build_frames
-from hhsurvey.poverty import resolve_lines
+from hhsurvey.prepare.frames import write_frames
+from hhsurvey.prepare.poverty import resolve_lines
 
 
 def main(smk) -> None:

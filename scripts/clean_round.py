@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from hhsurvey.clean import clean_tables
 from hhsurvey.cli import run_rule
-from hhsurvey.io import write_parquet
+from hhsurvey.prepare.clean import clean_tables
+from hhsurvey.survey.io import write_parquet
 
 
 def main(smk) -> None:

@@ -2,10 +2,15 @@
 
 import pandas as pd
 
+from hhsurvey.analysis.compare import (
+    HEADLINE_INDICATORS,
+    catalogue_units,
+    compare_national,
+    load_national,
+)
+from hhsurvey.analysis.indicators.estimate import load_catalogue
 from hhsurvey.cli import run_rule
-from hhsurvey.compare import HEADLINE_INDICATORS, catalogue_units, compare_national, load_national
-from hhsurvey.indicators import load_catalogue
-from hhsurvey.poverty import indicators_using_lines, line_table
+from hhsurvey.prepare.poverty import indicators_using_lines, line_table
 
 
 def main(smk) -> None:

@@ -4,8 +4,8 @@ import pandas as pd
 
 from hhsurvey.cli import run_rule
 from hhsurvey.errors import InputError
-from hhsurvey.io import write_parquet
-from hhsurvey.weights import calibrate, diagnostics, household_weights
+from hhsurvey.prepare.weights import calibrate, diagnostics, household_weights
+from hhsurvey.survey.io import write_parquet
 
 
 def main(smk) -> None:

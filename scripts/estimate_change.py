@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from hhsurvey.change import change_table
+from hhsurvey.analysis.change import change_table
+from hhsurvey.analysis.indicators.estimate import load_catalogue
 from hhsurvey.cli import run_rule
-from hhsurvey.frames import FRAME_UNITS, read_frames
-from hhsurvey.indicators import load_catalogue
+from hhsurvey.prepare.frames import FRAME_UNITS, read_frames
 
 
 def main(smk) -> None:

@@ -1,15 +1,15 @@
 """Rule estimate_indicators: every catalogue indicator, overall and by domain, with SEs."""
 
-from hhsurvey.cli import run_rule
-from hhsurvey.frames import FRAME_UNITS, read_frames
-from hhsurvey.indicators import (
+from hhsurvey.analysis.indicators.estimate import (
     determinants,
     estimate_catalogue,
     load_catalogue,
     log_lonely_strata,
     write_indicator_tables,
 )
-from hhsurvey.poverty import resolve_lines
+from hhsurvey.cli import run_rule
+from hhsurvey.prepare.frames import FRAME_UNITS, read_frames
+from hhsurvey.prepare.poverty import resolve_lines
 
 
 def main(smk) -> None:

@@ -4,9 +4,9 @@ free text redacted)."""
 from pathlib import Path
 
 from hhsurvey.cli import run_rule
-from hhsurvey.codebook import load_codebook
-from hhsurvey.codebook_check import check_round, raise_problems
-from hhsurvey.io import read_round, write_parquet
+from hhsurvey.survey.codebook.check import check_round, raise_problems
+from hhsurvey.survey.codebook.model import load_codebook
+from hhsurvey.survey.io import read_round, write_parquet
 
 
 def main(smk) -> None:

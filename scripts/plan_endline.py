@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from hhsurvey.analysis.indicators.estimate import load_catalogue
+from hhsurvey.analysis.planning import plan_endline
 from hhsurvey.cli import run_rule
-from hhsurvey.indicators import load_catalogue
-from hhsurvey.planning import plan_endline
 
 
 def main(smk) -> None:

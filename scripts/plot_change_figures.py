@@ -1,10 +1,10 @@
 """Rule plot_change_figures: the dumbbell chart of the change report, as a deterministic SVG."""
 
-from hhsurvey.change_report import ROLES, headline_frame, read_change, round_flags
 from hhsurvey.cli import run_rule
-from hhsurvey.figures import change_dumbbell, save_svg
-from hhsurvey.report_format import read_csv
-from hhsurvey.report_spec import load_catalogue
+from hhsurvey.outputs.change_report import ROLES, headline_frame, read_change, round_flags
+from hhsurvey.outputs.figures.charts import change_dumbbell, save_svg
+from hhsurvey.outputs.report.format import read_csv
+from hhsurvey.outputs.report.spec import load_catalogue
 
 
 def main(smk) -> None:

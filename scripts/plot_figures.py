@@ -3,9 +3,9 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
-from hhsurvey.figures import make_figures
-from hhsurvey.report_format import read_csv
-from hhsurvey.report_spec import load_catalogue, load_report_spec
+from hhsurvey.outputs.figures.charts import make_figures
+from hhsurvey.outputs.report.format import read_csv
+from hhsurvey.outputs.report.spec import load_catalogue, load_report_spec
 
 
 def main(smk) -> None:

@@ -1,7 +1,7 @@
 """Rule print_brief: the brief printed to an A4 PDF by Debian's Chromium (Playwright, offline)."""
 
-from hhsurvey.brief import print_pdf
 from hhsurvey.cli import run_rule
+from hhsurvey.outputs.brief.build import print_pdf
 
 
 def main(smk) -> None:

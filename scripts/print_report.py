@@ -3,7 +3,7 @@
 import logging
 
 from hhsurvey.cli import run_rule
-from hhsurvey.print_pdf import find_chromium, print_pdf
+from hhsurvey.outputs.pdf import find_chromium, print_pdf
 
 
 def main(smk) -> None:

@@ -1,7 +1,7 @@
 """Rule render_brief: the two-page brief of a round in one language (self-contained HTML)."""
 
-from hhsurvey.brief import write_brief
 from hhsurvey.cli import run_rule
+from hhsurvey.outputs.brief.build import write_brief
 
 #: Named inputs the brief reads (the rest are rerun triggers).
 TABLES = ("indicators", "comparison", "weights_diagnostics", "frame", "catalogue", "brief")

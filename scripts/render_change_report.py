@@ -1,8 +1,8 @@
 """Rule render_change_report: the self-contained HTML report of the change since baseline."""
 
-from hhsurvey.change_report import ROLES, render_change_report
 from hhsurvey.cli import run_rule
-from hhsurvey.report import rule_arguments
+from hhsurvey.outputs.change_report import ROLES, render_change_report
+from hhsurvey.outputs.report.build import rule_arguments
 
 #: Per-round inputs of the rule (lists in role order: baseline, endline).
 ROUND_TABLES = ("indicators", "comparison", "manifest")

@@ -1,7 +1,7 @@
 """Rule render_report: the self-contained HTML report of a round."""
 
 from hhsurvey.cli import run_rule
-from hhsurvey.report import render_report, rule_arguments
+from hhsurvey.outputs.report.build import render_report, rule_arguments
 
 #: Named inputs of the rule that the report reads (the rest are rerun triggers).
 TABLES = (

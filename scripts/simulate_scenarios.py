@@ -2,10 +2,10 @@
 
 import pandas as pd
 
+from hhsurvey.analysis.indicators.estimate import load_catalogue, log_lonely_strata
+from hhsurvey.analysis.scenarios import simulate
 from hhsurvey.cli import run_rule
-from hhsurvey.indicators import load_catalogue, log_lonely_strata
-from hhsurvey.poverty import resolve_lines
-from hhsurvey.scenarios import simulate
+from hhsurvey.prepare.poverty import resolve_lines
 
 
 def main(smk) -> None:

@@ -3,8 +3,8 @@
 import pandas as pd
 
 from hhsurvey.cli import run_rule
-from hhsurvey.codebook import load_codebook
-from hhsurvey.validate import raise_on_errors, run_checks, summary
+from hhsurvey.prepare.validate import raise_on_errors, run_checks, summary
+from hhsurvey.survey.codebook.model import load_codebook
 
 
 def main(smk) -> None:

@@ -1,9 +1,10 @@
-"""Shared fixtures: one real run of the whole workflow on the demo data per test session."""
+"""Shared fixtures of every tier (helpers live in tests/support, which is on the path)."""
 
 from pathlib import Path
 
 import pytest
-from test_workflow import copy_repo, snakemake
+from byo_round import BASELINE_CB, convert_round, hhsurvey
+from workflow_tools import copy_repo, snakemake
 
 
 @pytest.fixture(scope="session")
@@ -12,3 +13,14 @@ def demo_run(tmp_path_factory) -> Path:
     root = copy_repo(tmp_path_factory.mktemp("run") / "repo")
     snakemake(root, "--cores", "2")
     return root
+
+
+@pytest.fixture(scope="module")
+def byo(tmp_path_factory) -> dict:
+    """The demo baseline converted as another firm's round, and the codebook drafted for it."""
+    tmp = tmp_path_factory.mktemp("byo")
+    raw = tmp / "raw"
+    renames = convert_round(raw)
+    proc = hhsurvey("codebook", "draft", str(raw), "--like", str(BASELINE_CB))
+    assert proc.returncode == 0, proc.stderr
+    return {"tmp": tmp, "raw": raw, "renames": renames, "text": proc.stdout, "stderr": proc.stderr}

@@ -1,20 +1,36 @@
 """hhsurvey: design-based analysis of household health surveys.
 
-The public entry point is :class:`hhsurvey.design.SurveyDesign`; the other modules
-(io, codebook, validate, clean, aggregate, weights, indicators, compare, report,
-simulate) each own one stage of the pipeline.
+The library is layered; each layer is a subpackage and imports only the layers below it
+(``tests/unit/test_layers.py`` holds the table):
+
+- :mod:`hhsurvey.engine` - design objects, Taylor and replicate variance, intervals;
+- :mod:`hhsurvey.catalogue` - what each indicator is (``config/indicators.yaml``);
+- :mod:`hhsurvey.survey` - raw files, codebooks, privacy, round configuration;
+- :mod:`hhsurvey.prepare` - validation, cleaning, weights, household aggregates, frames;
+- :mod:`hhsurvey.analysis` - indicators, national comparison, change, scenarios, planning;
+- :mod:`hhsurvey.outputs` - reports, briefs, figures, the PDF printer;
+- :mod:`hhsurvey.simulate` - the synthetic demo survey.
+
+This facade exposes the public entry points lazily, so ``import hhsurvey`` stays cheap for a
+rule script that does not estimate.
 """
 
 from __future__ import annotations
 
-__all__ = ["SurveyDesign", "__version__"]
+import importlib
+
+__all__ = ["Estimate", "SurveyDesign", "__version__", "load_catalogue", "stack"]
 __version__ = "0.1.0"
+
+_PUBLIC = {
+    "SurveyDesign": "hhsurvey.engine.design",
+    "Estimate": "hhsurvey.engine.design",
+    "stack": "hhsurvey.engine.design",
+    "load_catalogue": "hhsurvey.analysis.indicators.estimate",
+}
 
 
 def __getattr__(name: str):
-    # Lazy import keeps `import hhsurvey` cheap for rule scripts that do not estimate.
-    if name == "SurveyDesign":
-        from hhsurvey.design import SurveyDesign
-
-        return SurveyDesign
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(name)

@@ -53,8 +53,8 @@ def _rounds(config_path: Path, pick: str | None) -> dict[str, dict]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from hhsurvey.codebook import load_codebook
-    from hhsurvey.codebook_check import check_round, errors, format_report
+    from hhsurvey.survey.codebook.check import check_round, errors, format_report
+    from hhsurvey.survey.codebook.model import load_codebook
 
     failed = False
     for name, rc in _rounds(Path(args.config), args.round).items():
@@ -90,7 +90,7 @@ def _reference_raw(codebook: str) -> str | None:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from hhsurvey.codebook_draft import draft_codebook
+    from hhsurvey.survey.codebook.draft import draft_codebook
 
     like = args.like or DEFAULT_LIKE
     if not Path(like).exists():

@@ -43,10 +43,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from test_profiles import readme_cluster_command, readme_site_profile  # noqa: E402
-from test_workflow import copy_repo  # noqa: E402
+from workflow_tools import copy_repo  # noqa: E402
 
 PACKAGES = ["munge", "slurmctld", "slurmd", "slurm-client"]
 SLURM_CONF = Path("/etc/slurm/slurm.conf")

@@ -10,7 +10,8 @@ import yaml
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from hhsurvey.codebook import check_config_file  # scripts/ is on the path (config_guard.smk)
+# scripts/ is on the path (config_guard.smk)
+from hhsurvey.survey.codebook.model import check_config_file
 from hhsurvey.errors import InputError
 
 validate(config, "../schemas/config.schema.yaml")
@@ -57,41 +58,52 @@ wildcard_constraints:
     round="|".join(sorted(config["rounds"])),
 
 
+LIB = REPO / "scripts" / "hhsurvey"
+
+
+def _module_file(dotted):
+    """File of library module ``hhsurvey.a.b`` (a module or a package's __init__), or None."""
+    base = LIB.joinpath(*dotted.split(".")[1:])
+    for f in (base.with_suffix(".py"), base / "__init__.py"):
+        if f.is_file():
+            return f
+    return None
+
+
 @cache
 def _imports(path):
-    """hhsurvey modules that a Python file imports (anywhere in it, lazy imports included)."""
+    """Library files that a Python file imports (anywhere in it, lazy imports included), with
+    the __init__ of every package on the way (Python runs them on import)."""
     tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
-    found = set()
+    names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            parts = node.module.split(".")
-            if parts[0] == "hhsurvey":
-                if len(parts) > 1:
-                    found.add(parts[1])
-                else:  # from hhsurvey import io, design
-                    found.update(a.name for a in node.names)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "hhsurvey":
+                names.add(node.module)
+                # from hhsurvey.outputs import i18n: a submodule, when such a file exists
+                names.update(f"{node.module}.{a.name}" for a in node.names)
         elif isinstance(node, ast.Import):
-            for a in node.names:
-                parts = a.name.split(".")
-                if parts[0] == "hhsurvey":
-                    found.add(parts[1] if len(parts) > 1 else "__init__")
-    pkg = REPO / "scripts" / "hhsurvey"
-    return sorted(m for m in found if (pkg / f"{m}.py").exists())
+            names.update(a.name for a in node.names if a.name.split(".")[0] == "hhsurvey")
+    files = set()
+    for name in names:
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            if (f := _module_file(".".join(parts[:i]))) is not None:
+                files.add(f)
+    return sorted(files)
 
 
 def _closure(paths):
-    """Library modules reachable from ``paths`` through imports (the package's __init__ too)."""
-    pkg = REPO / "scripts" / "hhsurvey"
+    """Library files reachable from ``paths`` through imports (the package's __init__ too)."""
     todo = [Path(p) for p in paths]
-    seen = set()
+    seen = {LIB / "__init__.py"}
     while todo:
-        for mod in _imports(todo.pop()):
-            if mod not in seen:
-                seen.add(mod)
-                todo.append(pkg / f"{mod}.py")
-    seen.add("__init__")
+        for f in _imports(todo.pop()):
+            if f not in seen:
+                seen.add(f)
+                todo.append(f)
     # relative to the working directory: a moved or copied repository is not a changed input
-    return [os.path.relpath(pkg / f"{m}.py") for m in sorted(seen)]
+    return sorted(os.path.relpath(f) for f in seen)
 
 
 def script_lib(script):
@@ -102,8 +114,9 @@ def script_lib(script):
 
 
 def lib(*modules):
-    """Library sources of the named modules and everything they import (see script_lib)."""
-    return _closure([REPO / "scripts" / "hhsurvey" / f"{m}.py" for m in ("cli", *modules)])
+    """Library sources of the named modules (dotted, below ``hhsurvey``) and everything they
+    import (see script_lib)."""
+    return _closure([_module_file(f"hhsurvey.{m}") for m in ("cli", *modules)])
 
 
 def round_config(wildcards):
@@ -277,10 +290,10 @@ def report_figures(report):
     return [name for name, f in figures.items() if f.get("report", "round") == report]
 
 
-# Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/rounds.py)
+# Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/survey/rounds.py)
 sys.path.insert(0, str(REPO / "scripts"))
 from hhsurvey.errors import InputError
-from hhsurvey.rounds import check_revisits, unanalysed_rounds, unanalysed_warning
+from hhsurvey.survey.rounds import check_revisits, unanalysed_rounds, unanalysed_warning
 
 if unanalysed_rounds(config):
     logger.warning(unanalysed_warning(unanalysed_rounds(config), config_files()))

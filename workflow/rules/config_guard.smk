@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from hhsurvey.codebook import check_config_file  # noqa: E402
+from hhsurvey.survey.codebook.model import check_config_file  # noqa: E402
 from hhsurvey.errors import InputError  # noqa: E402
 
 for _cf in ["config/config.yaml", *workflow.overwrite_configfiles]:

@@ -4,7 +4,7 @@
 rule summarise_revisits:
     input:
         config_files(),
-        lib=lib("rounds", "codebook", "io"),
+        lib=lib("survey.rounds", "survey.codebook.model", "survey.io"),
     output:
         revisits="results/change/revisits.csv",
     log:

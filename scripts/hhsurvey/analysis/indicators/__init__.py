@@ -1,0 +1,1 @@
+"""Indicators from the declarative catalogue, each estimated with the design-based engine."""

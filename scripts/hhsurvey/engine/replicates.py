@@ -1,0 +1,608 @@
+"""Replicate-weight variance estimation (jackknife, bootstrap, user-supplied weights).
+
+:class:`ReplicateDesign` has the estimator API of :class:`hhsurvey.engine.design.SurveyDesign`
+(``mean``, ``total``, ``proportion``, ``ratio``, ``quantile`` with ``by=``, ``where=``,
+``level=``; same output columns) but takes its variance from replicate weights, as R's
+``svrepdesign``:
+
+    V = scale * sum_r rscales_r (theta_r - centre)^2,
+
+with ``centre`` the mean of the replicates (``mse=False``, R's default
+``survey.replicates.mse=FALSE``) or the full-sample estimate (``mse=True``). It also
+evaluates arbitrary statistics (:meth:`ReplicateDesign.replicate_se`,
+:meth:`ReplicateDesign.estimate_statistic`) for composite indicators.
+
+Replicate weights are stored compressed: replicate weight = full-sample weight x a factor
+that is constant within a PSU, so linear statistics are computed from PSU totals and
+never materialise an n x R matrix.
+
+* ``jkn``: R ``as.svrepdesign(type="JKn")``: one replicate per PSU, the PSU dropped and
+  the rest of its stratum reweighted by n_h / (n_h - 1); ``rscales`` = (1 - f_h)(n_h - 1)/n_h
+  (so the stage-1 fpc is kept); self-representing strata give no replicates; lonely
+  strata follow the design's ``lonely_psu`` as R's ``jknweights``.
+* ``bootstrap``: Rao-Wu rescaling bootstrap with m_h = n_h - 1, i.e. R
+  ``as.svrepdesign(type="subbootstrap")``: in each stratum draw n_h - 1 PSUs with
+  replacement, factor = count x n_h / (n_h - 1); ``scale`` = 1 / (R - 1); fpc ignored.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from hhsurvey.engine.kernels import (
+    By,
+    Domain,
+    DomainStats,
+    Structure,
+    Where,
+    check_binary,
+    check_level,
+    domain_df,
+    empty_by,
+    logit_ci,
+    psu_domain_totals,
+    tcrit,
+    tidy,
+)
+
+__all__ = ["ReplicateDesign", "replicate_variance"]
+
+
+class TaylorDesign(Protocol):
+    """What replicates use of the full-sample design (:class:`hhsurvey.engine.design.SurveyDesign`).
+
+    This module does not import the Taylor design (which imports this one): the full-sample
+    design is passed in.
+    """
+
+    data: pd.DataFrame
+    fpc: str | None
+    lonely_psu: str
+    _s: Structure
+
+    @property
+    def is_calibrated(self) -> bool: ...
+
+
+Statistic = Callable[[pd.DataFrame, np.ndarray], "float | np.ndarray | pd.Series"]
+
+
+def replicate_variance(
+    thetas: np.ndarray, full: np.ndarray, scale: float, rscales: np.ndarray, mse: bool
+) -> np.ndarray:
+    """R ``svrVar`` per column of ``thetas`` (R, k); replicates giving NaN are dropped."""
+    thetas = np.asarray(thetas, dtype=np.float64)
+    if thetas.ndim == 1:
+        thetas = thetas[:, None]
+    full = np.broadcast_to(np.asarray(full, dtype=np.float64), (thetas.shape[1],))
+    out = np.empty(thetas.shape[1])
+    for j in range(thetas.shape[1]):
+        t = thetas[:, j]
+        ok = ~np.isnan(t)
+        if not ok.any() or np.isnan(full[j]):
+            out[j] = np.nan
+            continue
+        if not ok.all():
+            warnings.warn(
+                f"{np.count_nonzero(~ok)} replicates gave NaN results and were discarded.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        t, rs = t[ok], rscales[ok]
+        centre = full[j] if mse else t[rs > 0].mean()
+        out[j] = scale * np.sum(rs * (t - centre) ** 2)
+    return out
+
+
+# ----------------------------------------------------------------------------- factors
+class _GroupFactors:
+    """Replicate weight = w_i * F[index_i, r]; index = PSU codes, or None for rows.
+
+    ``s``: the design structure when ``index`` is its PSU codes (PSU totals then use its
+    PSU runs, as the Taylor estimates do).
+    """
+
+    def __init__(self, index: np.ndarray | None, F: np.ndarray, s: Structure | None = None) -> None:
+        self.index, self.F, self.s = index, np.asarray(F, dtype=np.float64), s
+        self.R = self.F.shape[1]
+
+    def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
+        """(R, k) replicate totals of row values by domain."""
+        if self.index is None:
+            n = len(values)
+            d = np.zeros(n, dtype=np.int64) if codes is None else codes
+            S = sparse.csr_matrix((values, (np.arange(n), d)), shape=(n, k))
+            return np.asarray((S.T @ self.F).T)
+        if self.s is not None:
+            return self.F.T @ psu_domain_totals(self.s, codes, k, values, row_order=True)
+        G = self.F.shape[0]
+        key = self.index if codes is None else self.index * k + codes
+        T = np.bincount(key, weights=values, minlength=G * k).reshape(G, k)
+        return self.F.T @ T
+
+    def column(self, r: int) -> np.ndarray:
+        f = self.F[:, r]
+        return f if self.index is None else f[self.index]
+
+
+class _JKnFactors:
+    """Delete-one-PSU jackknife in closed form from PSU totals (plus dense extra columns)."""
+
+    def __init__(self, design: TaylorDesign, drop: np.ndarray, extra: np.ndarray) -> None:
+        s = design._s
+        self.s, self.drop, self.extra = s, drop, extra
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.mult = np.where(s.n_psu > 1, s.n_psu / (s.n_psu - 1), 1.0)
+        self.R = len(drop) + extra.shape[1]
+
+    def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
+        s = self.s
+        T = psu_domain_totals(s, codes, k, values, row_order=True)
+        S = np.add.reduceat(T, s.stratum_starts, axis=0)
+        h = s.psu_stratum[self.drop]
+        m = self.mult[h][:, None]
+        reps = T.sum(axis=0)[None, :] + (m - 1.0) * S[h] - m * T[self.drop]
+        if self.extra.shape[1]:
+            reps = np.vstack([reps, self.extra.T @ T])
+        return reps
+
+    def column(self, r: int) -> np.ndarray:
+        s = self.s
+        if r >= len(self.drop):
+            return self.extra[:, r - len(self.drop)][s.psu]
+        j = self.drop[r]
+        h = s.psu_stratum[j]
+        f = np.ones(s.G)
+        a = s.stratum_starts[h]
+        f[a : a + int(s.n_psu[h])] = self.mult[h]
+        f[j] = 0.0
+        return f[s.psu]
+
+
+# ----------------------------------------------------------------------------- design
+class ReplicateDesign:
+    """A frozen replicate-weight design with the :class:`SurveyDesign` estimator API."""
+
+    __slots__ = ("_base", "_df", "_factors", "_nw_cache", "method", "mse", "rscales", "scale")
+
+    def __init__(
+        self,
+        base: TaylorDesign,
+        factors: _GroupFactors | _JKnFactors,
+        scale: float,
+        rscales: np.ndarray,
+        mse: bool,
+        method: str,
+        df: float | None = None,
+    ) -> None:
+        rscales = np.asarray(rscales, dtype=np.float64).reshape(-1)
+        if len(rscales) != factors.R:
+            raise ValueError(f"rscales has length {len(rscales)}, expected {factors.R} replicates")
+        rscales.flags.writeable = False
+        for name, value in (
+            ("_base", base),
+            ("_factors", factors),
+            ("scale", float(scale)),
+            ("rscales", rscales),
+            ("mse", bool(mse)),
+            ("method", method),
+            ("_df", df),
+            ("_nw_cache", {}),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ReplicateDesign is immutable; cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return f"ReplicateDesign(method={self.method!r}, replicates={self.n_replicates}, scale={self.scale:.6g}, mse={self.mse})"
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_design(
+        cls,
+        design: TaylorDesign,
+        method: str = "jkn",
+        n: int | None = None,
+        seed: int | np.random.Generator | None = None,
+        mse: bool = False,
+    ) -> ReplicateDesign:
+        """Build JKn or Rao-Wu bootstrap replicates from a Taylor design (see module doc)."""
+        if design.is_calibrated:
+            raise NotImplementedError(
+                "replicates of a calibrated design are not supported: build replicates from the "
+                "uncalibrated design (calibration of replicate weights is not implemented)"
+            )
+        s = design._s
+        if method == "jkn":
+            if n is not None:
+                raise ValueError("method='jkn' makes one replicate per PSU; n must be None")
+            return cls._jkn(design, mse)
+        if method == "bootstrap":
+            return cls._bootstrap(design, 500 if n is None else int(n), seed, mse)
+        raise ValueError(f"method must be 'jkn' or 'bootstrap', got {method!r} (G={s.G})")
+
+    @classmethod
+    def _jkn(cls, design: TaylorDesign, mse: bool) -> ReplicateDesign:
+        s = design._s
+        if s.G > 50_000:
+            raise ValueError(f"JKn would need {s.G} replicates; use method='bootstrap'")
+        selfrep = s.one_minus_f < 1e-7
+        keep = np.flatnonzero((s.n_psu[s.psu_stratum] > 1) & ~selfrep[s.psu_stratum])
+        rscales = ((s.one_minus_f * (s.n_psu - 1) / s.n_psu)[s.psu_stratum])[keep]
+        extra, extra_rs = [], []
+        lonely = np.flatnonzero(s.lonely)
+        if len(lonely):
+            if design.lonely_psu == "fail":
+                raise ValueError(
+                    f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU (lonely_psu='fail')"
+                )
+            if design.lonely_psu == "adjust":
+                H = s.H
+                for h in lonely:
+                    col = np.where(s.psu_stratum == h, 0.0, H / (H - 1))
+                    extra.append(col)
+                    extra_rs.append((H - 1) / H)
+        if len(keep) == 0 and not extra:
+            raise ValueError("all strata are exhaustively sampled or lonely: no replicates")
+        ex = np.stack(extra, axis=1) if extra else np.zeros((s.G, 0))
+        factors = _JKnFactors(design, keep, ex)
+        return cls(design, factors, 1.0, np.concatenate([rscales, extra_rs]), mse, "jkn")
+
+    @classmethod
+    def _bootstrap(
+        cls, design: TaylorDesign, R: int, seed: int | np.random.Generator | None, mse: bool
+    ) -> ReplicateDesign:
+        s = design._s
+        if R < 2:
+            raise ValueError("bootstrap needs at least 2 replicates")
+        if s.G * R > 200_000_000:
+            raise ValueError(f"{s.G} PSUs x {R} replicates is too large")
+        if design.fpc is not None:
+            warnings.warn(
+                "bootstrap replicates ignore the fpc (as R's subbootstrap)",
+                UserWarning,
+                stacklevel=3,
+            )
+        lonely = np.flatnonzero(s.lonely | (s.n_psu == 1))
+        if len(lonely) and design.lonely_psu in ("fail", "adjust"):
+            raise ValueError(
+                f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU; the bootstrap needs "
+                f"lonely_psu='remove' or 'certainty' (got {design.lonely_psu!r})"
+            )
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        F = np.ones((s.G, R))
+        for h in range(s.H):
+            nh = int(s.n_psu[h])
+            if nh < 2:
+                continue
+            a = s.stratum_starts[h]
+            counts = rng.multinomial(nh - 1, np.full(nh, 1.0 / nh), size=R)  # (R, nh)
+            F[a : a + nh, :] = counts.T * (nh / (nh - 1))
+        factors = _GroupFactors(s.psu, F, s)
+        return cls(design, factors, 1.0 / (R - 1), np.ones(R), mse, "bootstrap")
+
+    @classmethod
+    def from_weights(
+        cls,
+        design: TaylorDesign,
+        repweights: np.ndarray | pd.DataFrame | Sequence[str],
+        scale: float,
+        rscales: np.ndarray | Sequence[float] | None = None,
+        mse: bool = False,
+        df: float | None = None,
+        method: str = "other",
+    ) -> ReplicateDesign:
+        """Design from existing replicate weights (combined: full weight x adjustment).
+
+        ``design``: the full-sample design, e.g. ``SurveyDesign(data, weight="w")``
+        (:meth:`hhsurvey.engine.design.SurveyDesign.with_replicate_weights` calls this).
+        ``repweights``: an (n, R) array, a DataFrame, or column names of the design's data.
+        ``scale``/``rscales`` as R ``svrepdesign``. ``df`` defaults to R's rule: the rank
+        of the replicate weights minus 1.
+        """
+        if isinstance(repweights, pd.DataFrame):
+            RW = repweights.to_numpy(dtype=np.float64)
+        elif isinstance(repweights, np.ndarray):
+            RW = np.asarray(repweights, dtype=np.float64)
+        else:
+            RW = design.data[list(repweights)].to_numpy(dtype=np.float64)
+        base = design
+        w = base._s.w
+        if RW.ndim != 2 or RW.shape[0] != len(w):
+            raise ValueError(f"repweights must be (n={len(w)}, R), got shape {RW.shape}")
+        if np.isnan(RW).any():
+            raise ValueError("missing values in replicate weights")
+        zero = w == 0
+        if np.any(RW[zero] != 0):
+            raise ValueError("rows with zero full-sample weight must have zero replicate weights")
+        F = np.where(zero[:, None], 0.0, RW / np.where(zero, 1.0, w)[:, None])
+        rs = np.ones(RW.shape[1]) if rscales is None else np.asarray(rscales, dtype=np.float64)
+        if df is None:
+            df = float(np.linalg.matrix_rank(RW, tol=1e-5 * np.abs(RW).max())) - 1.0
+        return cls(base, _GroupFactors(None, F), scale, rs, mse, method, df=df)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_replicates(self) -> int:
+        return self._factors.R
+
+    @property
+    def design(self) -> TaylorDesign:
+        """The full-sample (Taylor) design these replicates belong to."""
+        return self._base
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self._base.data
+
+    @property
+    def weights(self) -> pd.Series:
+        return self._base.weights
+
+    @property
+    def replicate_weights(self) -> np.ndarray:
+        """The (n, R) matrix of replicate weights (materialised: memory n x R)."""
+        w = self._base._s.w
+        return np.stack([w * self._factors.column(r) for r in range(self.n_replicates)], axis=1)
+
+    def with_mse(self, mse: bool) -> ReplicateDesign:
+        """Same replicates centred at the full-sample estimate (True) or their mean (False)."""
+        return ReplicateDesign(
+            self._base, self._factors, self.scale, self.rscales, mse, self.method, self._df
+        )
+
+    # ------------------------------------------------------------------ estimators
+    def mean(self, y: str, by: By = None, where: Where = None, level: float = 0.95) -> pd.DataFrame:
+        """Weighted mean with replicate SE (R ``svymean`` on a ``svrepdesign``)."""
+        return self._ratio_like(y, None, by, where, level, "mean")
+
+    def proportion(
+        self, y: str, by: By = None, where: Where = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Proportion of a 0/1 variable, replicate SE, logit CI on the design df."""
+        check_binary(self._base._numeric(y), y)
+        return self._ratio_like(y, None, by, where, level, "proportion")
+
+    def total(
+        self, y: str, by: By = None, where: Where = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Weighted total with replicate SE."""
+        return self._ratio_like(y, None, by, where, level, "total")
+
+    def ratio(
+        self,
+        numerator: str,
+        denominator: str,
+        by: By = None,
+        where: Where = None,
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Ratio of totals with replicate SE."""
+        return self._ratio_like(numerator, denominator, by, where, level, "ratio")
+
+    def quantile(
+        self,
+        y: str,
+        q: float | Sequence[float],
+        by: By = None,
+        where: Where = None,
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Quantiles with the Woodruff CI using the replicate SE of the proportion below."""
+        check_level(level)
+        base = self._base
+        v = base._numeric(y)
+        dom = base._domain(by, where, [v])
+        if dom.k == 0:
+            return empty_by(dom.labels, q)
+        st = self._stats(dom)
+        return base._quantile_frames(v, q, dom, st, level, self._woodruff)
+
+    def replicate_se(self, statistic: Statistic) -> float | np.ndarray:
+        """Replicate SE of ``statistic(data, weights)`` (scalar or 1-D result)."""
+        full, thetas = self._evaluate(statistic)
+        se = np.sqrt(replicate_variance(thetas, full, self.scale, self.rscales, self.mse))
+        return float(se[0]) if np.ndim(full) == 0 else se
+
+    def estimate_statistic(
+        self,
+        statistic: Statistic,
+        by: By = None,
+        where: Where = None,
+        level: float = 0.95,
+        *,
+        domains: np.ndarray | Sequence[np.ndarray] | None = None,
+        interval: str = "t",
+    ) -> pd.DataFrame:
+        """Tidy estimate of a composite statistic of ``(data, weights)``, SE from replicates.
+
+        - No ``by``/``where``/``domains``: one row (or one per element of a vector result,
+          in a leading ``term`` column); ``df`` is the design df.
+        - ``by=`` / ``where=``: R ``svyby`` semantics. The statistic is evaluated on each
+          domain with the weights of the rows outside it set to 0 (a scalar per call), one
+          row per domain level with the by columns; ``df``, ``n`` and ``n_weighted`` are the
+          domain's, as for the Taylor estimators.
+        - ``domains=``: the statistic returns a vector, computed in one call on the whole
+          sample (e.g. shares by quintile of a line estimated on everybody); ``domains`` gives
+          the domain of each element (an (n, k) boolean array, or k masks). ``df`` counts the
+          PSUs holding a positive-weight row of the element's domain, minus their strata.
+
+        The estimate uses the full-sample weights; ``deff`` is NaN. ``interval="t"``: estimate
+        +- t(df) x SE; ``"logit"``: the logit interval of proportions (as ``proportion``).
+        """
+        check_level(level)
+        if interval not in ("t", "logit"):
+            raise ValueError(f"interval must be 't' or 'logit', got {interval!r}")
+        base = self._base
+        s = base._s
+        labels = None
+        if by is not None or where is not None:
+            if domains is not None:
+                raise ValueError("give either by=/where= or domains=, not both")
+            dom = base._domain(by, where, [])
+            if dom.k == 0:
+                return empty_by(dom.labels)
+            st = self._stats(dom)
+            act = np.ones(s.n, dtype=bool) if dom.active is None else dom.active
+            codes = np.zeros(s.n, dtype=np.int64) if dom.codes is None else dom.codes
+            masks = [act & (codes == j) for j in range(dom.k)]
+
+            def per_domain(data: pd.DataFrame, w: np.ndarray) -> np.ndarray:
+                return np.array([float(np.asarray(statistic(data, w * m))) for m in masks])
+
+            full, thetas = self._evaluate(per_domain)
+            labels, df, n, nw = dom.labels, st.df, st.n, st.nw
+        elif domains is not None:
+            M = np.asarray(domains, dtype=bool)
+            M = M.T if M.ndim == 2 and M.shape[0] != s.n else M
+            M = M.reshape(s.n, -1)
+            full, thetas = self._evaluate(statistic)
+            if np.size(full) != M.shape[1]:
+                raise ValueError(
+                    f"the statistic returned {np.size(full)} value(s) for {M.shape[1]} domain(s)"
+                )
+            pos = M & (s.w > 0)[:, None]
+            n = pos.sum(axis=0)
+            nw = s.w @ M
+            if self._df is None:
+                df = np.array([domain_df(s, M[:, j]) for j in range(M.shape[1])])
+            else:
+                df = np.where(n > 0, self._df, np.nan)
+        else:
+            full, thetas = self._evaluate(statistic)
+            st = self._stats(base._domain(None, None, []))
+            k = np.size(full)
+            df, n, nw = np.full(k, st.df[0]), np.full(k, st.n[0]), np.full(k, st.nw[0])
+        est = np.atleast_1d(np.asarray(full, dtype=np.float64))
+        se = np.sqrt(replicate_variance(thetas, est, self.scale, self.rscales, self.mse))
+        if interval == "logit":
+            lo, hi = logit_ci(est, se, df, level)
+        else:
+            q = tcrit(level, df)
+            lo, hi = est - q * se, est + q * se
+        out = tidy(labels, est, se, lo, hi, df, np.full(len(est), np.nan), n, nw)
+        if labels is None and domains is None and np.ndim(full) > 0:
+            raw = statistic(base.data, s.w.copy())
+            names = (
+                raw.index.astype(str)
+                if isinstance(raw, pd.Series)
+                else [str(i) for i in range(len(est))]
+            )
+            out.insert(0, "term", pd.Series(list(names), dtype=object))
+        return out
+
+    # ------------------------------------------------------------------ internals
+    def _evaluate(self, statistic: Statistic) -> tuple[np.ndarray, np.ndarray]:
+        base = self._base
+        w = base._s.w
+        full = np.asarray(statistic(base.data, w.copy()), dtype=np.float64)
+        thetas = np.stack(
+            [
+                np.atleast_1d(
+                    np.asarray(statistic(base.data, w * self._factors.column(r)), dtype=np.float64)
+                )
+                for r in range(self.n_replicates)
+            ]
+        )
+        return full, thetas
+
+    def _stats(self, dom: Domain) -> DomainStats:
+        st, _ = self._base._stats(dom)
+        if self._df is None:
+            return st
+        df = np.where(st.n > 0, self._df, np.nan)
+        return DomainStats(st.Tw, st.n, st.nw, df, st.present)
+
+    def _rep_weight_totals(self, dom: Domain) -> np.ndarray:
+        key = dom.cache_key
+        if key is not None and key in self._nw_cache:
+            return self._nw_cache[key]
+        out = self._factors.totals(dom.we, dom.codes, dom.k)
+        if key is not None:
+            self._nw_cache[key] = out
+        return out
+
+    def _ratio_like(
+        self, y: str, x: str | None, by: By, where: Where, level: float, kind: str
+    ) -> pd.DataFrame:
+        check_level(level)
+        base = self._base
+        vy = base._numeric(y)
+        vx = base._numeric(x) if x is not None else None
+        dom = base._domain(by, where, [vy] if vx is None else [vy, vx])
+        if dom.k == 0:
+            return empty_by(dom.labels)
+        st = self._stats(dom)
+        if dom.active is not None:
+            vy = np.where(dom.active, vy, 0.0)
+            vx = None if vx is None else np.where(dom.active, vx, 0.0)
+        wy = dom.we * vy
+        Y = base._dom_sum(dom, wy)
+        Yr = self._factors.totals(wy, dom.codes, dom.k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                est, reps = Y, Yr
+            elif kind == "ratio":
+                wx = dom.we * vx
+                est = Y / base._dom_sum(dom, wx)
+                reps = Yr / self._factors.totals(wx, dom.codes, dom.k)
+            else:
+                est = Y / st.nw
+                reps = Yr / self._rep_weight_totals(dom)
+        var = replicate_variance(reps, est, self.scale, self.rscales, self.mse)
+        se = np.sqrt(var)
+        if kind == "proportion":
+            lo, hi = logit_ci(est, se, st.df, level)
+        else:
+            q = tcrit(level, st.df)
+            lo, hi = est - q * se, est + q * se
+        deff = self._deff(dom, st, kind, var, vy, vx, est)
+        return tidy(dom.labels, est, se, lo, hi, st.df, deff, st.n, st.nw)
+
+    def _deff(
+        self,
+        dom: Domain,
+        st: DomainStats,
+        kind: str,
+        var: np.ndarray,
+        vy: np.ndarray,
+        vx: np.ndarray | None,
+        est: np.ndarray,
+    ) -> np.ndarray:
+        """Replicate variance over the SRSWOR variance of the Taylor ``deff`` reference."""
+        base = self._base
+        N, n = st.nw, st.n.astype(np.float64)
+
+        def at(v: np.ndarray) -> np.ndarray | float:
+            return v[dom.codes] if dom.codes is not None else v[0]
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "ratio":
+                resid = vy - at(est) * vx
+                factor = N**2 / base._dom_sum(dom, dom.we * vx) ** 2
+            elif kind == "total":
+                resid = vy - at(est / N)
+                factor = N**2
+            else:
+                resid = vy - at(est)
+                factor = np.ones(dom.k)
+            s2 = base._dom_sum(dom, dom.we * resid * resid) / N * n / (n - 1)
+            return var / (s2 * factor * (N - n) / (N * n))
+
+    def _woodruff(
+        self, dom: Domain, st: DomainStats, u: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Domain proportion of u and its replicate SE."""
+        base = self._base
+        wu = dom.we * (u if dom.active is None else np.where(dom.active, u, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = base._dom_sum(dom, wu) / st.nw
+            reps = self._factors.totals(wu, dom.codes, dom.k) / self._rep_weight_totals(dom)
+        return est, np.sqrt(replicate_variance(reps, est, self.scale, self.rscales, self.mse))

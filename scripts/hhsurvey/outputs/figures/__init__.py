@@ -1,0 +1,1 @@
+"""Figures of the reports: one style, deterministic SVG, the figure registrys builders."""

@@ -1,0 +1,1 @@
+"""Preparation of a round: validate, clean, post-code, weight, aggregate, poverty lines, frames."""

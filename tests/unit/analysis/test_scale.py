@@ -1,0 +1,96 @@
+"""Composite indicators stay linear in the sample size (benchmarks/run_scale.py, issue 8).
+
+Replicates sort once (the sort keys do not depend on the weights) and a JKn design with more
+than ``JKN_MAX_PSUS`` PSUs is replicated by groups of PSUs; both leave the demo's numbers
+unchanged (at most rounding) and the group rule is deterministic and nested in strata.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hhsurvey.analysis.indicators.estimate import (
+    JKN_MAX_PSUS,
+    RankedConcentration,
+    _DomainShares,
+    concentration_index,
+    ctp_catastrophic,
+    food_share,
+    jackknife_groups,
+    revised_sdg_catastrophic,
+)
+
+
+def _sample(n: int, seed: int = 1) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    total = rng.lognormal(16, 0.6, n)
+    return {
+        "food": total * rng.uniform(0.2, 0.8, n),
+        "total": total,
+        "oop": np.where(rng.random(n) < 0.3, 0.0, total * rng.beta(1, 12, n)),
+        "hhsize": rng.integers(1, 10, n).astype("float64"),
+        # ties on purpose: ranks of tied values share their group's midpoint
+        "x": np.round(rng.lognormal(14, 0.5, n), -5),
+        "w": np.where(rng.random(n) < 0.1, 0.0, rng.uniform(50, 150, n)),
+    }
+
+
+def test_ranked_concentration_equals_the_direct_index():
+    s = _sample(2000)
+    h = s["oop"] / s["hhsize"]
+    h[::97] = np.nan
+    conc = RankedConcentration(h, s["x"])
+    for w in (s["w"], s["w"] * s["hhsize"], np.where(np.arange(2000) < 700, 0.0, s["w"])):
+        assert conc(w) == pytest.approx(concentration_index(h, s["x"], w), rel=1e-12)
+
+
+def test_presorted_catastrophe_rules_equal_the_direct_ones():
+    s = _sample(3000)
+    kw = {"beta": 0.56, "band": (0.45, 0.55), "threshold": 0.4}
+    order = np.argsort(food_share(s["food"], s["total"]), kind="stable")
+    a, pl_a = ctp_catastrophic(s["food"], s["total"], s["oop"], s["hhsize"], s["w"], **kw)
+    b, pl_b = ctp_catastrophic(
+        s["food"], s["total"], s["oop"], s["hhsize"], s["w"], **kw, order=order
+    )
+    assert pl_a == pytest.approx(pl_b, rel=1e-12) and (a == b).all()
+    pc = s["total"] / s["hhsize"]
+    kw2 = {"lak_per_usd_ppp": 3000.0, "ipl_usd": 2.15, "threshold": 0.4}
+    pw = s["w"] * s["hhsize"]
+    c, spl_c = revised_sdg_catastrophic(pc, s["total"], s["oop"], s["hhsize"], pw, **kw2)
+    d, spl_d = revised_sdg_catastrophic(
+        pc, s["total"], s["oop"], s["hhsize"], pw, **kw2, order=np.argsort(pc, kind="stable")
+    )
+    assert spl_c == spl_d and (c == d).all()
+
+
+def test_domain_shares_equal_masked_sums():
+    rng = np.random.default_rng(3)
+    n = 500
+    q = rng.integers(1, 6, n)
+    flag, w = rng.random(n) < 0.2, rng.uniform(1, 2, n)
+    labels = [("total", "total", np.ones(n, bool))]
+    labels += [("quintile", str(k), q == k) for k in range(1, 6)]
+    got = _DomainShares(labels)(flag, w)
+    want = [np.sum(w[m] * flag[m]) / np.sum(w[m]) for _, _, m in labels]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_jackknife_groups_only_above_the_limit_nested_and_deterministic():
+    small = pd.DataFrame({"area": ["u"] * 50 + ["r"] * 50, "village": np.arange(100) // 5})
+    assert jackknife_groups(small, "area", "village", JKN_MAX_PSUS) is None
+    big = pd.DataFrame(
+        {"area": np.repeat(["u", "r"], [3000, 7000]), "village": np.arange(10_000) // 5}
+    )
+    g = jackknife_groups(big, "area", "village", 200)
+    again = jackknife_groups(
+        big.sample(frac=1, random_state=0).sort_index(), "area", "village", 200
+    )
+    assert (g == again).all()
+    assert len(np.unique(g)) == 200
+    # a group lies in one stratum and a village in one group
+    grp = pd.DataFrame({"area": big["area"], "village": big["village"], "g": g})
+    assert (grp.groupby("g")["area"].nunique() == 1).all()
+    assert (grp.groupby("village")["g"].nunique() == 1).all()
+    assert grp.groupby("area")["g"].nunique().to_dict() == {"r": 140, "u": 60}

@@ -1,0 +1,174 @@
+"""Each validation check: a minimal bad input that triggers it, and the exact message."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from canonical_fixture import PARAMS, tiny_round
+
+from hhsurvey.errors import InputError
+from hhsurvey.prepare.validate import catalogue, raise_on_errors, run_checks
+
+FILES = {
+    "household": "hh.sav",
+    "person": "persons.sav",
+    "episode": "opd.sav",
+    "birth": "births.sav",
+    "admission": "ipd.sav",
+    "child": "u5.sav",
+    "food": "food.sav",
+    "nonfood": "nonfood.sav",
+}
+
+
+def findings(t):
+    return run_checks(t, PARAMS, FILES)
+
+
+def test_clean_round_has_no_findings():
+    assert findings(tiny_round()).empty
+
+
+def test_duplicate_person_key_is_an_error_with_keys_and_fix():
+    t = tiny_round()
+    t["person"] = pd.concat([t["person"], t["person"].iloc[[0]]], ignore_index=True)
+    f = findings(t)
+    with pytest.raises(InputError) as err:
+        raise_on_errors(f)
+    assert err.value.message.splitlines()[1].strip() == (
+        "[duplicate_keys_person] the keys ['village', 'hh', 'line'] identify each record of the "
+        "person table — violated by 2 record(s) in persons.sav (variable village+hh+line): "
+        "village=1, hh=1, line=1, village=1, hh=1, line=1. Fix: remove or renumber the "
+        "duplicated records in the export."
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "check", "keys"),
+    [
+        (
+            lambda t: t.update(person=pd.concat([t["person"], t["person"].iloc[[0]].assign(hh=9)])),
+            "orphan_person",
+            "village=1, hh=9, line=1",
+        ),
+        (
+            lambda t: t.update(
+                person=t["person"].assign(hh=t["person"]["hh"].mask(t["person"]["village"] == 1, 2))
+            ),
+            "orphan_person",
+            "village=1, hh=2, line=1",
+        ),
+        (
+            lambda t: t.update(episode=t["episode"].assign(line=[7, 3])),
+            "orphan_episode",
+            "village=1, hh=1, line=7",
+        ),
+        (
+            lambda t: t.update(admission=t["admission"].assign(line=[5])),
+            "orphan_admission",
+            "village=1, hh=1, line=5, admission=1",
+        ),
+        (
+            lambda t: t.update(birth=t["birth"].assign(line=[1])),
+            "birth_to_man",
+            "village=2, hh=1, line=1",
+        ),
+        (
+            lambda t: t.update(person=t["person"][t["person"]["village"] == 2]),
+            "completed_without_roster",
+            "village=1, hh=1",
+        ),
+    ],
+)
+def test_error_checks(mutate, check, keys):
+    t = tiny_round()
+    mutate(t)
+    f = findings(t)
+    hit = f[f["check"] == check]
+    assert (hit["severity"] == "error").all() and keys in set(hit["keys"])
+    with pytest.raises(InputError, match=rf"\[{check}\]"):
+        raise_on_errors(f)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "check", "value"),
+    [
+        (
+            lambda t: t["person"].__setitem__("age", [120.0, 30, 35, 28, 2]),
+            "age_out_of_range",
+            "120.0",
+        ),
+        (lambda t: t["episode"].__setitem__("visits", [75.0, None]), "visits_out_of_range", "75.0"),
+        (lambda t: t["admission"].__setitem__("nights", [200.0]), "nights_out_of_range", "200.0"),
+        (
+            lambda t: t["episode"].__setitem__(
+                "reason_no_care", t["episode"]["reason_no_care"].fillna("cost")
+            ),
+            "skip_op4_when_care_sought",
+            "cost",
+        ),
+        (
+            lambda t: t["episode"].__setitem__("cost_medicine", [1_000.0, 5_000.0]),
+            "spending_without_care",
+            "5000.0",
+        ),
+        (
+            lambda t: t["person"].__setitem__("age", [40.0, 30, 35, 12, 2]),
+            "mother_age_at_birth",
+            "10.3",
+        ),
+        (
+            lambda t: t["household"].__setitem__(
+                "interview_date",
+                pd.to_datetime(["2013-03-10", "2013-03-10", "2014-01-01"]).astype("datetime64[s]"),
+            ),
+            "date_outside_fieldwork",
+            "2014-01-01",
+        ),
+        (
+            lambda t: t["household"].__setitem__("med_self_30d", [-5.0, None, 0.0]),
+            "negative_amount_household",
+            "-5.0",
+        ),
+        (
+            lambda t: t["person"].__setitem__(
+                "ill_30d", t["person"]["ill_30d"].where(t["person"]["line"] != 1, "no")
+            ),
+            "episode_not_ill",
+            "no",
+        ),
+    ],
+)
+def test_warning_checks(mutate, check, value):
+    t = tiny_round()
+    mutate(t)
+    f = findings(t)
+    hit = f[f["check"] == check]
+    assert len(hit) >= 1, f"{check} not triggered"
+    assert (hit["severity"] == "warning").all() and value in set(hit["value"])
+    raise_on_errors(f)  # warnings never stop the run
+
+
+def test_extreme_amount_rule_on_log_scale():
+    t = tiny_round()
+    n = 30
+    food = pd.DataFrame(
+        {
+            "village": 1,
+            "hh": 1,
+            "item": pd.Categorical(["fish"] * n, categories=t["food"]["item"].cat.categories),
+            "buy": [10_000.0 + 100 * i for i in range(n - 1)] + [450_000_000.0],
+            "own": 0.0,
+            "gift": 0.0,
+        }
+    )
+    t["food"] = food
+    f = findings(t)
+    hit = f[f["check"] == "extreme_amount_food"]
+    assert hit["value"].tolist() == ["450000000.0"] and hit["variable"].tolist() == ["buy"]
+
+
+def test_every_check_has_a_unique_id_and_fix():
+    ids = [c.id for c in catalogue()]
+    assert len(ids) == len(set(ids))
+    assert all(c.severity in ("error", "warning") and c.fix for c in catalogue())

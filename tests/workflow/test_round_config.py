@@ -1,0 +1,99 @@
+"""Round configuration checks at parse time (issue 17, "Config checks").
+
+* a round under `rounds:` that `analyse:` does not list: a warning naming it (snakemake -n);
+* `revisits:`: the shared villages of the two frames, counted here by hand from frame.csv, and
+  the config refused below `design.revisit_min_share` (snakemake -n, before any rule).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from testpaths import REPO
+
+from hhsurvey.errors import InputError
+from hhsurvey.survey.rounds import check_revisits, revisit_overlap, selected_frame
+
+ROOT = REPO
+
+
+def _config(**endline) -> dict:
+    c = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    e = yaml.safe_load((ROOT / "config/endline.yaml").read_text(encoding="utf-8"))
+    c["rounds"].update(e["rounds"])
+    c["rounds"]["endline"].update(endline)
+    return c
+
+
+def _dry_run(tmp: Path, overrides: dict) -> subprocess.CompletedProcess:
+    cfg = tmp / "override.yaml"
+    cfg.write_text(yaml.safe_dump(overrides), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--configfile", str(cfg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_shared_villages_counted_as_by_hand():
+    b = pd.read_csv(ROOT / "raw/demo/baseline/frame.csv")
+    e = pd.read_csv(ROOT / "raw/demo/endline/frame.csv")
+    sb, se = set(b.loc[b["selected"] == 1, "HH1"]), set(e.loc[e["selected"] == 1, "HH1"])
+    c = _config(revisits="baseline")
+    o = revisit_overlap(
+        selected_frame(c["rounds"]["baseline"]), selected_frame(c["rounds"]["endline"])
+    )
+    assert o["shared_villages"] == len(sb & se)
+    assert o["shared_share"] == pytest.approx(len(sb & se) / len(sb))
+    same_mos = b.set_index("HH1")["mos_hh"].equals(e.set_index("HH1")["mos_hh"])
+    assert o["frames_agree"] is same_mos
+
+
+def test_revisits_below_the_minimum_share_is_refused():
+    c = _config(revisits="baseline")
+    with pytest.raises(InputError) as err:
+        check_revisits(c, ["config/endline.yaml"])
+    assert "shares only 7 of the 20 villages selected at baseline (35%" in err.value.what
+    assert "revisits: null" in err.value.fix
+
+
+def test_revisits_at_or_above_the_share_gives_the_numbers():
+    c = _config(revisits="baseline")
+    c["design"]["revisit_min_share"] = 0.3
+    out = check_revisits(c, ["x"]).iloc[0]
+    assert (out["shared_villages"], out["baseline_villages"]) == (7, 20)
+    # an independent endline: no check, but the overlap is reported for the change
+    c = _config(revisits=None)
+    c["change"] = {"baseline": "baseline", "endline": "endline"}
+    row = check_revisits(c, ["x"]).iloc[0]
+    assert (row["revisits"], row["shared_villages"]) == ("", 7)
+    del c["change"]
+    assert check_revisits(c, ["x"]).empty
+
+
+@pytest.mark.slow
+def test_parse_time_warning_and_error(tmp_path):
+    endline = yaml.safe_load((ROOT / "config/endline.yaml").read_text(encoding="utf-8"))
+    # a round described but not analysed: a warning naming it; the run goes on
+    proc = _dry_run(tmp_path, {"rounds": {"endline": endline["rounds"]["endline"]}})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert (
+        "WARNING: round(s) ['endline'] are described under `rounds:` but not listed in `analyse:`"
+        in out
+    )
+    # revisits with 7 of 20 shared villages: refused before any rule
+    endline["rounds"]["endline"]["revisits"] = "baseline"
+    proc = _dry_run(tmp_path, endline)
+    assert proc.returncode != 0
+    assert "shares only 7 of the 20 villages" in proc.stdout + proc.stderr
