@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from hhsurvey.engine.results import OUTPUT_COLUMNS
+
 __all__ = [
     "OUTPUT_COLUMNS",
     "By",
@@ -47,16 +49,6 @@ __all__ = [
     "tidy",
 ]
 
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "df",
-    "deff",
-    "n",
-    "n_weighted",
-)
 By = str | Sequence[str] | None
 Where = str | np.ndarray | pd.Series | None
 
