@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "support"))
+sys.path[:0] = [str(REPO / "tests" / "support"), str(REPO / "tests" / "workflow")]
 
 from test_profiles import readme_cluster_command, readme_site_profile  # noqa: E402
 from workflow_tools import copy_repo  # noqa: E402
