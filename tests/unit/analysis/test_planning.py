@@ -25,7 +25,7 @@ from scipy import stats
 
 from hhsurvey.analysis.planning import display_table, plan_endline
 from hhsurvey.engine.design import SurveyDesign
-from hhsurvey.simulate import simulator as sim
+from hhsurvey.simulate.sample import draw_sample_indices
 
 PLANNING = {
     "endline_villages": 20,
@@ -126,7 +126,7 @@ def _sample_illness(P, ill: np.ndarray, rng: np.random.Generator) -> pd.Series:
     """One sample with the real design: the tidy estimate row of illness in the last 30 days."""
     from test_coverage_study import _key, nonresponse_weights
 
-    idx = sim.draw_sample_indices({"frame": P.pop["frame"], "meta": P.pop["meta"]}, P.params, rng)
+    idx = draw_sample_indices({"frame": P.pop["frame"], "meta": P.pop["meta"]}, P.params, rng)
     h = idx["households"]
     w = nonresponse_weights(h)
     keep = w > 0

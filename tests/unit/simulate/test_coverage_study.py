@@ -75,7 +75,10 @@ from testpaths import REPO
 
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.prepare.weights import household_weights, stage1_probabilities
-from hhsurvey.simulate import simulator as sim
+from hhsurvey.simulate.params import load_params
+from hhsurvey.simulate.sample import draw_sample_indices
+from hhsurvey.simulate.simulator import simulate_population
+from hhsurvey.simulate.truth import compute_truth
 
 ROOT = REPO
 N_SAMPLES = 500
@@ -144,9 +147,9 @@ class Population:
 
 
 def make_population(params: dict | None = None) -> Population:
-    params = sim.load_params() if params is None else params
-    pop = sim.simulate_population(params)
-    tr = sim.compute_truth(pop, params).set_index("indicator")["value"]
+    params = load_params() if params is None else params
+    pop = simulate_population(params)
+    tr = compute_truth(pop, params).set_index("indicator")["value"]
     hh, per, opd = pop["hh"], pop["persons"], pop["opd"]
     hh_key = _key(hh["HH1"], hh["HH2"])
     if not (np.diff(hh_key) > 0).all():
@@ -238,7 +241,7 @@ def one_sample(
         design_pop["frame"] = shuffled_frame(P.pop["frame"], rng)
     elif order != "frame":
         raise ValueError(f"order must be 'frame' or 'random', got {order!r}")
-    idx = sim.draw_sample_indices(design_pop, P.params, rng)
+    idx = draw_sample_indices(design_pop, P.params, rng)
     h = idx["households"]
     w = nonresponse_weights(h)
     if check_weights:
@@ -363,7 +366,7 @@ def test_truth_is_the_simulators_and_the_committed_demo(population: Population) 
 def test_design_probabilities_and_weights_are_the_pipelines(population: Population) -> None:
     P = population
     rng = np.random.default_rng(study_seeds(P.params)[0].spawn(1)[0])
-    idx = sim.draw_sample_indices(P.pop, P.params, rng)
+    idx = draw_sample_indices(P.pop, P.params, rng)
     v = idx["villages"]
     assert (v.groupby("area")["selected"].sum().to_dict()) == {1: 7, 2: 13}
     assert (v["pi1"] == 1).sum() >= 1  # the town centre is a certainty unit
