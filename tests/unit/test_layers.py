@@ -81,7 +81,6 @@ KNOWN: set[tuple[str, str]] = {
     ("outputs.report.spec", "analysis.indicators.estimate"),
     # result-table vocabularies and presentation that live in analysis today
     ("outputs.change_report", "analysis.change"),
-    ("outputs.report.build", "analysis.planning"),
     ("outputs.report.scenarios", "analysis.scenarios"),
     ("outputs.report.spec", "analysis.compare"),
 }

@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hhsurvey.analysis.planning import display_table, plan_endline
+from hhsurvey.analysis.planning import plan_endline
 from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.outputs.report.planning import display_table
 from hhsurvey.simulate import simulator as sim
 
 PLANNING = {

@@ -32,11 +32,11 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.analysis.planning import report_context as planning_context
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.build import report_summary
 from hhsurvey.outputs.report.context import build_context, figure_context
 from hhsurvey.outputs.report.format import fmt_ci, fmt_estimate, fmt_number, read_csv, require
+from hhsurvey.outputs.report.planning import report_context as planning_context
 from hhsurvey.outputs.report.provenance import report_date
 from hhsurvey.outputs.report.render import render, trusted, write_html
 from hhsurvey.outputs.report.scenarios import report_context as scenario_context
