@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue, log_lonely_strata
+from hhsurvey.analysis.indicators.estimate import log_lonely_strata
 from hhsurvey.analysis.scenarios import simulate
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.poverty import resolve_lines
 

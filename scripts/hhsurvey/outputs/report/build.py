@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from hhsurvey.engine.results import TABLE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.build import report_summary
 from hhsurvey.outputs.report.context import build_context, figure_context
@@ -98,21 +99,7 @@ def render_report(
     *summary* (optional) fills the executive summary: ``messages`` and ``cascade_svg``."""
     p = {k: (str(v) if v else "") for k, v in paths.items()}
     indicators = read_csv(p["indicators"])
-    require(
-        indicators,
-        [
-            "indicator",
-            "domain",
-            "level",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "flag",
-            "n_unweighted",
-            "n_weighted",
-        ],
-        p["indicators"],
-    )
+    require(indicators, ["indicator", "domain", "level", *TABLE_COLUMNS, "flag"], p["indicators"])
     comparison = read_csv(p["comparison"])
     require(
         comparison,
