@@ -7,10 +7,12 @@ cap per record (one episode, admission, delivery, household self-medication or o
 question) and per household and year, for the persons it makes eligible (everyone, the insured
 or uninsured, the members of schemes, the households of some quintiles).
 
-For each package the household frame is copied with OOP reduced by the amount shifted to the
-scheme; total consumption, food, the poverty lines, the capacity-to-pay subsistence line and the
-quintiles stay those of the actual situation (a static simulation: people use the care they used,
-and the money a household no longer pays is spent on something else). Then:
+For each package the household frame (``results/{round}/frames/household.parquet``, built
+by :func:`hhsurvey.prepare.frames.build_frames`) is copied with OOP reduced by the amount
+shifted to the scheme; total consumption, food, the poverty lines, the capacity-to-pay
+subsistence line and the quintiles stay those of the actual situation (a static simulation:
+people use the care they used, and the money a household no longer pays is spent on something
+else). Then:
 
 - ``level``: the financial-protection indicators of the catalogue, recomputed exactly as in
   ``indicators.csv`` (linear ones linearised, composites on JKn replicates);
@@ -52,7 +54,6 @@ from hhsurvey.catalogue.scenarios import (
 from hhsurvey.engine.results import N_UNWEIGHTED, OUTPUT_COLUMNS, N
 from hhsurvey.errors import InputError
 from hhsurvey.prepare.aggregate import KEY, UNKNOWN_PROVIDER, oop_records
-from hhsurvey.prepare.frames import household_frame
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +370,7 @@ def _slim(
 
 def simulate(
     tables: dict[str, pd.DataFrame],
-    households: pd.DataFrame,
+    household: pd.DataFrame,
     catalogue: list[Indicator],
     scenarios: dict,
     *,
@@ -381,14 +382,16 @@ def simulate(
 ) -> pd.DataFrame:
     """Every package of ``scenarios`` (config ``scenarios:``), one tidy table.
 
-    ``households`` is ``households.parquet`` (base-year prices); ``tables`` the clean tables of
-    the round (prices of the round: multiplied by ``price_factor``).
+    ``household`` is the round's household analysis frame (``frames/household.parquet``,
+    base-year prices, the poverty lines as columns); ``tables`` the clean tables of the round
+    (prices of the round: multiplied by ``price_factor``); ``poverty_lines`` the lines in
+    base-year prices (:func:`hhsurvey.prepare.poverty.resolve_lines`), read by the composites.
     """
     packages = load_packages(scenarios)
     check_packages(packages, tables)
     by = list(scenarios.get("by", []))
     inds = scenario_indicators(catalogue, scenarios["indicators"], by)
-    actual = _slim(household_frame(households, poverty_lines), inds, by, design_args)
+    actual = _slim(household, inds, by, design_args)
     est = {
         "design_args": design_args,
         "catalogue_args": {

@@ -3,8 +3,9 @@
 Rule ``build_frames`` builds the three analysis frames of a round with :func:`build_frames`
 (persons, households, and households for population-weighted measures; amounts in base-year
 prices) and writes them to ``results/{round}/frames/{unit}.parquet``. ``estimate_indicators``,
-``estimate_change`` and any later consumer read them with :func:`read_frames` and never
-rebuild them, so that every estimate of a round rests on the same rows.
+``estimate_change``, ``simulate_scenarios`` and any later consumer read them with
+:func:`read_frames` (or one unit's file) and never rebuild them, so that every estimate of a
+round rests on the same rows.
 
 The frames hold canonical survey variables only: personal identifiers (names, phones, GPS)
 never leave ingest (``hhsurvey.survey.io``), and ``tests/test_workflow.py`` scans every file under

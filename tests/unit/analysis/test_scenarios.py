@@ -86,7 +86,7 @@ def run(tables, agg, packages, **kw) -> pd.DataFrame:
         warnings.filterwarnings("ignore", "1 replicates gave NaN", RuntimeWarning)
         return simulate(
             tables,
-            agg,
+            household_frame(agg, POVERTY),
             CATALOGUE,
             cfg,
             design_args=DESIGN,
@@ -415,7 +415,7 @@ def test_bad_scenarios_are_clear_input_errors(tables, agg, packages, indicators,
     with pytest.raises(InputError, match=message):
         simulate(
             tables,
-            agg,
+            household_frame(agg, POVERTY),
             CATALOGUE,
             cfg,
             design_args=DESIGN,
