@@ -17,7 +17,7 @@ import pytest
 from testpaths import R_FIXTURES
 
 from hhsurvey.analysis.change import change_table
-from hhsurvey.analysis.indicators.estimate import Indicator
+from hhsurvey.catalogue.model import Indicator
 from hhsurvey.engine.design import SurveyDesign, stack
 
 FIX = R_FIXTURES

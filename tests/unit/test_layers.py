@@ -74,17 +74,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 #: Imports that break the table today, each with the change that removes it. Empty is the goal.
-KNOWN: set[tuple[str, str]] = {
-    # the catalogue model moves out of analysis.indicators into hhsurvey.catalogue
-    ("outputs.brief.build", "analysis.indicators.estimate"),
-    ("outputs.report.scenarios", "analysis.indicators.estimate"),
-    ("outputs.report.spec", "analysis.indicators.estimate"),
-    # result-table vocabularies and presentation that live in analysis today
-    ("outputs.change_report", "analysis.change"),
-    ("outputs.report.build", "analysis.planning"),
-    ("outputs.report.scenarios", "analysis.scenarios"),
-    ("outputs.report.spec", "analysis.compare"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

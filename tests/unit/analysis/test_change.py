@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hhsurvey.analysis.change import change_table, did_row
-from hhsurvey.analysis.indicators.estimate import Indicator
+from hhsurvey.catalogue.model import Indicator
 from hhsurvey.engine.design import SurveyDesign, stack
 
 

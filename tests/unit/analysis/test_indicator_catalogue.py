@@ -26,8 +26,10 @@ import yaml
 from indicator_fixture import HOUSEHOLDS, indicator_round, weights_table
 from testpaths import REPO
 
-from hhsurvey.analysis.indicators.estimate import build_frames, estimate_catalogue, load_catalogue
+from hhsurvey.analysis.indicators.estimate import estimate_catalogue
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.prepare.aggregate import household_aggregates
+from hhsurvey.prepare.frames import build_frames
 from hhsurvey.prepare.poverty import resolve_lines
 
 ROOT = REPO

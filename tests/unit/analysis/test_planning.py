@@ -21,10 +21,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from population_study import household_key, make_population, nonresponse_weights
 from scipy import stats
 
-from hhsurvey.analysis.planning import display_table, plan_endline
+from hhsurvey.analysis.planning import plan_endline
 from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.outputs.report.planning import display_table
 from hhsurvey.simulate.sample import draw_sample_indices
 
 PLANNING = {
@@ -124,13 +126,11 @@ PILOT, PAIRS = 150, 400
 
 def _sample_illness(P, ill: np.ndarray, rng: np.random.Generator) -> pd.Series:
     """One sample with the real design: the tidy estimate row of illness in the last 30 days."""
-    from test_coverage_study import _key, nonresponse_weights
-
     idx = draw_sample_indices({"frame": P.pop["frame"], "meta": P.pop["meta"]}, P.params, rng)
     h = idx["households"]
     w = nonresponse_weights(h)
     keep = w > 0
-    pos = np.searchsorted(P.hh_key, _key(h["HH1"], h["HH2"])[keep])
+    pos = np.searchsorted(P.hh_key, household_key(h["HH1"], h["HH2"])[keep])
     n = P.size[pos]
     ppos = np.repeat(P.first[pos], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     persons = pd.DataFrame(
@@ -150,8 +150,6 @@ def _sample_illness(P, ill: np.ndarray, rng: np.random.Generator) -> pd.Series:
 
 @pytest.mark.slow
 def test_stated_power_holds_in_repeated_samples():
-    from test_coverage_study import make_population
-
     P = make_population()
     rng = np.random.default_rng(np.random.SeedSequence([int(P.params["seed"]), 17]))
     pilot = pd.DataFrame([_sample_illness(P, P.ill, rng) for _ in range(PILOT)])

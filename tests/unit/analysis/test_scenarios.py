@@ -21,22 +21,19 @@ import yaml
 from indicator_fixture import HOUSEHOLDS, indicator_round, weights_table
 from testpaths import REPO
 
-from hhsurvey.analysis.indicators.estimate import (
-    build_frames,
-    estimate_catalogue,
-    household_frame,
-    load_catalogue,
-)
+from hhsurvey.analysis.indicators.estimate import estimate_catalogue
 from hhsurvey.analysis.scenarios import (
     covered_records,
-    load_packages,
     scenario_frame,
     shifted_by_household,
     simulate,
 )
+from hhsurvey.catalogue.model import load_catalogue
+from hhsurvey.catalogue.scenarios import load_packages
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.errors import InputError
 from hhsurvey.prepare.aggregate import household_aggregates, oop_records
+from hhsurvey.prepare.frames import build_frames, household_frame
 from hhsurvey.prepare.poverty import resolve_lines
 
 ROOT = REPO
@@ -89,7 +86,7 @@ def run(tables, agg, packages, **kw) -> pd.DataFrame:
         warnings.filterwarnings("ignore", "1 replicates gave NaN", RuntimeWarning)
         return simulate(
             tables,
-            agg,
+            household_frame(agg, POVERTY),
             CATALOGUE,
             cfg,
             design_args=DESIGN,
@@ -418,7 +415,7 @@ def test_bad_scenarios_are_clear_input_errors(tables, agg, packages, indicators,
     with pytest.raises(InputError, match=message):
         simulate(
             tables,
-            agg,
+            household_frame(agg, POVERTY),
             CATALOGUE,
             cfg,
             design_args=DESIGN,

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 from jinja2 import Environment
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade_svg
 from hhsurvey.outputs.brief.messages import KeyMessage, key_messages, quantity
