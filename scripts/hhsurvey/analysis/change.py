@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.analysis.indicators.estimate import Indicator, indicator_data
-from hhsurvey.engine.design import Estimate, SurveyDesign, stack
+from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.engine.kernels import t_test, tcrit
+from hhsurvey.engine.results import Estimate, stack
 
 LINEAR = ("mean", "proportion", "ratio", "total")
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hhsurvey import SurveyDesign
-from hhsurvey.engine.design import OUTPUT_COLUMNS
+from hhsurvey.engine.results import OUTPUT_COLUMNS
 
 
 def frame() -> pd.DataFrame:

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from testpaths import R_DATA
 
-from hhsurvey.engine.design import SurveyDesign, stack
+from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.engine.results import stack
 
 DATA = R_DATA
 

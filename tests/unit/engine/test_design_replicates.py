@@ -8,8 +8,8 @@ import pytest
 from testpaths import R_DATA
 
 from hhsurvey import SurveyDesign
-from hhsurvey.engine.design import OUTPUT_COLUMNS
 from hhsurvey.engine.replicates import replicate_variance
+from hhsurvey.engine.results import OUTPUT_COLUMNS
 
 DATA = R_DATA
 
