@@ -86,7 +86,7 @@ class SurveyDesign:
         elements when ``psu`` is None), as R ``svydesign(fpc=)``; values <= 1 are read as
         sampling fractions, as in R. None: sampling with replacement.
     lonely_psu : rule for strata with a single PSU (not self-representing): ``"fail"``
-        (ValueError naming the strata, when an estimate uses them),
+        (:class:`hhsurvey.errors.InputError` naming the strata, when an estimate uses them),
         ``"remove"`` / ``"certainty"`` (the stratum adds no variance), or ``"adjust"``
         (the PSU total is centred at the grand mean of all PSU totals, R >= 4.4).
         Singletons that appear only inside a domain are not lonely (R's default

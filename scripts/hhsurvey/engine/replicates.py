@@ -51,7 +51,8 @@ from hhsurvey.engine.kernels import (
 )
 from hhsurvey.engine.quantile import quantile_frames
 from hhsurvey.engine.results import empty_by, tidy
-from hhsurvey.engine.structure import Structure
+from hhsurvey.engine.structure import Structure, check_lonely
+from hhsurvey.errors import InputError
 
 __all__ = ["ReplicateDesign", "replicate_variance"]
 
@@ -225,10 +226,7 @@ class ReplicateDesign:
         extra, extra_rs = [], []
         lonely = np.flatnonzero(s.lonely)
         if len(lonely):
-            if design.lonely_psu == "fail":
-                raise ValueError(
-                    f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU (lonely_psu='fail')"
-                )
+            check_lonely(s, np.ones((s.H, 1), dtype=bool), design.lonely_psu)
             if design.lonely_psu == "adjust":
                 H = s.H
                 for h in lonely:
@@ -258,9 +256,12 @@ class ReplicateDesign:
             )
         lonely = np.flatnonzero(s.lonely | (s.n_psu == 1))
         if len(lonely) and design.lonely_psu in ("fail", "adjust"):
-            raise ValueError(
+            raise InputError(
                 f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU; the bootstrap needs "
-                f"lonely_psu='remove' or 'certainty' (got {design.lonely_psu!r})"
+                f"lonely_psu='remove' or 'certainty' (got {design.lonely_psu!r})",
+                "the strata and PSU columns of the survey design (one PSU sampled in the stratum)",
+                "build the design with lonely_psu='remove' or 'certainty' for bootstrap "
+                "replicates, use method='jkn', or merge the stratum with a similar one",
             )
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         F = np.ones((s.G, R))

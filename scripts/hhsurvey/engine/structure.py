@@ -9,10 +9,11 @@ stage-1 fpc factors, the singleton strata) that every estimate reads. The module
   (:mod:`hhsurvey.engine.domains`) and the model matrix of regressions
   (:mod:`hhsurvey.engine.glm`);
 * the lonely-PSU rules (:data:`LONELY_PSU_RULES`) and the error of the ``"fail"`` rule
-  (:func:`check_lonely`);
+  (:func:`check_lonely`), an :class:`hhsurvey.errors.InputError` whichever variance method
+  (Taylor or replicates) meets the singleton stratum;
 * the per-stratum summary of a design (:func:`describe`).
 
-It is the bottom of the engine: it imports nothing of the project.
+It is the bottom of the engine: it imports only :mod:`hhsurvey.errors`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from hhsurvey.errors import InputError
 
 __all__ = [
     "LONELY_PSU_RULES",
@@ -67,7 +70,7 @@ class Structure:
 
 # ----------------------------------------------------------------------------- lonely PSUs
 def check_lonely(s: Structure, present: np.ndarray, rule: str) -> None:
-    """Under ``rule == "fail"``, ValueError naming the singleton strata an estimate uses.
+    """Under ``rule == "fail"``, InputError naming the singleton strata an estimate uses.
 
     ``present``: (H, p), the stratum holds a positive-weight row of the domain of each of the p
     estimates; a singleton stratum outside every domain is not used (R's default
@@ -78,9 +81,12 @@ def check_lonely(s: Structure, present: np.ndarray, rule: str) -> None:
     used = s.lonely[:, None] & present
     if used.any():
         bad = s.strata_labels[np.flatnonzero(used.any(axis=1))].tolist()
-        raise ValueError(
-            f"Stratum {bad} has only one PSU (lonely_psu='fail'); "
-            "use lonely_psu='remove', 'certainty' or 'adjust'"
+        raise InputError(
+            f"Stratum {bad} has only one PSU, and the design's rule for lonely PSUs is "
+            "lonely_psu='fail'",
+            "the strata and PSU columns of the survey design (one PSU sampled in the stratum)",
+            "use lonely_psu='remove', 'certainty' or 'adjust' (config: design.lonely_psu), "
+            "or merge the stratum with a similar one",
         )
 
 
