@@ -25,8 +25,8 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "SurveyDesign": "hhsurvey.engine.design",
-    "Estimate": "hhsurvey.engine.design",
-    "stack": "hhsurvey.engine.design",
+    "Estimate": "hhsurvey.engine.results",
+    "stack": "hhsurvey.engine.results",
     "load_catalogue": "hhsurvey.catalogue.model",
 }
 

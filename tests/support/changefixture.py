@@ -27,7 +27,7 @@ from scipy import stats
 from testpaths import REPO
 
 from hhsurvey.analysis.compare import compare_national, load_national
-from hhsurvey.engine.results import CHANGE_COLUMNS
+from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.change_report import ROLES, headline_frame, round_flags
 from hhsurvey.outputs.figures.charts import change_dumbbell, save_svg
 from hhsurvey.outputs.report.spec import load_catalogue

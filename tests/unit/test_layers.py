@@ -39,7 +39,7 @@ LAYER_OF = {
 }
 
 #: Layers each layer may import, besides its own. Entries with a dot name one module of a layer
-#: (outputs read the engine's result types, never its design objects).
+#: (outputs read the engine's column vocabulary, never its design objects).
 ALLOWED: dict[str, set[str]] = {
     "base": set(),
     "engine": {"base"},
@@ -47,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     "survey": {"base"},
     "prepare": {"base", "survey", "catalogue"},
     "analysis": {"base", "engine", "catalogue", "survey", "prepare"},
-    "outputs": {"base", "catalogue", "survey", "prepare", "engine.results"},
+    "outputs": {"base", "catalogue", "survey", "prepare", "engine.columns"},
     "simulate": {"base"},
     "entry": {
         "base",

@@ -27,9 +27,10 @@ import pandas as pd
 
 from hhsurvey.analysis.indicators.definitions import indicator_data
 from hhsurvey.catalogue.model import Indicator
-from hhsurvey.engine.design import Estimate, SurveyDesign, stack
+from hhsurvey.engine.columns import CHANGE_COLUMNS
+from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.engine.kernels import t_test, tcrit
-from hhsurvey.engine.results import CHANGE_COLUMNS
+from hhsurvey.engine.results import Estimate, stack
 
 LINEAR = ("mean", "proportion", "ratio", "total")
 

@@ -51,7 +51,7 @@ from hhsurvey.catalogue.scenarios import (
     Package,
     load_packages,
 )
-from hhsurvey.engine.results import N_UNWEIGHTED, OUTPUT_COLUMNS, N
+from hhsurvey.engine.columns import N_UNWEIGHTED, OUTPUT_COLUMNS, N
 from hhsurvey.errors import InputError
 from hhsurvey.prepare.aggregate import KEY, UNKNOWN_PROVIDER, oop_records
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.engine.results import CHANGE_COLUMNS
+from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.report.context import figure_context
 from hhsurvey.outputs.report.format import (
     NO_FIGURE,

@@ -11,7 +11,8 @@ import pytest
 
 from hhsurvey.analysis.change import change_table, did_row
 from hhsurvey.catalogue.model import Indicator
-from hhsurvey.engine.design import SurveyDesign, stack
+from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.engine.results import stack
 
 
 def round_frame(y, village, stratum, w):

@@ -20,8 +20,8 @@ import pandas as pd
 
 from hhsurvey.analysis.indicators.definitions import evaluate, register
 from hhsurvey.catalogue.model import Indicator
+from hhsurvey.engine.columns import N_UNWEIGHTED, N_WEIGHTED, TABLE_COLUMNS, N
 from hhsurvey.engine.design import SurveyDesign
-from hhsurvey.engine.results import N_UNWEIGHTED, N_WEIGHTED, TABLE_COLUMNS, N
 
 __all__ = [
     "COMPOSITE_FLAGS",

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hhsurvey.engine.columns import CI_HIGH, CI_LOW, DF, ESTIMATE, SE, N
 from hhsurvey.engine.design import SurveyDesign
-from hhsurvey.engine.results import CI_HIGH, CI_LOW, DF, ESTIMATE, SE, N
 
 __all__ = ["DETERMINANTS", "DETERMINANT_COLUMNS", "MIN_DETERMINANTS_N", "determinants"]
 

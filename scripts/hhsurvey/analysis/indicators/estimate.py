@@ -33,9 +33,9 @@ import hhsurvey.analysis.indicators.composites  # noqa: F401
 from hhsurvey.analysis.indicators.definitions import FUNCTIONS, indicator_data
 from hhsurvey.analysis.indicators.precision import PRECISION_DEFAULTS, flag, support_intervals
 from hhsurvey.catalogue.model import Indicator
+from hhsurvey.engine.columns import N_UNWEIGHTED, TABLE_COLUMNS, N
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.engine.intervals import precision
-from hhsurvey.engine.results import N_UNWEIGHTED, TABLE_COLUMNS, N
 from hhsurvey.errors import InputError, first_keys
 
 __all__ = ["INDICATOR_COLUMNS", "estimate_catalogue", "estimate_one", "log_lonely_strata"]

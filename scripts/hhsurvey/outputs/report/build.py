@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.engine.results import TABLE_COLUMNS
+from hhsurvey.engine.columns import TABLE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.build import report_summary
 from hhsurvey.outputs.report.context import build_context, figure_context
