@@ -259,18 +259,12 @@ def calibration_totals(wildcards):
     return [cal["totals"]] if cal["enabled"] and cal["totals"] else []
 
 
-def brief_languages(round_name):
-    """Languages of a round's brief: its own `languages`, else report.languages."""
-    rc = config["rounds"][round_name]
-    return rc.get("languages") or config["report"].get("languages", ["en", "lo"])
-
-
 def brief_outputs(rounds):
     """The brief of each round in each of its languages, HTML and PDF."""
     return [
         f"results/report/{r}_brief_{lang}.{ext}"
         for r in rounds
-        for lang in brief_languages(r)
+        for lang in brief_languages(config, r)
         for ext in ("html", "pdf")
     ]
 
@@ -290,10 +284,16 @@ def report_figures(report):
     return [name for name, f in figures.items() if f.get("report", "round") == report]
 
 
-# Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/survey/rounds.py)
+# Parse-time checks of the rounds and the brief's languages (logic in the workflow's own
+# library, scripts/hhsurvey/survey/rounds.py)
 sys.path.insert(0, str(REPO / "scripts"))
 from hhsurvey.errors import InputError
-from hhsurvey.survey.rounds import check_revisits, unanalysed_rounds, unanalysed_warning
+from hhsurvey.survey.rounds import (
+    brief_languages,
+    check_revisits,
+    unanalysed_rounds,
+    unanalysed_warning,
+)
 
 if unanalysed_rounds(config):
     logger.warning(unanalysed_warning(unanalysed_rounds(config), config_files()))

@@ -115,7 +115,7 @@ rule print_report:
         "../../envs/hhsurvey.yaml"
     params:
         chromium=config.get("report", {}).get("chromium", ""),
-        # the PDF's print time: the report's fixed date (byte-identical reruns)
-        stamp=config["report"]["date"].replace("-", "") + "000000",
+        # the PDF's print time when SOURCE_DATE_EPOCH is not set (byte-identical reruns)
+        date=config["report"]["date"],
     script:
         "../../scripts/print_report.py"
