@@ -91,6 +91,8 @@ rule render_report:
     params:
         round_meta=get_round_meta,
         figure_names=FIGURES,
+        # the whole validated config: the report prints it in its provenance annex (and
+        # config/config.yaml, an input, with its checksum), so every key is part of the page
         config=config,
     script:
         "../../scripts/render_report.py"
