@@ -45,6 +45,7 @@ rule render_brief:
 rule print_brief:
     input:
         html=rules.render_brief.output.html,
+        lib=script_lib("print_brief"),
     output:
         pdf="results/report/{round}_brief_{lang}.pdf",
     log:

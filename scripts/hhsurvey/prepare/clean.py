@@ -1,4 +1,4 @@
-"""Cleaning with a complete log (DEFINITIONS.md "Consumption and out-of-pocket spending").
+"""Cleaning with a complete log (docs/definitions.md "Consumption and out-of-pocket spending").
 
 Every change to a value is one row of the cleaning log: table, keys, variable, old value, new
 value, rule, reason. No record is dropped silently: records outside the analysis (modules of
