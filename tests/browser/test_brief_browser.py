@@ -22,13 +22,15 @@ import yaml
 from PIL import Image  # matplotlib's dependency
 from testpaths import TESTS  # noqa: E402
 
-from hhsurvey.outputs.brief.build import CHROMIUM, CHROMIUM_ARGS, write_brief
+from hhsurvey.outputs.brief.build import write_brief
 from hhsurvey.outputs.fonts import FONT_FAMILY
 from hhsurvey.outputs.i18n import parse_number
+from hhsurvey.outputs.pdf import CHROMIUM_ARGS
 
 HERE = TESTS
 REPO = HERE.parent
 ARTIFACTS = HERE / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 import roundfixture as rf  # noqa: E402
 

@@ -23,7 +23,7 @@ def household_key(hh1, hh2) -> np.ndarray:
 
 def household_oop(pop: dict[str, pd.DataFrame]) -> np.ndarray:
     """Annual OOP (SDG 3.8.2 scope) of every household of ``pop["hh"]``, from the module tables
-    with the DEFINITIONS.md formula (true values: no don't-knows)."""
+    with the docs/definitions.md formula (true values: no don't-knows)."""
     hh = pop["hh"]
     index = pd.Index(household_key(hh["HH1"], hh["HH2"]))
     H = len(index)
@@ -97,7 +97,7 @@ def make_population(params: dict | None = None) -> Population:
 
 
 def nonresponse_weights(h: pd.DataFrame) -> np.ndarray:
-    """Final weight of every sampled household (DEFINITIONS.md "Weights"), vectorised:
+    """Final weight of every sampled household (docs/definitions.md "Weights"), vectorised:
     design weight x eligible / responding within village, stratum fallback; 0 if not responding."""
     dw = h["design_weight"].to_numpy(np.float64)
     elig = ~h["HH9"].isin(INELIGIBLE_CODES).to_numpy()

@@ -4,7 +4,7 @@ Everything here is SYNTHETIC. The simulator builds a finite population of Vang V
 district (villages, households, persons and every module of the questionnaire), draws the
 documented two-stage sample (QUESTIONNAIRE.md, "Sample design"), writes the raw export in the
 exact layout (frame.csv and the SPSS .sav files) and writes the finite-population values of the
-headline indicators (truth.csv) computed on the whole population with the DEFINITIONS.md
+headline indicators (truth.csv) computed on the whole population with the docs/definitions.md
 formulas. All parameters live in ``config/simulate.yaml``; every function is pure and seeded.
 
 This module runs the stages; the package holds them by what they make:

@@ -1,6 +1,6 @@
 """The truth: finite-population values of the headline indicators (truth.csv).
 
-DEFINITIONS.md formulas with weight 1 over every household of the population, computed from the
+docs/definitions.md formulas with weight 1 over every household of the population, computed from the
 tables in the raw layout (baseline or endline names). :func:`truth_sums` gives numerators and
 denominators of a set of households, so blocks of villages can be summed as they are generated;
 :func:`truth_values` turns the sums into the indicators.
@@ -47,7 +47,7 @@ def truth_sums(t, poverty_line_month: float) -> dict[str, float]:
     """Sums (numerators and denominators) of the truth over a set of complete households.
 
     `t` maps table names to DataFrames or dicts of column arrays (baseline or endline names).
-    Plain DEFINITIONS.md formulas with weight 1; no don't-knows exist in true values.
+    Plain docs/definitions.md formulas with weight 1; no don't-knows exist in true values.
     """
     ren = {v: k for m in ENDLINE_RENAMES.values() for k, v in m.items()}
 

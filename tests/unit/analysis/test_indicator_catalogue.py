@@ -2,7 +2,7 @@
 
 The round is ``indicator_fixture.indicator_round()``: 2 strata x 2 villages, 8 responding
 households (H1..H8), 16 persons; household weights 100 / 150 / 200 / 250 by village.
-Expected values are written from the fixture's raw values and DEFINITIONS.md, never by
+Expected values are written from the fixture's raw values and docs/definitions.md, never by
 re-evaluating the catalogue's expressions: literal fractions with the arithmetic in a comment
 where a handful of units is involved, plain numpy on the hand-computed household table
 ``HOUSEHOLDS`` for the financial-protection and equity statistics.
@@ -52,7 +52,7 @@ POVERTY_CONFIG = {
 POVERTY = resolve_lines(POVERTY_CONFIG, {"base_year": 2013, "cpi": {2013: 100.0}, "source": "test"})
 DESIGN = {"strata": "area", "psu": "village", "lonely_psu": "adjust"}
 
-# Poverty lines of config, annual LAK per person (DEFINITIONS.md "Financial protection").
+# Poverty lines of config, annual LAK per person (docs/definitions.md "Financial protection").
 PL_NATIONAL = 192_000 * 12  # 2,304,000
 PL_215 = 2.15 * 3_000.0 * 365  # 2,354,250 (US$2.15/day x LAK 3,000 per PPP$ x 365)
 
@@ -194,7 +194,7 @@ def gini_mean_difference(x, w) -> float:
 
 
 def ctp_flags() -> np.ndarray:
-    """Xu et al. (2003) steps as written in DEFINITIONS.md."""
+    """Xu et al. (2003) steps as written in docs/definitions.md."""
     food_share = FOOD_CTP / TOTAL
     p45 = percentile_smallest(food_share, W_HH, 0.45)
     p55 = percentile_smallest(food_share, W_HH, 0.55)

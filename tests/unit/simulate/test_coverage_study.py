@@ -4,13 +4,13 @@ The finite population is generated once (the demo's: ``config/simulate.yaml``, i
 baseline, scale 1) and its finite-population values of care-seeking (OP1 = 1 among persons ill in
 the last 30 days) and of the household mean annual OOP (SDG 3.8.2 scope) are the simulator's own
 ``compute_truth``; the test checks them against an independent computation from the module
-tables (DEFINITIONS.md) and against the committed ``raw/demo/baseline/truth.csv``.
+tables (docs/definitions.md) and against the committed ``raw/demo/baseline/truth.csv``.
 
 Each replicate sample is drawn with the real design by ``simulate.draw_sample_indices``: villages by
 systematic PPS to census households within the urban/rural strata in frame order (urban first,
 then by remoteness), the large town-centre village a certainty unit; 15 households by systematic
 sampling from each selected village's listing; the interview result HH9 of every sampled
-household. Non-response is INCLUDED as the pipeline handles it (DEFINITIONS.md "Weights"):
+household. Non-response is INCLUDED as the pipeline handles it (docs/definitions.md "Weights"):
 design weight 1 / (pi1 pi2), vacant dwellings (HH9 = 4) ineligible, respondents (HH9 = 1) weighted
 up within their village (stratum fallback). The weights are computed vectorised here and checked
 equal to ``weights.household_weights`` on the first samples. Estimates: ``SurveyDesign(strata=
@@ -32,7 +32,7 @@ random-order PPS   0.968 (var. ratio 0.79)  0.848 (var. ratio 0.90)       0.955 
 the SEs are too small.) Under the real design both coverages are below the 93-97 % asked for:
 
 * Care-seeking: the shortfall is a property of systematic PPS on this population's frame order.
-  The engine's variance is the with-replacement approximation of DEFINITIONS.md, which stands
+  The engine's variance is the with-replacement approximation of docs/definitions.md, which stands
   for random-order PPS; for the demo population, systematic selection in remoteness order
   happens to be LESS efficient than that (exact stage-1 variance, by enumerating the random
   start: 1.56 x the with-replacement variance of the non-certainty villages; 2.0 x in the urban
@@ -256,7 +256,7 @@ def random_order(population: Population) -> dict[str, dict[str, float]]:
 # --------------------------------------------------------------------------------------- tests
 def test_truth_is_the_simulators_and_the_committed_demo(population: Population) -> None:
     P = population
-    # independent recomputation from the population tables (DEFINITIONS.md)
+    # independent recomputation from the population tables (docs/definitions.md)
     np.testing.assert_allclose(P.oop, P.pop["hh_true"]["oop_annual"].to_numpy(), rtol=1e-12)
     assert P.oop.mean() == pytest.approx(P.truth["oop_annual_hh_mean"], rel=1e-12)
     assert P.care[P.ill].mean() == pytest.approx(P.truth["care_seeking"], rel=1e-12)

@@ -53,7 +53,7 @@ JKN_MAX_PSUS = 200
 
 
 def weighted_percentile(x: np.ndarray, w: np.ndarray, p: float) -> float:
-    """Smallest value whose cumulative weight share is >= p (DEFINITIONS.md, capacity to pay)."""
+    """Smallest value whose cumulative weight share is >= p (docs/definitions.md, capacity to pay)."""
     order = np.argsort(x, kind="stable")
     xs, ws = x[order], w[order]
     cum = np.cumsum(ws) / ws.sum()

@@ -1,7 +1,7 @@
 """Indicators from a declarative catalogue (``config/indicators.yaml``), each design-based.
 
 Every indicator is a domain of one of three designs, never a design built on a module file
-alone (DEFINITIONS.md "Domains"):
+alone (docs/definitions.md "Domains"):
 
 - ``person``: all persons of responding households, household weight;
 - ``household``: responding households, household weight;

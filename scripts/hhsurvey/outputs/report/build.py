@@ -10,7 +10,7 @@ The work is done by small public modules shared with the change report:
 - :mod:`hhsurvey.outputs.report.render` - autoescaped rendering, CSP, the one :func:`trusted` fragment;
 - :mod:`hhsurvey.outputs.report.provenance` - date, versions, checksums.
 
-Rules the report enforces (DEFINITIONS.md "Reporting", NATIONAL_FIGURES.md):
+Rules the report enforces (docs/definitions.md "Reporting", NATIONAL_FIGURES.md):
 
 - an estimate flagged ``suppressed`` (unweighted denominator < 25) is never shown, only ``*``;
   a ``caution`` estimate (25-49) is shown in parentheses;
