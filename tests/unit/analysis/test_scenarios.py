@@ -19,6 +19,19 @@ import pandas as pd
 import pytest
 import yaml
 from indicator_fixture import HOUSEHOLDS, indicator_round, weights_table
+from scenario_fixture import (
+    CATALOGUE,
+    CONFIG,
+    DESIGN,
+    EVERYTHING,
+    FP,
+    IND_CFG,
+    NOTHING,
+    OPD_CAPPED,
+    POOR,
+    POVERTY,
+    run,
+)
 from testpaths import REPO
 
 from hhsurvey.analysis.indicators.estimate import estimate_catalogue
@@ -28,35 +41,15 @@ from hhsurvey.analysis.scenarios import (
     shifted_by_household,
     simulate,
 )
-from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.catalogue.scenarios import load_packages
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.errors import InputError
 from hhsurvey.prepare.aggregate import household_aggregates, oop_records
 from hhsurvey.prepare.frames import build_frames, household_frame
-from hhsurvey.prepare.poverty import resolve_lines
 
 ROOT = REPO
-CATALOGUE = load_catalogue(str(ROOT / "config" / "indicators.yaml"))
-CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
-IND_CFG = CONFIG["indicators"]
-POVERTY = resolve_lines(CONFIG["poverty_lines"], CONFIG["prices"])
-DESIGN = {"strata": "area", "psu": "village", "lonely_psu": "adjust"}
 GOLDEN = json.loads((ROOT / "tests" / "fixtures" / "r" / "scenarios.json").read_text())
 IDS = ["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8"]
-FP = ["che_sdg_10", "che_sdg_25", "che_ctp_40", "che_sdg_revised"]
-POOR = ["impoverished_national", "impoverished_215"]
-
-# The scenario of make_scenarios.R: outpatient episodes, all four items, capped per episode.
-OPD_CAPPED = {
-    "id": "opd_capped",
-    "label": "Outpatient care up to LAK 50,000 an episode",
-    "covers": {"types": ["opd"]},
-    "share": 1.0,
-    "cap_per_record": 50_000,
-}
-NOTHING = {"id": "nothing", "label": "Covers nothing", "covers": {"types": []}, "share": 1.0}
-EVERYTHING = {"id": "everything", "label": "All OOP, everyone", "covers": {}, "share": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -77,24 +70,6 @@ def agg(tables) -> pd.DataFrame:
     hand = HOUSEHOLDS.set_index(["village", "hh"])["oop"]
     assert a.set_index(["village", "hh"])["oop"].to_numpy() == pytest.approx(hand.to_numpy())
     return a
-
-
-def run(tables, agg, packages, **kw) -> pd.DataFrame:
-    cfg = {"indicators": FP + POOR, "by": ["area", "quintile"], "packages": packages}
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        # JKn replicates that drop the only village of a quintile domain give NaN there
-        warnings.filterwarnings("ignore", "1 replicates gave NaN", RuntimeWarning)
-        return simulate(
-            tables,
-            household_frame(agg, POVERTY),
-            CATALOGUE,
-            cfg,
-            design_args=DESIGN,
-            level=0.95,
-            indicators=IND_CFG,
-            poverty_lines=POVERTY,
-            **kw,
-        )
 
 
 @pytest.fixture(scope="module")
