@@ -1,4 +1,4 @@
-"""Coverage study, larger run (not a test; the test is tests/test_coverage_study.py).
+"""Coverage study, larger run (not a test; the test is tests/unit/simulate/test_coverage_study.py).
 
 Draws N samples (default 2,000) from the demo population with the real design (systematic PPS of
 villages in frame order with certainty units, 15 households by systematic sampling, non-response

@@ -8,7 +8,7 @@ prices) and writes them to ``results/{round}/frames/{unit}.parquet``. ``estimate
 round rests on the same rows.
 
 The frames hold canonical survey variables only: personal identifiers (names, phones, GPS)
-never leave ingest (``hhsurvey.survey.io``), and ``tests/test_workflow.py`` scans every file under
+never leave ingest (``hhsurvey.survey.io``), and ``tests/workflow/test_workflow.py`` scans every file under
 ``results/`` for them.
 """
 

@@ -2,7 +2,7 @@
 
 The change is the contrast of the engine's estimates of both rounds stacked into one design
 (``hhsurvey.engine.design.stack``); each test checks it against an independent computation (the
-rounds' own variances, a hand calculation, R in ``test_design_stacked_golden.py``).
+rounds' own variances, a hand calculation, R in ``tests/golden/test_design_estimate_golden.py``).
 """
 
 import numpy as np

@@ -289,7 +289,7 @@ EXPECTED: dict[str, tuple[float, int, float]] = {
     "coverage_cbhi": (550 / 2_900, 16, 2_900),  # v2 hh1 line 2 (150) + v3 hh2 (2 x 200)
     "coverage_hef": (150 / 2_900, 16, 2_900),  # v2 hh2 line 1
     "coverage_nhi": (0.0, 16, 2_900),  # a baseline-instrument round: no NHI code exists
-    # the fixture's tables are not post-coded (tests/test_postcode.py checks post-coding)
+    # the fixture's tables are not post-coded (tests/unit/prepare/test_postcode.py checks post-coding)
     "coverage_military_police": (0.0, 16, 2_900),
     # --- illness: 11 persons ill, 2 x 100 + 2 x 150 + 4 x 200 + 3 x 250 = 2,050
     # (v2 hh2 line 2 "don't know" counts as not ill)

@@ -5,7 +5,7 @@ mean, as in results/baseline/indicators.csv) are planned by hand below, step by 
 formulas of docs/methods.md, and the sample needed is found by stepping the number of villages
 up one at a time (the module bisects).
 
-Simulation: the simulator's finite population (config/simulate.yaml, as tests/test_coverage_study.py)
+Simulation: the simulator's finite population (config/simulate.yaml, as tests/unit/simulate/test_coverage_study.py)
 is sampled repeatedly with the real design (20 villages x 15 households). Illness in the last
 30 days is the indicator. The planning inputs (SE, deff, n, df) are the design's average over
 pilot samples; a second population is made by turning exactly MDC x N healthy persons ill at
