@@ -33,7 +33,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
-from workflow_tools import copy_repo, snakemake
+from workflow_tools import apply_feature_config, copy_repo, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -96,13 +96,6 @@ def make_nonresponding(root: Path, villages: list[int]) -> None:
     edit_sav(root, "hh.sav", lambda d: d.assign(HH9=d["HH9"].where(~d["HH1"].isin(villages), 3.0)))
     for name in MODULES:
         edit_sav(root, name, lambda d: d[~d["HH1"].isin(villages)])
-
-
-def edit_config(root: Path, path: str, fn: Callable[[dict], None]) -> None:
-    p = root / path
-    doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    fn(doc)
-    p.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 def checksums(folder: Path) -> dict[str, str]:
@@ -237,12 +230,16 @@ def _non_utf8_sav(root: Path) -> None:
     p.write_bytes(data.replace(b"partly completed", b"partly compl\xe9ted"))
 
 
+# The configuration edits of these cases are feature configurations of .test/config/, merged
+# into the copy's config/config.yaml (a user's edit; later runs in the copy need no --configfile)
+
+
 def _config_unknown_key(root: Path) -> None:
-    edit_config(root, "config/config.yaml", lambda c: c["design"].update(lonley_psu="adjust"))
+    apply_feature_config(root, "bad/unknown_key.yaml")  # design.lonley_psu
 
 
 def _config_wrong_type(root: Path) -> None:
-    edit_config(root, "config/config.yaml", lambda c: c["validation"].update(max_age="105 years"))
+    apply_feature_config(root, "bad/wrong_type.yaml")  # validation.max_age: "105 years"
 
 
 def _codebook_merge(root: Path) -> None:
@@ -257,7 +254,7 @@ def _lonely_psu_fail(root: Path) -> None:
     fr = pd.read_csv(root / RAW / "frame.csv")
     urban = fr.loc[(fr["selected"] == 1) & (fr["area"] == 1), "HH1"].sort_values().tolist()
     make_nonresponding(root, urban[1:])
-    edit_config(root, "config/config.yaml", lambda c: c["design"].update(lonely_psu="fail"))
+    apply_feature_config(root, "lonely_psu_fail.yaml")
 
 
 ERROR_CASES = {
@@ -814,7 +811,7 @@ def _treatments(root: Path) -> None:
         encoding="utf-8",
     )
     # the robust rule is off: the bound alone must catch the absurd amount
-    edit_config(root, "config/config.yaml", lambda c: c["cleaning"].update(extreme_amounts="keep"))
+    apply_feature_config(root, "extreme_amounts_keep.yaml")
 
 
 @pytest.fixture(scope="module")
