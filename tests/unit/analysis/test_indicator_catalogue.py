@@ -506,7 +506,7 @@ def test_every_hand_check_names_a_catalogue_indicator():
     stale = sorted(CHECKED - set(catalogue_ids()))
     assert not stale, (
         f"hand checks of {stale}, which config/indicators.yaml no longer holds: "
-        "remove them from EXPECTED (or CHE_CURVE) here"
+        "remove their hand checks from this module"
     )
     unchecked = [i for i in catalogue_ids() if i not in CHECKED]
     if unchecked:
