@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from demo_config import languages
 from PIL import Image  # matplotlib's dependency
 from testpaths import TESTS  # noqa: E402
 
@@ -207,7 +208,7 @@ def test_lao_is_drawn_by_the_embedded_font_without_system_lao_fonts(browser, bri
         ctx.close()
 
 
-@pytest.mark.parametrize("lang", ["en", "lo"])
+@pytest.mark.parametrize("lang", languages("baseline"))  # the demo round's, config/config.yaml
 def test_demo_brief_built_by_the_workflow(browser, demo_run, lang):
     """The workflow's own brief of the demo round: its PDF (printed by the print_brief rule)
     has exactly two pages, and the numbers of its HTML match the demo indicators.csv."""
