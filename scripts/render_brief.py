@@ -4,12 +4,20 @@ from hhsurvey.cli import run_rule
 from hhsurvey.outputs.brief.build import write_brief
 
 #: Named inputs the brief reads (the rest are rerun triggers).
-TABLES = ("indicators", "comparison", "weights_diagnostics", "frame", "catalogue", "brief")
+TABLES = (
+    "indicators",
+    "comparison",
+    "weights_diagnostics",
+    "frame",
+    "catalogue",
+    "brief",
+    "scenarios",
+)
 
 
 def main(smk) -> None:
     write_brief(
-        paths={k: str(getattr(smk.input, k)) for k in TABLES},
+        paths={k: str(getattr(smk.input, k, "") or "") for k in TABLES},
         round_meta=smk.params.round_meta,
         config=smk.params.config,
         lang=smk.wildcards.lang,

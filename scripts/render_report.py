@@ -25,6 +25,8 @@ TABLES = (
     "brief_spec",
     "scenarios",
     "planning",
+    "implications",
+    "differences",
 )
 
 

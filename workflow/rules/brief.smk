@@ -1,14 +1,15 @@
-# The two-page district brief in each language of the round (HTML, then PDF through Chromium).
+# The two-page district brief in each language of the round (HTML; rule print_<round>
+# of print.smk prints it with the round's other documents).
 
 
 wildcard_constraints:
     lang="[a-z]{2}",
 
 
-# Light jobs; printing needs the submitting node's Chromium.
+# Light jobs.
 localrules:
     render_brief,
-    print_brief,
+    render_summary,
 
 
 rule render_brief:
@@ -20,7 +21,10 @@ rule render_brief:
         frame="results/{round}/clean/frame.parquet",
         catalogue=config["indicators"]["catalogue"],
         brief=config["report"].get("brief", "config/brief.yaml"),
+        # the scenario line (config/brief.yaml `scenario`), when packages are configured
+        scenarios=scenario_table,
         template="report/templates/brief.html.j2",
+        partials=["report/templates/_summary.html.j2"],
         css="report/static/brief.css",
         po=locale_files,
         lib=script_lib("render_brief"),
@@ -33,30 +37,45 @@ rule render_brief:
     conda:
         "../../envs/hhsurvey.yaml"
     params:
-        # only what the brief reads (write_brief): editing anything else in the config, a
-        # scenario package or the list of languages, reruns no brief job
-        round_meta=round_meta_slice("name", "synthetic", "fieldwork"),
-        config=config_slice("design.level", "report.fonts"),
+        # only what the brief reads (write_brief): editing anything else in the config (the
+        # cleaning rules, the planning, the list of languages) reruns no brief job
+        round_meta=round_meta_slice("name", "title", "synthetic", "fieldwork"),
+        config=config_slice(
+            "design.level", "report.fonts", "money", "prices", "scenarios", "indicators.catalogue"
+        ),
         locale_dir="report/locale",
     script:
         "../../scripts/render_brief.py"
 
 
-rule print_brief:
+rule render_summary:
     input:
-        html=rules.render_brief.output.html,
-        lib=script_lib("print_brief"),
+        indicators=rules.estimate_indicators.output.csv,
+        comparison=rules.compare_national.output.comparison,
+        weights_diagnostics=rules.compute_weights.output.diagnostics,
+        catalogue=config["indicators"]["catalogue"],
+        brief=config["report"].get("brief", "config/brief.yaml"),
+        implications=IMPLICATIONS,
+        scenarios=scenario_table,
+        differences=differences_table,
+        template="report/templates/summary.html.j2",
+        partials=["report/templates/_summary.html.j2"],
+        css="report/static/summary.css",
+        po=locale_files,
+        lib=script_lib("render_summary"),
     output:
-        pdf="results/report/{round}_brief_{lang}.pdf",
+        html="results/report/{round}_summary_{lang}.html",
     log:
-        "results/logs/print_brief/{round}_{lang}.log",
+        "results/logs/render_summary/{round}_{lang}.log",
     benchmark:
-        "results/benchmarks/print_brief/{round}_{lang}.tsv"
+        "results/benchmarks/render_summary/{round}_{lang}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:
-        chromium=config["report"]["chromium"],
-        # date stamped into the PDF when SOURCE_DATE_EPOCH is not set (reproducible output)
-        date=config["report"]["date"],
+        round_meta=round_meta_slice("name", "title", "synthetic", "fieldwork"),
+        config=config_slice(
+            "design.level", "report.fonts", "money", "prices", "scenarios", "indicators.catalogue"
+        ),
+        locale_dir="report/locale",
     script:
-        "../../scripts/print_brief.py"
+        "../../scripts/render_summary.py"

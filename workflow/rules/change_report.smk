@@ -1,11 +1,16 @@
 # Change since baseline: the dumbbell chart and the self-contained report change.html.
 
 CHANGE_FIGURES = report_figures("change")
-CHANGE_TEMPLATES = ["report/templates/change.html.j2", "report/templates/_macros.html.j2"]
+CHANGE_TEMPLATES = [
+    "report/templates/change.html.j2",
+    "report/templates/_macros.html.j2",
+    "report/templates/_change_summary.html.j2",
+]
 
 
 localrules:
     render_change_report,
+    render_change_summary,
 
 
 rule plot_change_figures:
@@ -55,6 +60,7 @@ rule render_change_report:
             category="Report",
             labels={"round": "change since baseline"},
         ),
+        files=directory("results/report/change_files"),
     log:
         "results/logs/render_change_report/change.log",
     conda:
@@ -66,3 +72,27 @@ rule render_change_report:
         config=config,
     script:
         "../../scripts/render_change_report.py"
+
+
+rule render_change_summary:
+    input:
+        change=rules.estimate_change.output.change,
+        indicators=change_inputs("indicators") if "change" in config else [],
+        catalogue=config["indicators"]["catalogue"],
+        template="report/templates/change_summary.html.j2",
+        partials=["report/templates/_change_summary.html.j2"],
+        css="report/static/summary.css",
+        po=locale_files,
+        lib=script_lib("render_change_summary"),
+    output:
+        html="results/report/change_summary_{lang}.html",
+    log:
+        "results/logs/render_change_summary/{lang}.log",
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        rounds=(change_report_rounds("name", "title", "synthetic") if "change" in config else {}),
+        config=config_slice("design.level", "report.fonts", "money", "prices", "indicators"),
+        locale_dir="report/locale",
+    script:
+        "../../scripts/render_change_summary.py"

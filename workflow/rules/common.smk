@@ -23,6 +23,8 @@ except InputError as _err:
 validate(_catalogue, "../schemas/indicators.schema.yaml")
 
 REPORT_SPEC = "config/report.yaml"
+# The rules of "What this means for the NHI" (schema workflow/schemas/implications.schema.yaml)
+IMPLICATIONS = "config/implications.yaml"
 with open(REPORT_SPEC, encoding="utf-8") as _fh:
     validate(yaml.safe_load(_fh), "../schemas/report.schema.yaml")
 
@@ -119,6 +121,20 @@ def lib(*modules):
     return _closure([_module_file(f"hhsurvey.{m}") for m in ("cli", *modules)])
 
 
+def scenario_table(wildcards):
+    """The round's scenarios.csv when benefit packages are configured (an optional input)."""
+    if config.get("scenarios", {}).get("packages"):
+        return f"results/{wildcards.round}/scenarios.csv"
+    return []
+
+
+def differences_table(wildcards):
+    """The round's table of tested differences (results/{round}/differences.csv), an input of
+    the statements of "What this means" when a rule of the workflow writes it; none
+    otherwise (the statements that need it are then left out)."""
+    return []
+
+
 def round_config(wildcards):
     return config["rounds"][wildcards.round]
 
@@ -209,19 +225,62 @@ def price_factor(wildcards):
 
 def get_final_outputs():
     rounds = config["analyse"]
-    out = expand("results/report/{round}.html", round=rounds)
-    out += expand("results/report/{round}.pdf", round=rounds)
-    out += expand("results/{round}/national_comparison.csv", round=rounds)
-    out += brief_outputs(rounds)
+    out = expand("results/{round}/national_comparison.csv", round=rounds)
+    for r in rounds:
+        out += [html for html, _, _ in round_documents(r)]
+        out += [pdf for _, pdf, _ in round_documents(r)]
     if config.get("scenarios", {}).get("packages"):
         out += expand("results/{round}/scenarios.csv", round=rounds)
     if "planning" in config:
         out += expand("results/{round}/endline_planning.csv", round=rounds)
     if "change" in config:
         out.append("results/change/indicators_change.csv")
-        out.append("results/report/change.html")
+        out += [html for html, _, _ in change_documents()]
+        out += [pdf for _, pdf, _ in change_documents()]
         out.append("results/change/revisits.csv")
     return out
+
+
+def summary_languages(langs):
+    """Languages of the translated summaries: those of *langs* other than English (the
+    English summary is the report's own executive summary)."""
+    return [lang for lang in langs if lang != "en"]
+
+
+def round_documents(r):
+    """(html, pdf, outline) of every printed document of round *r*: the report (with
+    bookmarks), its brief in each language and its summary in each language but English."""
+    langs = brief_languages(config, r)
+    docs = [(f"results/report/{r}.html", f"results/report/{r}.pdf", True)]
+    docs += [
+        (f"results/report/{r}_brief_{lang}.html", f"results/report/{r}_brief_{lang}.pdf", False)
+        for lang in langs
+    ]
+    docs += [
+        (
+            f"results/report/{r}_summary_{lang}.html",
+            f"results/report/{r}_summary_{lang}.pdf",
+            False,
+        )
+        for lang in summary_languages(langs)
+    ]
+    return docs
+
+
+def change_documents():
+    """(html, pdf, outline) of the change report and its summary in each language but
+    English (report.languages)."""
+    langs = summary_languages((config.get("report") or {}).get("languages") or ["en", "lo"])
+    docs = [("results/report/change.html", "results/report/change.pdf", True)]
+    docs += [
+        (
+            f"results/report/change_summary_{lang}.html",
+            f"results/report/change_summary_{lang}.pdf",
+            False,
+        )
+        for lang in langs
+    ]
+    return docs
 
 
 def change_inputs(kind):
@@ -288,16 +347,6 @@ def calibration_totals(wildcards):
     """The census totals table when calibration is enabled (a rule input, so edits rerun)."""
     cal = config["weights"]["calibration"]
     return [cal["totals"]] if cal["enabled"] and cal["totals"] else []
-
-
-def brief_outputs(rounds):
-    """The brief of each round in each of its languages, HTML and PDF."""
-    return [
-        f"results/report/{r}_brief_{lang}.{ext}"
-        for r in rounds
-        for lang in brief_languages(config, r)
-        for ext in ("html", "pdf")
-    ]
 
 
 def locale_files(wildcards):

@@ -5,13 +5,15 @@ REPORT_TEMPLATES = [
     "report/templates/report.html.j2",
     "report/templates/_macros.html.j2",
     "report/templates/_blocks.html.j2",
+    "report/templates/_summary.html.j2",
+    "report/templates/_scenarios.html.j2",
+    "report/templates/_planning.html.j2",
 ]
 
 
 localrules:
     render_report,
     compare_national,
-    print_report,
 
 
 rule plot_figures:
@@ -63,10 +65,10 @@ rule render_report:
         catalogue=config["indicators"]["catalogue"],
         report_spec=REPORT_SPEC,
         brief_spec=config["report"]["brief"],
+        implications=IMPLICATIONS,
+        differences=differences_table,
         # stages that add sections (config/report.yaml, kind include), when configured
-        scenarios=(
-            "results/{round}/scenarios.csv" if config.get("scenarios", {}).get("packages") else []
-        ),
+        scenarios=scenario_table,
         planning="results/{round}/endline_planning.csv" if "planning" in config else [],
         codebook=get_codebook,
         national=config["national_reference"],
@@ -82,6 +84,8 @@ rule render_report:
             category="Report",
             labels={"round": "{round}"},
         ),
+        # the annex as files beside the report (hhsurvey.outputs.report.files)
+        files=directory("results/report/{round}_files"),
     log:
         "results/logs/render_report/{round}.log",
     benchmark:
@@ -91,33 +95,8 @@ rule render_report:
     params:
         round_meta=get_round_meta,
         figure_names=FIGURES,
-        # the whole validated config: the report prints it in its provenance annex (and
-        # config/config.yaml, an input, with its checksum), so every key is part of the page
+        # the whole validated config: the report writes it beside itself (configuration.csv)
+        # and prints config/config.yaml's checksum, so every key is part of the report
         config=config,
     script:
         "../../scripts/render_report.py"
-
-
-rule print_report:
-    input:
-        html=rules.render_report.output.html,
-        lib=script_lib("print_report"),
-    output:
-        pdf=report(
-            "results/report/{round}.pdf",
-            caption="../../report/captions/report.rst",
-            category="Report",
-            labels={"round": "{round} (PDF)"},
-        ),
-    log:
-        "results/logs/print_report/{round}.log",
-    benchmark:
-        "results/benchmarks/print_report/{round}.tsv"
-    conda:
-        "../../envs/hhsurvey.yaml"
-    params:
-        chromium=config.get("report", {}).get("chromium", ""),
-        # the PDF's print time when SOURCE_DATE_EPOCH is not set (byte-identical reruns)
-        date=config["report"]["date"],
-    script:
-        "../../scripts/print_report.py"

@@ -45,6 +45,7 @@ from hhsurvey.catalogue.model import Indicator
 from hhsurvey.catalogue.scenarios import (
     ACTUAL,
     COST_PER_CAPITA,
+    COST_PER_COVERED,
     COST_TOTAL,
     INCIDENCE,
     WHERE,
@@ -190,14 +191,29 @@ def shifted_by_household(
     return total.to_numpy(dtype="float64")
 
 
-def scenario_frame(frame: pd.DataFrame, shifted: np.ndarray) -> pd.DataFrame:
+def covered_persons(person: pd.DataFrame, households: pd.DataFrame, package: Package) -> np.ndarray:
+    """Members of each household (rows of ``households``) whom the package makes eligible:
+    every member for a package open to everyone."""
+    if package.everyone:
+        return households["hhsize"].to_numpy(dtype="float64")
+    per = eligible_persons(person, households, package)
+    idx = pd.MultiIndex.from_frame(households[KEY])
+    n = per.groupby(KEY)["eligible"].sum().reindex(idx, fill_value=0)
+    return n.to_numpy(dtype="float64")
+
+
+def scenario_frame(
+    frame: pd.DataFrame, shifted: np.ndarray, covered: np.ndarray | None = None
+) -> pd.DataFrame:
     """The household frame with OOP less the shifted amount (consumption unchanged).
 
     Households the scheme pays nothing keep their row exactly (so a package covering nothing
     reproduces the actual estimates bit for bit).
 
     Residuals below a millionth of the household's OOP are rounding (OOP is deflated after
-    summing, the records before) and set to zero.
+    summing, the records before) and set to zero. *covered*: the members the package makes
+    eligible (:func:`covered_persons`; default every member), the denominator of the cost per
+    covered person.
     """
     oop = frame["oop"].to_numpy(dtype="float64")
     paid = shifted > 0
@@ -208,6 +224,7 @@ def scenario_frame(frame: pd.DataFrame, shifted: np.ndarray) -> pd.DataFrame:
         oop=rest,
         budget_share=frame["budget_share"].where(~paid, rest / total.where(total > 0)),
         shifted=shifted,
+        covered_persons=frame["hhsize"].to_numpy(dtype="float64") if covered is None else covered,
     )
 
 
@@ -306,7 +323,8 @@ def change_rows(
 def cost_rows(
     scen: pd.DataFrame, by: list[str], est: dict[str, Any], unit: str = "lak"
 ) -> pd.DataFrame:
-    """Cost to the fund (total and per capita, by domain) and benefit incidence by quintile."""
+    """Cost to the fund (total, per capita and per covered person, by domain) and benefit
+    incidence by quintile."""
     base = {"label": "", "unit": unit, "unit_of_analysis": "household"}
     inds = [
         Indicator(id=COST_TOTAL, estimator="total", definition="shifted", by=tuple(by), **base),
@@ -315,6 +333,14 @@ def cost_rows(
             estimator="ratio",
             definition="shifted",
             denominator="hhsize",
+            by=tuple(by),
+            **base,
+        ),
+        Indicator(
+            id=COST_PER_COVERED,
+            estimator="ratio",
+            definition="shifted",
+            denominator="covered_persons",
             by=tuple(by),
             **base,
         ),
@@ -406,7 +432,11 @@ def simulate(
     records = oop_records(tables)
     for p in packages:
         cov = covered_records(records, tables["person"], actual, p, price_factor=price_factor)
-        scen = scenario_frame(actual, shifted_by_household(cov, actual, p))
+        scen = scenario_frame(
+            actual,
+            shifted_by_household(cov, actual, p),
+            covered_persons(tables["person"], actual, p),
+        )
         log.info(
             "scenario %s: %d of %d records covered", p.id, int((cov["covered"] > 0).sum()), len(cov)
         )
@@ -423,6 +453,7 @@ def simulate(
 __all__ = [
     "COLUMNS",
     "check_packages",
+    "covered_persons",
     "covered_records",
     "eligible_persons",
     "scenario_frame",

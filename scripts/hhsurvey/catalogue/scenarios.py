@@ -19,6 +19,7 @@ __all__ = [
     "ACTUAL",
     "ACTUAL_LABEL",
     "COST_PER_CAPITA",
+    "COST_PER_COVERED",
     "COST_TOTAL",
     "INCIDENCE",
     "INSURANCE",
@@ -37,8 +38,10 @@ ACTUAL_LABEL = "Actual situation"
 MEASURES = ("level", "change", "cost", "incidence")
 #: Eligibility by insurance (``eligible.insurance``).
 INSURANCE = ("any", "insured", "uninsured")
-#: Indicator ids of the cost rows (total and per capita) and of the benefit incidence.
+#: Indicator ids of the cost rows (total, per capita, per covered person: per person the
+#: package makes eligible) and of the benefit incidence.
 COST_TOTAL, COST_PER_CAPITA, INCIDENCE = "cost_total", "cost_per_capita", "benefit_incidence"
+COST_PER_COVERED = "cost_per_covered"
 #: Where the packages are declared (error messages).
 WHERE = "config/config.yaml, scenarios.packages"
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.report.context import figure_context
+from hhsurvey.outputs.report.files import configuration_table, files_folder, write_report_files
 from hhsurvey.outputs.report.format import (
     NO_FIGURE,
     UNIT_TEXT,
@@ -576,8 +577,11 @@ def build_change_context(
     environ: Mapping[str, str] | None = None,
     spec: ReportSpec | None = None,
     revisits: pd.DataFrame | None = None,
+    files: Sequence[Mapping[str, str]] = (),
+    files_folder: str = "",
 ) -> dict[str, Any]:
-    """Everything the change template shows, as plain values (no Markup)."""
+    """Everything the change template shows, as plain values (no Markup). *files*: the files
+    written beside the report (:func:`hhsurvey.outputs.report.files.write_report_files`)."""
     spec = spec or load_report_spec(DEFAULT_SPEC)
     ind_cfg = config.get("indicators") or {}
     level = float((config.get("design") or {}).get("level", 0.95))
@@ -599,9 +603,14 @@ def build_change_context(
     if "change_dumbbell" in figures:  # the alt text carries the data of the chart
         frame = headline_frame(catalogue, change, flags, suppress_below)
         figures["change_dumbbell"]["alt"] += " " + dumbbell_alt(frame)
+    title = f"Change since baseline: {names['baseline']} to {names['endline']}"
     return {
         "lang": _text((config.get("report") or {}).get("lang", "en")) or "en",
-        "title": f"Change since baseline: {names['baseline']} to {names['endline']}",
+        "title": title,
+        "running_foot": f"{title} \u00b7 Vang Vieng district household health survey",
+        "files": [dict(f) for f in files],
+        "files_folder": files_folder,
+        "config_file": next((dict(f) for f in files if f["file"] == "configuration.csv"), None),
         "rounds": round_ctx,
         "names": names,
         "synthetic": any(r["synthetic"] for r in round_ctx),
@@ -684,7 +693,20 @@ def render_change_report(
     input_files |= {"catalogue": str(paths["catalogue"]), "national": str(paths["national"])}
     for p in paths.get("config_files") or []:
         input_files[f"config {Path(p).name}"] = str(p)
+    files = write_report_files(
+        files_folder(out),
+        tables={"changes": change, "configuration": configuration_table(config)},
+        copies={},
+        labels={
+            "changes.csv": "Every change since baseline, with its test (CSV)",
+            "changes.xlsx": "Every change since baseline (Excel workbook)",
+            "configuration.csv": "Configuration of the run, one row per setting (CSV)",
+            "configuration.xlsx": "Configuration of the run (Excel workbook)",
+        },
+    )
     context = build_change_context(
+        files=files,
+        files_folder=files_folder(out).name,
         change=change,
         indicators={role: tables[role]["indicators"] for role in ROLES},
         comparisons={role: tables[role]["comparison"] for role in ROLES},

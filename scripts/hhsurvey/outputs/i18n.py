@@ -1,4 +1,5 @@
-"""Translation of the brief: gettext catalogues (Babel), locale number formats, the i18n check.
+"""Translation of the brief and the summaries: gettext catalogues (Babel), locale number
+formats, the i18n check.
 
 Strings live in ``report/locale``: ``messages.pot`` (the template, English msgids) and one
 ``<lang>/LC_MESSAGES/messages.po`` per language. The .po files are compiled in memory at run
@@ -6,11 +7,13 @@ time (no binary .mo is committed). English needs no catalogue: the msgids are En
 
 The msgids come from four places, all extracted by :func:`extract`:
 
-* the brief's Jinja template (``{% trans %}`` blocks and ``_()`` calls, jinja2.ext.i18n);
-* the Python modules that write text (``_()`` / ``gettext()`` calls in messages.py, cascade.py
-  and brief.py);
-* the labels of config/brief.yaml (cascade steps and groups);
-* the catalogue labels (config/indicators.yaml) of the indicators the brief names.
+* the Jinja templates of the brief and of the summaries, with the partials the reports share
+  (``{% trans %}`` blocks and ``_()`` calls, jinja2.ext.i18n): :data:`TEMPLATES`;
+* the Python modules that write text (``_()`` / ``gettext()`` / ``N_()`` calls):
+  :data:`PY_SOURCES`;
+* the words of the configuration: the labels of config/brief.yaml, the statements of
+  config/implications.yaml, the round titles and benefit-package labels;
+* the catalogue labels (config/indicators.yaml) of the indicators those pages name.
 
 :func:`check` lists every problem that makes ``make i18n-check`` fail: a msgid the sources use
 but ``messages.pot`` lacks, and a msgid that a language's .po leaves untranslated, marks fuzzy,
@@ -56,16 +59,29 @@ __all__ = [
 
 DOMAIN = "messages"
 #: Sources of msgids, relative to the repository.
-TEMPLATES = ("report/templates/brief.html.j2",)
+TEMPLATES = (
+    "report/templates/brief.html.j2",
+    "report/templates/summary.html.j2",
+    "report/templates/_summary.html.j2",
+    "report/templates/change_summary.html.j2",
+    "report/templates/_change_summary.html.j2",
+)
 PY_SOURCES = (
     "scripts/hhsurvey/outputs/brief/messages.py",
     "scripts/hhsurvey/outputs/brief/cascade.py",
     "scripts/hhsurvey/outputs/brief/build.py",
+    "scripts/hhsurvey/outputs/money.py",
+    "scripts/hhsurvey/outputs/implications.py",
+    "scripts/hhsurvey/outputs/summary.py",
+    "scripts/hhsurvey/outputs/summaries.py",
 )
 BRIEF_CONFIG = "config/brief.yaml"
 CATALOGUE = "config/indicators.yaml"
+IMPLICATIONS = "config/implications.yaml"
+#: Configuration files whose round titles and benefit-package labels are msgids.
+ROUND_CONFIGS = ("config/config.yaml", "config/endline.yaml")
 LOCALE_DIR = "report/locale"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"\{(\w+)\}|%\((\w+)\)s")
 
 
@@ -139,7 +155,10 @@ def parse_number(text: str, lang: str) -> float:
 
 
 def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
-    """(msgid, where) of the labels of config/brief.yaml and the indicators it names."""
+    """(msgid, where) of the configuration's words the translated pages show: the labels of
+    config/brief.yaml, the titles and texts of config/implications.yaml, the round titles and
+    package labels of the round configurations, and the catalogue labels of the indicators
+    the brief, the key findings, the scenarios and the statements name."""
     spec = yaml.safe_load((repo / BRIEF_CONFIG).read_text(encoding="utf-8"))
     for g in spec["cascade"]["groups"]:
         yield g["label"], BRIEF_CONFIG
@@ -152,8 +171,29 @@ def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
     msg = spec["messages"]
     for rule in ("size", "quintile_gradient", "insurance_gap", "national"):
         ids += list(msg.get(rule, []))
+    if spec.get("scenario"):
+        ids.append(spec["scenario"]["indicator"])
+    rules_path = repo / IMPLICATIONS
+    if rules_path.is_file():
+        for rule in yaml.safe_load(rules_path.read_text(encoding="utf-8"))["statements"]:
+            yield " ".join(rule["title"].split()), IMPLICATIONS
+            yield " ".join(rule["text"].split()), IMPLICATIONS
+            for cond in rule["when"]:
+                for key in ("difference", "estimate", "scenario"):
+                    if key in cond:
+                        ids.append(cond[key]["indicator"])
+    for rel in ROUND_CONFIGS:
+        if not (repo / rel).is_file():
+            continue
+        cfg = yaml.safe_load((repo / rel).read_text(encoding="utf-8")) or {}
+        for r in (cfg.get("rounds") or {}).values():
+            if r.get("title"):
+                yield str(r["title"]), rel
+        for p in (cfg.get("scenarios") or {}).get("packages") or []:
+            yield str(p["label"]), rel
     cat = yaml.safe_load((repo / CATALOGUE).read_text(encoding="utf-8"))["indicators"]
     labels = {e["id"]: e["label"] for e in cat}
+    ids += [e["id"] for e in cat if e.get("key_rank") is not None]
     for iid in dict.fromkeys(ids):
         if iid in labels:
             yield labels[iid], CATALOGUE

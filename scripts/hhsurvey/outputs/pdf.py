@@ -1,32 +1,61 @@
-"""The one PDF printer: the report (A4, with a document outline) and the brief, each printed
-from the same HTML that readers open.
+"""The one PDF printer: the reports (A4, with a document outline), the briefs and the summaries,
+each printed from the same HTML that readers open, several documents in one browser session.
 
-Why Debian's Chromium driven by Playwright: the HTML report is written for a browser (CSS
-print rules, SVG images as data URIs, Lao script shaped by the system fonts), and the browser
-that renders it on screen is the one that prints it; Chromium's printer writes a document
-outline from the headings (``outline=True``) and a tagged, accessible PDF (``tagged=True``).
-Playwright only drives the installed browser (``executable_path``: no browser download), offline,
-with JavaScript disabled. HTML-to-PDF libraries (WeasyPrint and the like) re-implement layout and
-would print a page that differs from the one readers see.
+Why Debian's Chromium driven by Playwright: the HTML pages are written for a browser (CSS print
+rules, SVG images as data URIs, Lao script shaped by the embedded font), and the browser that
+renders a page on screen is the one that prints it; Chromium's printer writes a document outline
+from the headings (``outline=True``) and a tagged, accessible PDF (``tagged=True``). Playwright
+only drives the installed browser (``executable_path``: no browser download), offline, with
+JavaScript disabled. HTML-to-PDF libraries (WeasyPrint and the like) re-implement layout and would
+print a page that differs from the one readers see.
+
+Page furniture (what a photocopied page keeps): Chromium's own header and footer templates
+(``display_header_footer`` of ``page.pdf``), filled from ``<meta>`` elements of the page, so the
+words stay with the page's language and template: ``hhs-running-head`` (top of every page, e.g.
+the simulated-data warning), ``hhs-running-foot`` (title and round, bottom left) and
+``hhs-page-label`` (bottom right, ``{page}`` and ``{pages}`` become Chromium's page counters).
+
+Contents with page numbers: a two-pass print. The first print's named destinations (Chromium
+writes one for every element a link points to) give the page of each heading the contents list
+links to; the page numbers are written into the contents' ``data-toc-page`` slots (which keep a
+fixed width, so the layout does not move) and the page is printed again. The pages are read back
+with pypdf and checked to be unchanged after the second print.
+
+Links: a relative link of the page (a file written beside the report) is printed by Chromium as
+an absolute ``file://`` URI; it is rewritten relative to the PDF's folder, so it opens from the
+PDF wherever the folder is moved (and the bytes do not depend on where the run happened).
 
 The page is printed offline: any request other than the page itself and data: URIs is aborted.
-The print time written into the PDF is a fixed stamp (:func:`pdf_stamp`), so that reruns give
-the same bytes (:func:`reproducible`).
+The print time written into the PDF is a fixed stamp (:func:`pdf_stamp`), so that reruns give the
+same bytes (:func:`reproducible`).
 """
 
 from __future__ import annotations
 
+import html as _html
+import io
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hhsurvey.errors import InputError
 
-__all__ = ["CHROMIUM_ARGS", "find_chromium", "pdf_stamp", "print_pdf", "reproducible"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "PrintJob",
+    "find_chromium",
+    "heading_pages",
+    "pdf_stamp",
+    "print_documents",
+    "print_pdf",
+    "relative_links",
+    "reproducible",
+]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,6 +65,22 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: Passes of the contents' page numbers: the second normally settles them.
+MAX_TOC_PASSES = 3
+#: Style of the running head and foot (Chromium draws them outside the page's CSS).
+FURNITURE_STYLE = (
+    "font-family:'DejaVu Sans','Noto Sans','Noto Sans Lao',sans-serif;font-size:7.5pt;"
+    "color:#333;width:100%;margin:0 {side};-webkit-print-color-adjust:exact;"
+)
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """One document to print: *html* to *out*; *outline*: bookmarks and tags (the reports)."""
+
+    html: str | os.PathLike[str]
+    out: str | os.PathLike[str]
+    outline: bool = True
 
 
 def find_chromium(configured: str | None = None) -> str:
@@ -63,6 +108,25 @@ def pdf_stamp(date: str, environ: Mapping[str, str] | None = None) -> str:
     return when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
+def print_documents(
+    jobs: Sequence[PrintJob],
+    chromium: str,
+    stamp: str = "19700101000000",
+    browser: Any = None,
+) -> list[int]:
+    """Print every job in one browser session; return the page count of each."""
+    if browser is not None:
+        return [_print_job(browser, job, stamp) for job in jobs]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            return [_print_job(launched, job, stamp) for job in jobs]
+        finally:
+            launched.close()
+
+
 def print_pdf(
     html: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -71,33 +135,14 @@ def print_pdf(
     stamp: str = "19700101000000",
     outline: bool = True,
 ) -> int:
-    """Print *html* to *out* (A4, CSS page size, backgrounds); return the number of pages.
-
-    The page is opened offline with JavaScript disabled; requests other than the page and
-    data: URIs are aborted, and the fonts are loaded before printing. *outline*: a document
-    outline from the headings and a tagged, accessible PDF (the report; the two-page brief is
-    printed without). *browser*: an already launched Playwright browser to use (else Chromium
-    is launched and closed). *stamp* (YYYYMMDDHHMMSS, see :func:`pdf_stamp`) replaces the
-    print time, so that reruns are byte-identical."""
-    if browser is not None:
-        pdf = _print(browser, html, outline)
-    else:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                pdf = _print(launched, html, outline)
-            finally:
-                launched.close()
-    pdf = reproducible(pdf, stamp)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_bytes(pdf)
-    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    """Print *html* to *out* (A4, CSS page size, backgrounds, running head and foot); return
+    the number of pages. *browser*: an already launched Playwright browser (else Chromium is
+    launched and closed). See :func:`print_documents`."""
+    return print_documents([PrintJob(html, out, outline)], chromium, stamp, browser)[0]
 
 
-def _print(browser: Any, html: str | os.PathLike[str], outline: bool) -> bytes:
-    url = Path(html).resolve().as_uri()
+def _print_job(browser: Any, job: PrintJob, stamp: str) -> int:
+    url = Path(job.html).resolve().as_uri()
     context = browser.new_context(offline=True, java_script_enabled=False)
     try:
         context.route(
@@ -112,15 +157,110 @@ def _print(browser: Any, html: str | os.PathLike[str], outline: bool) -> bytes:
         page.goto(url, wait_until="load")
         page.evaluate("document.fonts.ready.then(() => true)")
         page.emulate_media(media="print")
-        return page.pdf(
-            format="A4",
-            print_background=True,
-            prefer_css_page_size=True,
-            outline=outline,
-            tagged=outline,
-        )
+        options = _pdf_options(page, job.outline)
+        pdf = page.pdf(**options)
+        if page.query_selector("[data-toc-page]") is not None:
+            pdf = _number_contents(page, pdf, options)
     finally:
         context.close()
+    pdf = reproducible(relative_links(pdf, Path(job.out).resolve().parent), stamp)
+    Path(job.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(job.out).write_bytes(pdf)
+    return page_count(pdf)
+
+
+def _meta(page: Any, name: str) -> str:
+    return page.evaluate(
+        "(n) => { const m = document.querySelector(`meta[name='${n}']`);"
+        " return m ? m.content : ''; }",
+        name,
+    )
+
+
+def _pdf_options(page: Any, outline: bool) -> dict[str, Any]:
+    """page.pdf() options; the running head and foot from the page's meta elements."""
+    head, foot = _meta(page, "hhs-running-head"), _meta(page, "hhs-running-foot")
+    label = _meta(page, "hhs-page-label") or "{page} / {pages}"
+    side = _meta(page, "hhs-page-side-margin") or "15mm"
+    options: dict[str, Any] = {
+        "format": "A4",
+        "print_background": True,
+        "prefer_css_page_size": True,
+        "outline": outline,
+        "tagged": outline,
+    }
+    if not (head or foot or _meta(page, "hhs-page-label")):
+        return options
+    style = FURNITURE_STYLE.format(side=_html.escape(side))
+    number = (
+        _html.escape(label)
+        .replace("{page}", '<span class="pageNumber"></span>')
+        .replace("{pages}", '<span class="totalPages"></span>')
+    )
+    options |= {
+        "display_header_footer": True,
+        "header_template": (
+            f'<div style="{style}text-align:center;font-weight:bold;color:#8a4b00;">'
+            f"{_html.escape(head)}</div>"
+        ),
+        "footer_template": (
+            f'<div style="{style}display:flex;justify-content:space-between;gap:4mm;">'
+            f"<span>{_html.escape(foot)}</span><span style='white-space:nowrap'>{number}</span>"
+            "</div>"
+        ),
+    }
+    return options
+
+
+def heading_pages(pdf: bytes) -> dict[str, int]:
+    """Page (1-based) of each named destination of *pdf*: Chromium names one for every element
+    a link of the page points to, by its id."""
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    out = {}
+    for name, dest in reader.named_destinations.items():
+        page = reader.get_destination_page_number(dest)
+        if page is not None and page >= 0:
+            out[str(name).lstrip("/")] = page + 1
+    return out
+
+
+def _number_contents(page: Any, pdf: bytes, options: Mapping[str, Any]) -> bytes:
+    """Write each heading's page into the contents' ``data-toc-page`` slots and print again,
+    until the pages no longer move (at most :data:`MAX_TOC_PASSES` prints)."""
+    pages = heading_pages(pdf)
+    for _ in range(MAX_TOC_PASSES - 1):
+        page.evaluate(
+            "(pages) => { for (const s of document.querySelectorAll('[data-toc-page]'))"
+            " s.textContent = pages[s.dataset.tocPage] ?? ''; }",
+            {k: str(v) for k, v in pages.items()},
+        )
+        pdf = page.pdf(**options)
+        again = heading_pages(pdf)
+        if again == pages:
+            return pdf
+        pages = again
+    raise RuntimeError("the contents' page numbers did not settle after three prints")
+
+
+def relative_links(pdf: bytes, folder: str | os.PathLike[str]) -> bytes:
+    """``file://`` link targets inside *folder* made relative to it (``/URI (files/x.csv)``),
+    padded with spaces after the string so that every byte offset stays valid."""
+    prefix = Path(folder).resolve().as_uri().encode("ascii") + b"/"
+
+    def rewrite(m: re.Match) -> bytes:
+        target = m.group(1)
+        if not target.startswith(prefix):
+            return m.group(0)
+        new = b"/URI (" + target[len(prefix) :] + b")"
+        return new + b" " * (len(m.group(0)) - len(new))
+
+    return re.sub(rb"/URI \((file://[^()\\]*)\)", rewrite, pdf)
+
+
+def page_count(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
 
 
 def reproducible(pdf: bytes, stamp: str) -> bytes:

@@ -26,7 +26,6 @@ from typing import Any
 import jsonschema
 import pandas as pd
 import yaml
-from jinja2 import Environment
 
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.errors import InputError
@@ -34,13 +33,17 @@ from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade
 from hhsurvey.outputs.brief.messages import KeyMessage, key_messages, quantity
 from hhsurvey.outputs.fonts import FONT_FAMILY, embedded_font_css
 from hhsurvey.outputs.i18n import LocaleFormat, load_translations, review_status
+from hhsurvey.outputs.money import Money, load_money
 from hhsurvey.outputs.report.render import csp, environment, trusted
+from hhsurvey.outputs.report.scenarios import headline
+from hhsurvey.outputs.summary import Words, scenario_line
 from hhsurvey.paths import REPO
 
 __all__ = [
     "brief_context",
     "load_spec",
     "render_brief",
+    "tiles",
     "write_brief",
 ]
 
@@ -106,7 +109,9 @@ def _precision(q: Any, spec: Mapping[str, Any]) -> str:
     return "rough"
 
 
-def _tiles(ind, catalogue, spec, _, fmt, level_text) -> list[dict[str, Any]]:
+def tiles(ind, catalogue, spec, _, fmt, level_text, money=None) -> list[dict[str, Any]]:
+    """The four headline tiles of config/brief.yaml (``tiles``): estimate, CI, the uncertainty
+    in words and, for an amount, its US dollars."""
     precision_text = {
         "fairly_precise": _("fairly precise"),
         "approximate": _("approximate"),
@@ -126,6 +131,8 @@ def _tiles(ind, catalogue, spec, _, fmt, level_text) -> list[dict[str, Any]]:
             if unit == "percent":
                 return fmt.percent(x, 1)
             if unit == "lak":
+                if money is not None:
+                    return money.lak_usd(x, fmt, _)
                 return _("{amount} LAK").format(amount=fmt.number(x, 0))
             return fmt.number(x, 1)
 
@@ -145,6 +152,10 @@ def _tiles(ind, catalogue, spec, _, fmt, level_text) -> list[dict[str, Any]]:
         }
         tiles.append(tile)
     return tiles
+
+
+def _attr_label(e: Any) -> str:
+    return str(e["label"] if isinstance(e, Mapping) else e.label)
 
 
 def _national_rows(comparison, catalogue, allowed, _, fmt) -> list[dict[str, Any]]:
@@ -203,9 +214,12 @@ def brief_context(
     lang: str,
     translations: _gettext.NullTranslations,
     reviewed: str = "reviewed",
+    scenarios: pd.DataFrame | None = None,
+    money: Money | None = None,
 ) -> dict[str, Any]:
     """Everything the brief template shows, translated and formatted for *lang*."""
     _ = translations.gettext
+    money = money or Money()
     fmt = LocaleFormat(lang)
     level = float(config["design"]["level"])
     level_text = fmt.number(100 * level) + "%"
@@ -228,15 +242,21 @@ def brief_context(
     allowed = spec["messages"].get("national_comparability", ["comparable"])
     sample = _sample(diagnostics, frame, lang)
     n_compared = int(comparison["national_value"].notna().sum()) if not comparison.empty else 0
+    indicator = (spec.get("scenario") or {}).get("indicator", "")
+    scfg = dict(config.get("scenarios") or {})
+    h = headline(scenarios, scfg, indicator) if indicator and scenarios is not None else None
+    labels = {i: _attr_label(e) for i, e in catalogue.items()}
     return {
         "lang": lang,
         "round": str(round_meta["name"]),
+        "title": _(str(round_meta.get("title") or round_meta["name"])),
+        "scenario": scenario_line(h, labels, Words(lang, _, money, level)),
         "synthetic": bool(round_meta.get("synthetic", False)),
         "draft_translation": reviewed != "reviewed",
         "fieldwork_start": str(round_meta["fieldwork"]["start"]),
         "fieldwork_end": str(round_meta["fieldwork"]["end"]),
         "level": level_text,
-        "tiles": _tiles(indicators, catalogue, spec, _, fmt, level_text),
+        "tiles": tiles(indicators, catalogue, spec, _, fmt, level_text, money),
         "messages": messages,
         "cascade_src": "data:image/svg+xml;base64,"
         + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
@@ -253,14 +273,6 @@ def brief_context(
     }
 
 
-def _environment(template_dir: Path, translations: _gettext.NullTranslations) -> Environment:
-    env = environment(template_dir)
-    env.add_extension("jinja2.ext.i18n")
-    env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 def render_brief(
     context: Mapping[str, Any],
     template: str | os.PathLike[str],
@@ -270,7 +282,7 @@ def render_brief(
 ) -> str:
     """The brief's HTML: the template rendered with the stylesheet and Lao font inlined."""
     template = Path(template)
-    env = _environment(template.parent, translations)
+    env = environment(template.parent, translations)
     tpl = env.get_template(template.name)
     # First pass without the font, to learn which Lao characters the page holds.
     base_css = Path(css).read_text(encoding="utf-8")
@@ -299,6 +311,10 @@ def write_brief(
     catalogue = {e.id: e for e in load_catalogue(paths["catalogue"])}
     spec = load_spec(paths["brief"])
     translations = load_translations(locale_dir, lang)
+    scenarios = None
+    if paths.get("scenarios"):
+        scenarios = pd.read_csv(paths["scenarios"], keep_default_na=False, na_values=[""])
+    money = load_money(config, indicators, diagnostics)
     context = brief_context(
         indicators=indicators,
         comparison=comparison,
@@ -311,33 +327,11 @@ def write_brief(
         lang=lang,
         translations=translations,
         reviewed=review_status(locale_dir, lang),
+        scenarios=scenarios,
+        money=money,
     )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", []))
     html = render_brief(context, template, css, translations, fonts=fonts)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(html, encoding="utf-8")
     return html
-
-
-def report_summary(
-    indicators: pd.DataFrame,
-    comparison: pd.DataFrame,
-    catalogue_path: str | os.PathLike[str],
-    spec_path: str | os.PathLike[str],
-    config: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The full report's executive summary from the brief's own rules: the same key messages
-    and the same care-cascade chart, in English (the report's language), so the report and
-    the brief never tell different stories."""
-    spec = load_spec(spec_path)
-    _ = _gettext.NullTranslations().gettext
-    level = float(config["design"]["level"])
-    catalogue = {e.id: e for e in load_catalogue(str(catalogue_path))}
-    messages = key_messages(indicators, comparison, catalogue, spec["messages"], _, level=level)
-    fonts = list(config.get("report", {}).get("fonts", {}).get("lao", [])) or []
-    data = cascade_data(indicators, spec["cascade"])
-    fig = cascade_figure(data, spec["cascade"], _, fonts=fonts, level=level)
-    return {
-        "messages": [{"text": m.text, "indicators": list(m.indicator_ids)} for m in messages],
-        "cascade_svg": cascade_svg(fig).encode("utf-8"),
-    }

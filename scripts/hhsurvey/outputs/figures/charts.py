@@ -42,6 +42,7 @@ __all__ = [
     "make_figures",
     "national_comparison",
     "oop_by_quintile",
+    "overview_dots",
     "provider_mix",
     "quintile_gradient",
     "save_svg",
@@ -262,10 +263,10 @@ def quintile_gradient(
         for i in ids
         if (_quintile_rows(indicators, i)["flag"].map(_flag) != "suppressed").sum() >= 3
     ][:6]
-    ncol = min(2, max(len(ids), 1))
+    ncol = min(3, max(len(ids), 1))
     nrow = max(math.ceil(len(ids) / ncol), 1)
     fig, axes = plt.subplots(
-        nrow, ncol, figsize=(WIDTH, 2.7 * nrow + 1.1), squeeze=False, sharex=True
+        nrow, ncol, figsize=(WIDTH, 2.5 * nrow + 1.1), squeeze=False, sharex=True
     )
     if not ids:
         for ax in axes.flat[1:]:
@@ -289,7 +290,7 @@ def quintile_gradient(
             ax.annotate("*", (qq, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom")
         if iid in overall.index and _flag(overall.loc[iid, "flag"]) != "suppressed":
             ax.axhline(overall.loc[iid, "estimate"] * 100, color=GREY, ls="--", lw=1)
-        ax.set_title(_wrap(labels.get(iid, iid), 38), loc="left", fontsize=8.5)
+        ax.set_title(_wrap(labels.get(iid, iid), 30), loc="left", fontsize=8)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         ax.set_ylim(bottom=0)
@@ -514,6 +515,42 @@ def provider_mix(indicators: pd.DataFrame, ids: Sequence[str], labels: Mapping[s
     return fig
 
 
+def overview_dots(
+    indicators: pd.DataFrame, ids: Sequence[str], labels: Mapping[str, str]
+) -> Figure:
+    """The headline chart of a section: each indicator's overall estimate in percent with its
+    95 % CI, one row each, in catalogue order (suppressed rows marked *)."""
+    setup_style()
+    overall = _overall(indicators)
+    ids = [i for i in ids if i in overall.index]
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.42 * max(len(ids), 2) + 1.0))
+    if not ids:
+        return _empty(fig, ax, f"Estimates {NOT_ESTIMATED}")
+    rows = overall.loc[ids]
+    y = np.arange(len(ids))[::-1]
+    flags = rows["flag"].map(_flag)
+    _points(
+        ax,
+        y,
+        rows["estimate"] * 100,
+        rows["ci_low"] * 100,
+        rows["ci_high"] * 100,
+        flags,
+        color=LOCAL,
+        horizontal=True,
+    )
+    for yy, f in zip(y, flags, strict=True):
+        if f == "suppressed":
+            ax.annotate("*", (0, yy), xytext=(4, 0), textcoords="offset points", va="center")
+    ax.set_yticks(y, [_wrap(labels.get(i, i), 44) for i in ids])
+    ax.set_xlabel("Percent (%)")
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlim(left=0)
+    ax.grid(axis="y", visible=False)
+    _legend_flags(ax)
+    return fig
+
+
 def _provider_label(label: str) -> str:
     """ "First provider pharmacy or drug seller, among those who sought care" -> "Pharmacy or
     drug seller"."""
@@ -678,6 +715,7 @@ BUILDERS: dict[str, Callable[[FigureData, str], Figure]] = {
         d.indicators, (list(d.plotted.get(name, ())) or ["oop_annual_hh_mean"])[0]
     ),
     "provider_mix": lambda d, name: provider_mix(d.indicators, d.plotted.get(name, ()), d.labels),
+    "overview_dots": lambda d, name: overview_dots(d.indicators, d.plotted.get(name, ()), d.labels),
 }
 
 

@@ -34,8 +34,19 @@ import pandas as pd
 
 from hhsurvey.engine.columns import TABLE_COLUMNS
 from hhsurvey.errors import InputError
-from hhsurvey.outputs.brief.build import report_summary
-from hhsurvey.outputs.report.context import build_context, figure_context
+from hhsurvey.outputs.brief.build import load_spec as load_brief_spec
+from hhsurvey.outputs.brief.build import tiles as brief_tiles
+from hhsurvey.outputs.i18n import LocaleFormat
+from hhsurvey.outputs.implications import read_differences
+from hhsurvey.outputs.money import load_money
+from hhsurvey.outputs.report.context import build_context, figure_context, survey_context
+from hhsurvey.outputs.report.files import (
+    configuration_table,
+    definitions_table,
+    estimates_table,
+    files_folder,
+    write_report_files,
+)
 from hhsurvey.outputs.report.format import fmt_ci, fmt_estimate, fmt_number, read_csv, require
 from hhsurvey.outputs.report.planning import report_context as planning_context
 from hhsurvey.outputs.report.provenance import report_date
@@ -43,11 +54,14 @@ from hhsurvey.outputs.report.render import render, trusted, write_html
 from hhsurvey.outputs.report.scenarios import report_context as scenario_context
 from hhsurvey.outputs.report.spec import (
     DEFAULT_SPEC,
+    Catalogue,
     load_catalogue,
     load_report_spec,
     missing_in_instrument,
     round_categories,
 )
+from hhsurvey.outputs.report.tables import national_refs
+from hhsurvey.outputs.summary import Words, findings, round_summary
 
 __all__ = [
     "DEFAULT_SPEC",
@@ -94,9 +108,11 @@ def render_report(
     environ: Mapping[str, str] | None = None,
     summary: Mapping[str, Any] | None = None,
 ) -> str:
-    """Read the inputs named in *paths*, render, write *out*; return the HTML.
+    """Read the inputs named in *paths*, render, write *out* and the files beside it
+    (``<out stem>_files/``); return the HTML.
 
-    *summary* (optional) fills the executive summary: ``messages`` and ``cascade_svg``."""
+    *summary* (optional) replaces parts of the executive summary the rules write:
+    ``messages`` and ``cascade_svg``."""
     p = {k: (str(v) if v else "") for k, v in paths.items()}
     indicators = read_csv(p["indicators"])
     require(indicators, ["indicator", "domain", "level", *TABLE_COLUMNS, "flag"], p["indicators"])
@@ -127,25 +143,54 @@ def render_report(
             ) from None
 
     spec = load_report_spec(p.get("report_spec") or DEFAULT_SPEC)
-    if summary is None and p.get("brief_spec"):
-        # the executive summary speaks with the brief's rules (config/brief.yaml)
-        summary = report_summary(indicators, comparison, p["catalogue"], p["brief_spec"], config)
     catalogue = load_catalogue(p["catalogue"])
     catalogue.check(spec, p["catalogue"])
     codebook = p.get("codebook") or str(round_meta.get("codebook") or "")
     categories = round_categories(codebook) if codebook and Path(codebook).is_file() else {}
+    not_in_instrument = missing_in_instrument(catalogue, categories)
+    diagnostics = read_csv(p["weights_diagnostics"])
+    scenarios = read_csv(p["scenarios"]) if p.get("scenarios") else None
+    money = load_money(config, indicators, diagnostics)
+    full = _summary(
+        p, catalogue, indicators, comparison, scenarios, config, money, not_in_instrument
+    )
+    if summary:  # a caller's own messages and cascade (tests) replace the rules' ones
+        full |= {k: v for k, v in summary.items() if v is not None}
+    frame = parquet("frame")
+    row_counts = read_csv(p["row_counts"])
+    villages = survey_context(
+        diagnostics, frame, row_counts, round_meta, config.get("design", {})
+    )["villages"]
+    files = write_report_files(
+        files_folder(out),
+        tables={
+            "estimates": estimates_table(indicators, catalogue),
+            "villages": pd.DataFrame(villages).rename(columns=VILLAGE_COLUMNS),
+            "configuration": configuration_table(config),
+            "definitions": definitions_table(catalogue),
+            "inputs": inputs_table(p),
+        },
+        copies={
+            "national_comparison.csv": p["comparison"],
+            "validation.csv": p.get("validation_findings", ""),
+            "cleaning_log.csv": p["cleaning_log"],
+            "scenarios.csv": p.get("scenarios", ""),
+            "endline_planning.csv": p.get("planning", ""),
+        },
+        labels=FILE_LABELS,
+    )
     context = build_context(
         indicators=indicators,
         comparison=comparison,
         validation_summary=read_csv(p["validation"]),
         validation=read_csv(p["validation_findings"]) if p.get("validation_findings") else None,
         cleaning_log=read_csv(p["cleaning_log"]),
-        row_counts=read_csv(p["row_counts"]),
-        weights_diagnostics=read_csv(p["weights_diagnostics"]),
+        row_counts=row_counts,
+        weights_diagnostics=diagnostics,
         manifest=read_csv(p["manifest"]),
         catalogue=catalogue,
         spec=spec,
-        frame=parquet("frame"),
+        frame=frame,
         person=parquet("person", ["scheme_other"]),
         episode=parquet("episode", ["reason_other"]),
         determinants_path=p.get("determinants") or None,
@@ -153,20 +198,17 @@ def render_report(
         round_meta=round_meta,
         config=config,
         input_files={k: v for k, v in p.items() if k != "determinants" or v},
-        not_in_instrument=missing_in_instrument(catalogue, categories),
-        summary=summary,
-        download_files={
-            "All estimates (CSV)": p["indicators"],
-            "All estimates (Excel workbook)": p.get("xlsx", ""),
-            "Comparison with national figures (CSV)": p["comparison"],
-            "Validation findings (CSV)": p.get("validation_findings", ""),
-        },
+        not_in_instrument=not_in_instrument,
+        summary=full,
+        files=files,
+        files_folder=files_folder(out).name,
+        money=money,
         repo=repo,
         environ=environ,
     )
     # Sections that later stages add through config/report.yaml (kind include)
     context["scenarios"] = scenario_context(
-        read_csv(p["scenarios"]) if p.get("scenarios") else pd.DataFrame(), config
+        scenarios if scenarios is not None else pd.DataFrame(), config, money
     )
     context["planning"] = planning_context(
         read_csv(p["planning"]) if p.get("planning") else None,
@@ -175,3 +217,88 @@ def render_report(
         config,
     )
     return write_html(context, template, css, out)
+
+
+def inputs_table(p: Mapping[str, str]) -> pd.DataFrame:
+    """The report's inputs in words with their SHA-256 (provenance)."""
+    from hhsurvey.outputs.report.provenance import input_name, sha256_file
+
+    rows = [
+        {"input": input_name(k), "file": Path(v).name, "sha256": sha256_file(v)}
+        for k, v in sorted(p.items())
+        if v and Path(v).is_file()
+    ]
+    return pd.DataFrame(rows, columns=["input", "file", "sha256"])
+
+
+#: Columns of villages.csv (the survey context's village rows).
+VILLAGE_COLUMNS = {
+    "code": "village",
+    "name_en": "name",
+    "name_lo": "name_lao",
+    "area": "stratum",
+    "pi1": "pi1",
+    "pi2": "pi2",
+    "response_rate": "response_rate",
+    "factor": "nonresponse_factor",
+    "note": "note",
+}
+#: Labels of the files written beside the report.
+FILE_LABELS = {
+    "villages.csv": "Selected villages: selection probabilities, response, non-response factor (CSV)",
+    "villages.xlsx": "Selected villages (Excel workbook)",
+    "estimates.csv": "Every estimate of this round (CSV)",
+    "estimates.xlsx": "Every estimate of this round (Excel workbook)",
+    "configuration.csv": "Configuration of the run, one row per setting (CSV)",
+    "configuration.xlsx": "Configuration of the run (Excel workbook)",
+    "definitions.csv": "Indicator definitions as computed (CSV)",
+    "definitions.xlsx": "Indicator definitions as computed (Excel workbook)",
+    "national_comparison.csv": "Comparison with national figures, with tests (CSV)",
+    "validation.csv": "Validation findings, one row per flagged record (CSV)",
+    "cleaning_log.csv": "Cleaning log, one row per changed value (CSV)",
+    "scenarios.csv": "Benefit-package scenarios, by area and quintile (CSV)",
+    "endline_planning.csv": "Endline planning (CSV)",
+    "inputs.csv": "Files this report was rendered from, with their SHA-256 (CSV)",
+    "inputs.xlsx": "Files this report was rendered from (Excel workbook)",
+}
+
+
+def _summary(
+    p: Mapping[str, str],
+    catalogue: Catalogue,
+    indicators: pd.DataFrame,
+    comparison: pd.DataFrame,
+    scenarios: pd.DataFrame | None,
+    config: Mapping[str, Any],
+    money: Any,
+    not_in_instrument: set[str],
+) -> dict[str, Any]:
+    """The executive summary (hhsurvey.outputs.summary) in English: with the brief's rules
+    when the brief spec is given, else the key findings alone."""
+    comparison = comparison.assign(status=comparison["status"].fillna("").astype(str))
+    refs = national_refs(comparison)
+    if not p.get("brief_spec"):
+        w = Words("en", str, money, float(config["design"]["level"]))
+        entries = {e.id: e for e in catalogue.entries}
+        return {"findings": findings(entries, indicators, comparison, refs, w, not_in_instrument)}
+    brief = load_brief_spec(p["brief_spec"])
+    out = round_summary(
+        indicators=indicators,
+        comparison=comparison,
+        scenarios=scenarios,
+        differences=read_differences(p.get("differences")),
+        catalogue_path=p["catalogue"],
+        brief_spec=brief,
+        rules_path=p.get("implications") or None,
+        config=config,
+        money=money,
+        not_in_instrument=not_in_instrument,
+        refs=refs,
+    )
+    level = float(config["design"]["level"])
+    fmt = LocaleFormat("en")
+    entries = {e.id: e for e in catalogue.entries}
+    out["tiles"] = brief_tiles(
+        indicators, entries, brief, str, fmt, fmt.number(100 * level) + "%", money
+    )
+    return out

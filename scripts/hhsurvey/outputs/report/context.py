@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,10 @@ from typing import Any
 import pandas as pd
 
 from hhsurvey.errors import InputError
+from hhsurvey.outputs.i18n import LocaleFormat
+from hhsurvey.outputs.money import Money
 from hhsurvey.outputs.report.format import (
     DESIGN_TEXT,
-    DOMAIN_TEXT,
     NO_FIGURE,
     NOT_ESTIMATED,
     NOT_IN_INSTRUMENT,
@@ -39,8 +41,6 @@ from hhsurvey.outputs.report.spec import Catalogue, ReportSpec
 from hhsurvey.outputs.report.tables import (
     comparison_rows,
     determinants,
-    estimate_cells,
-    key_findings,
     national_refs,
     other_answers,
     quintile_table,
@@ -51,8 +51,8 @@ from hhsurvey.prepare.poverty import line_table
 __all__ = [
     "build_context",
     "data_quality",
-    "downloads",
     "figure_context",
+    "money_context",
     "methods_context",
     "survey_context",
 ]
@@ -182,6 +182,29 @@ def survey_context(
     }
 
 
+#: Cleaning rules (cleaning_log.csv, column ``rule``) in words; others: underscores to spaces.
+RULE_TEXT = {
+    "no_care_zero_spending": "blank spending of an episode without care set to 0",
+    "dk_refused_to_missing": "\u201cdon\u2019t know\u201d or refused set to missing",
+    "impute_median": "imputed by the median of the item in the stratum",
+    "post_code": "\u201cother, specify\u201d answer coded to its category",
+    "out_of_range_to_missing": "out-of-range value set to missing",
+    "extreme_capped": "extreme amount capped",
+    "free_text_redacted": "free text redacted",
+    "verbatim_withheld": "verbatim answer withheld",
+}
+
+
+def in_words(text: str) -> str:
+    """A check description or code as a reader reads it: ``{episode.sought}`` placeholders
+    become the item's name, configuration keys (``validation.max_age``) "the configured
+    limit", identifiers lose their underscores."""
+    text = re.sub(r"\{\w+\.(\w+)\}", lambda m: m.group(1).replace("_", " "), text_of(text))
+    text = re.sub(r"\b[a-z]+(?:_[a-z]+)*\.[a-z]+(?:_[a-z]+)+\b", "the configured limit", text)
+    text = re.sub(r"\b[a-z]+\.[a-z]+_[a-z_]+\b", "the configured limit", text)
+    return text.replace("{", "(").replace("}", ")")
+
+
 def data_quality(
     summary: pd.DataFrame,
     findings: pd.DataFrame | None,
@@ -196,7 +219,7 @@ def data_quality(
             "severity": text_of(r["severity"]),
             "table": text_of(r["table"]),
             "records": fmt_count(r["records"]),
-            "description": text_of(r["description"]),
+            "description": in_words(r["description"]),
         }
         for r in summary.to_dict("records")
     ]
@@ -215,17 +238,19 @@ def data_quality(
         **{c: cleaning_log[c].map(text_of) for c in ("table", "variable", "rule", "reason")}
     )
     groups = (
-        log.groupby(["table", "rule", "variable"], sort=True)
-        .agg(changes=("rule", "size"), reason=("reason", "first"))
+        log.groupby(["table", "rule"], sort=True)
+        .agg(
+            changes=("rule", "size"),
+            items=("variable", lambda v: ", ".join(sorted(set(v)))),
+        )
         .reset_index()
     )
     cleaning = [
         {
             "table": r["table"],
-            "rule": r["rule"],
-            "variable": r["variable"],
+            "rule": RULE_TEXT.get(r["rule"], r["rule"].replace("_", " ")),
+            "variable": r["items"].replace("_", " "),
             "changes": fmt_count(r["changes"]),
-            "reason": r["reason"],
         }
         for r in groups.to_dict("records")
     ]
@@ -414,6 +439,7 @@ def sections_context(
                     {"name": n, "caption": _caption(c, level)} for n, c in s.figures if n in figures
                 ],
                 "blocks": list(s.blocks),
+                "notes": dict(s.notes),
             }
             | dict(t)
         )
@@ -442,15 +468,19 @@ def build_context(
     input_files: Mapping[str, str],
     not_in_instrument: set[str] = frozenset(),
     summary: Mapping[str, Any] | None = None,
-    download_files: Mapping[str, str] | None = None,
+    files: Sequence[Mapping[str, str]] = (),
+    files_folder: str = "",
+    money: Money | None = None,
     repo: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything the templates show, as plain values (no Markup).
 
-    *summary* fills the executive summary's slots: ``messages`` (a list of
-    ``{"text": str, "indicators": [ids]}`` or plain strings) and ``cascade_svg`` (SVG bytes or
-    text); both are optional and render only when present."""
+    *summary* fills the executive summary (:func:`hhsurvey.outputs.summary.round_summary`):
+    ``messages`` (a list of ``{"text": str, "indicators": [ids]}`` or plain strings),
+    ``cascade_svg`` (SVG bytes or text), ``tiles``, ``scenario``, ``statements`` and
+    ``findings``; each is optional and renders only when present. *files*: the files written
+    beside the report (:func:`hhsurvey.outputs.report.files.write_report_files`)."""
     indicators = indicators.assign(flag=indicators["flag"].map(flag_of))
     comparison = comparison.assign(
         flag=comparison["flag"].map(flag_of), status=comparison["status"].map(text_of)
@@ -460,25 +490,13 @@ def build_context(
     design = config.get("design", {})
     ind_cfg = config.get("indicators", {})
     level = fmt_pct(design.get("level", 0.95), 0)
-    annex = []
-    for r in indicators.to_dict("records"):
-        unit = catalogue.unit(r["indicator"])
-        cells = estimate_cells(r, unit)
-        if r["indicator"] in not_in_instrument:
-            cells |= {"estimate": NOT_IN_INSTRUMENT, "ci": "", "se": "", "deff": ""}
-        annex.append(
-            {
-                "id": r["indicator"],
-                "domain": DOMAIN_TEXT.get(text_of(r["domain"]), text_of(r["domain"])),
-                "level": level_text(text_of(r["domain"]), r["level"]),
-                "unit": unit_text(unit),
-            }
-            | cells
-        )
+    title = text_of(round_meta.get("title", "")) or "Household health survey"
+    name = text_of(round_meta.get("name", ""))
     return {
         "lang": text_of((config.get("report") or {}).get("lang", "en")) or "en",
-        "title": text_of(round_meta.get("title", "")) or "Household health survey",
-        "round": text_of(round_meta.get("name", "")),
+        "title": title,
+        "round": name,
+        "running_foot": f"{title} \u00b7 round {name}" if name else title,
         "synthetic": bool(round_meta.get("synthetic", False)),
         "date": report_date(config, environ),
         "price_year": text_of(round_meta.get("price_year", "")),
@@ -487,7 +505,6 @@ def build_context(
         "suppress_below": ind_cfg.get("suppress_below", 25),
         "caution_below": ind_cfg.get("caution_below", 50),
         "summary": summary_context(summary),
-        "key_findings": key_findings(catalogue, indicators, comparison, refs, not_in_instrument),
         "survey": survey_context(weights_diagnostics, frame, row_counts, round_meta, design),
         "sections": sections_context(spec, tables, figures, level),
         "quintiles": quintile_table(catalogue, indicators, catalogue.plotted("quintile_gradient")),
@@ -497,10 +514,12 @@ def build_context(
         "quality": data_quality(validation_summary, validation, cleaning_log, row_counts),
         "determinants": determinants(determinants_path),
         "methods": methods_context(catalogue, config),
-        "annex": annex,
+        "money": money_context(money or Money(), text_of(round_meta.get("price_year", ""))),
         "figures": dict(figures),
         "provenance": provenance(manifest, input_files, config, repo),
-        "downloads": downloads(download_files or {}),
+        "files": [dict(f) for f in files],
+        "files_folder": files_folder,
+        "config_file": next((dict(f) for f in files if f["file"] == "configuration.csv"), None),
         "not_estimated": NOT_ESTIMATED,
         "not_in_instrument": NOT_IN_INSTRUMENT,
         "no_figure": NO_FIGURE,
@@ -508,8 +527,10 @@ def build_context(
 
 
 def summary_context(summary: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The executive summary's slots: key messages (each with the indicator ids it rests on)
-    and the cascade chart as a data URI; empty when the stage that fills them is absent."""
+    """The executive summary's slots (:func:`hhsurvey.outputs.summary.round_summary`): key
+    messages (each with the indicator ids it rests on), the cascade chart as a data URI, the
+    four tiles, the scenario line, the statements of "What this means" and the key findings;
+    empty where the stage that fills them is absent."""
     summary = summary or {}
     messages = []
     for m in summary.get("messages") or []:
@@ -533,32 +554,28 @@ def summary_context(summary: Mapping[str, Any] | None) -> dict[str, Any]:
         "cascade_alt": text_of(summary.get("cascade_alt"))
         or "Care cascade by insurance status: population, ill, sought care, paid out of pocket, "
         "catastrophic spending and impoverished, each with its 95 % confidence interval.",
+        "tiles": list(summary.get("tiles") or []),
+        "scenario": summary.get("scenario"),
+        "statements": list(summary.get("statements") or []),
+        "findings": list(summary.get("findings") or []),
     }
 
 
-#: Result tables offered as downloads inside the page (data URIs): name -> media type.
-DOWNLOAD_TYPES = {
-    ".csv": "text/csv;charset=utf-8",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def downloads(files: Mapping[str, str]) -> list[dict[str, str]]:
-    """Each existing file of *files* (label -> path) as a data URI to download, in the order
-    given; the page stays self-contained (no link leaves it)."""
-    out = []
-    for label, path in files.items():
-        p = Path(path) if path else None
-        if p is None or not p.is_file() or p.suffix not in DOWNLOAD_TYPES:
-            continue
-        data = p.read_bytes()
-        out.append(
-            {
-                "label": label,
-                "file": p.name,
-                "href": f"data:{DOWNLOAD_TYPES[p.suffix]};base64,"
-                + base64.b64encode(data).decode("ascii"),
-                "size": f"{max(len(data) // 1024, 1):,d} KB",
-            }
-        )
-    return out
+def money_context(money: Money, price_year: str) -> dict[str, Any]:
+    """The rate, its source and the yardsticks as Methods and the cover print them."""
+    fmt = LocaleFormat("en")
+    return {
+        "usd": f"{fmt.number(money.lak_per_usd, 0)} LAK" if money.lak_per_usd else "",
+        "usd_year": text_of(money.usd_year),
+        "usd_source": money.usd_source.strip().rstrip("."),
+        "usd_assumption": money.usd_assumption,
+        "household_size": fmt.number(money.persons_per_household, 2)
+        if money.persons_per_household
+        else "not known",
+        "consumption": money.lak_usd(money.consumption_per_household, fmt, str)
+        if money.consumption_per_household
+        else "not estimated in this run",
+        "nhi": money.nhi_text(fmt, str),
+        "nhi_source": money.nhi_source.strip().rstrip("."),
+        "price_year": price_year,
+    }

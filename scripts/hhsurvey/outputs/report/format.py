@@ -32,6 +32,8 @@ __all__ = [
     "fmt_number",
     "fmt_pct",
     "lang_of",
+    "precision_class",
+    "PRECISION_MARKS",
     "level_text",
     "read_csv",
     "require",
@@ -79,6 +81,22 @@ DECIMALS = {
     "index": 3,
 }
 SCALE = {"percent": 100.0, "percentage_points": 100.0}
+
+
+#: The DHS-style marks of precision, one symbol per class (the tables' footnote explains them;
+#: the numbers behind them are in the estimates file's ``precision_note``): ``low``, the
+#: precision rule flags the estimate (column ``precision``); ``review``, its note asks for a
+#: review (few degrees of freedom, no case observed).
+PRECISION_MARKS = {"low": "\u2020", "review": "\u2021"}
+
+
+def precision_class(row: Mapping[str, Any]) -> str:
+    """``low``, ``review`` or "" for a result row; never for a suppressed estimate."""
+    if flag_of(row.get("flag")) == "suppressed":
+        return ""
+    if text_of(row.get("precision")).strip().lower() == "low":
+        return "low"
+    return "review" if "review" in text_of(row.get("precision_note")).lower() else ""
 
 
 def finite(x: Any) -> bool:

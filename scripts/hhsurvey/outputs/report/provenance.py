@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from hhsurvey.errors import InputError
-from hhsurvey.outputs.report.format import fmt_count, plain, text_of
+from hhsurvey.outputs.report.format import fmt_count, text_of
 
 __all__ = [
     "PACKAGES",
     "code_version",
+    "input_name",
     "package_versions",
     "provenance",
     "report_date",
@@ -52,7 +52,9 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def code_version(repo: str | os.PathLike[str] | None) -> str:
-    """``git describe --always --dirty`` of the checkout, or "unknown" (no git, no repo)."""
+    """``git describe --always --dirty`` of the checkout; in a copy without git history, the
+    SHA-256 of the library's sources (``scripts/hhsurvey/**/*.py``, in path order), so the
+    report always names the code it was made with."""
     try:
         out = subprocess.run(
             ["git", "describe", "--always", "--dirty"],
@@ -62,9 +64,21 @@ def code_version(repo: str | os.PathLike[str] | None) -> str:
             timeout=20,
             check=False,
         )
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+        pass
+    return f"sources sha256:{source_digest()[:16]} (no git checkout)"
+
+
+def source_digest() -> str:
+    """SHA-256 over the library's Python sources (relative path and bytes of each file)."""
+    root = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def package_versions(names: Sequence[str] = PACKAGES) -> list[tuple[str, str]]:
@@ -93,14 +107,55 @@ def report_date(config: Mapping[str, Any], environ: Mapping[str, str] | None = N
     return text_of((config.get("report") or {}).get("date", "")) or "undated"
 
 
+#: The report's inputs (rule input names) in words.
+INPUT_TEXT = {
+    "indicators": "Estimates of the round",
+    "xlsx": "Estimates of the round (workbook)",
+    "comparison": "Comparison with national figures",
+    "validation": "Validation summary",
+    "validation_findings": "Validation findings",
+    "cleaning_log": "Cleaning log",
+    "row_counts": "Records per table",
+    "weights_diagnostics": "Weight diagnostics",
+    "manifest": "Ingest manifest",
+    "frame": "Sampling frame (cleaned)",
+    "person": "Persons (cleaned)",
+    "episode": "Illness episodes (cleaned)",
+    "catalogue": "Indicator catalogue",
+    "report_spec": "Report specification",
+    "brief_spec": "Brief specification",
+    "implications": "Rules of \u201cWhat this means\u201d",
+    "codebook": "Codebook of the round",
+    "national": "National reference table",
+    "config_file": "Configuration",
+    "determinants": "Determinants of care-seeking",
+    "scenarios": "Benefit-package scenarios",
+    "planning": "Endline planning",
+    "differences": "Tested differences",
+    "change": "Changes since baseline",
+}
+
+
+def input_name(key: str) -> str:
+    """An input of the report in words (``baseline indicators`` -> ``Estimates of the round,
+    baseline``)."""
+    role, _, rest = key.partition(" ")
+    if rest and role in ("baseline", "endline"):
+        return f"{input_name(rest)}, {role}"
+    if key.startswith("config "):
+        return f"Configuration ({key.removeprefix('config ').rsplit('.', 1)[0]})"
+    return INPUT_TEXT.get(key, key.replace("_", " ").capitalize())
+
+
 def provenance(
     manifest: pd.DataFrame,
     inputs: Mapping[str, str],
     config: Mapping[str, Any],
     repo: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
-    """Raw-file checksums (ingest manifest), checksums of the rendered inputs, the validated
-    configuration as YAML (keys sorted), code and package versions."""
+    """Raw-file checksums (ingest manifest), checksums of the rendered inputs (named in words),
+    code and package versions. The configuration goes to a file beside the report
+    (:func:`hhsurvey.outputs.report.files.configuration_table`), not onto the page."""
     raw = [
         {
             "table": text_of(r["table"]),
@@ -111,16 +166,13 @@ def provenance(
         for r in manifest.to_dict("records")
     ]
     files = [
-        {"name": k, "path": str(v), "sha256": sha256_file(v)}
+        {"name": input_name(k), "file": Path(v).name, "sha256": sha256_file(v)}
         for k, v in sorted(inputs.items())
         if v and Path(v).is_file()
     ]
     return {
         "raw": raw,
         "files": files,
-        "config_yaml": yaml.safe_dump(
-            plain(config), sort_keys=True, allow_unicode=True, default_flow_style=False
-        ),
         "code_version": code_version(repo),
         "packages": package_versions(),
     }

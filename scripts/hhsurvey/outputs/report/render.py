@@ -40,15 +40,25 @@ def trusted(html: str, where: str = "report/static/report.css") -> Markup:
     return Markup(html)  # noqa: S704 - trusted repository file, checked above
 
 
-def environment(template_dir: str | os.PathLike[str]) -> Environment:
-    return Environment(
+def environment(template_dir: str | os.PathLike[str], translations: Any = None) -> Environment:
+    """The templates' environment: autoescape, StrictUndefined and gettext (jinja2.ext.i18n,
+    ``{% trans %}`` trimmed); *translations* default to English (the msgids)."""
+    import gettext
+
+    env = Environment(
         loader=FileSystemLoader(str(template_dir)),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations or gettext.NullTranslations(), newstyle=True
+    )
+    return env
 
 
 def csp(css: str) -> str:
@@ -66,12 +76,14 @@ def render(
     template: str | os.PathLike[str],
     css: str | os.PathLike[str],
     fonts: Sequence[str | os.PathLike[str]] = DEBIAN_NOTO_SANS_LAO,
+    translations: Any = None,
 ) -> str:
     """Render the report template with the stylesheet inlined and, when the page holds Lao
-    text, a subset of the Lao font embedded (so Lao renders on a machine without a Lao font)."""
+    text, a subset of the Lao font embedded (so Lao renders on a machine without a Lao font).
+    *translations*: the gettext catalogue of the page's language (default English)."""
     template = Path(template)
     base = Path(css).read_text(encoding="utf-8")
-    tpl = environment(template.parent).get_template(template.name)
+    tpl = environment(template.parent, translations).get_template(template.name)
     # First pass without the font, to learn which Lao characters the page holds.
     draft = tpl.render(**context, css=trusted(base), csp=csp(base))
     font_css = embedded_font_css(draft, fonts) if fonts else ""
@@ -86,9 +98,11 @@ def write_html(
     template: str | os.PathLike[str],
     css: str | os.PathLike[str],
     out: str | os.PathLike[str],
+    translations: Any = None,
+    fonts: Sequence[str | os.PathLike[str]] = DEBIAN_NOTO_SANS_LAO,
 ) -> str:
     """Render *template* with *context* and write the page to *out* (folders created)."""
-    html = render(context, template, css)
+    html = render(context, template, css, fonts=fonts, translations=translations)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(html, encoding="utf-8")
     return html

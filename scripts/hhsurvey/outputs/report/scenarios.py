@@ -18,11 +18,13 @@ from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.catalogue.scenarios import (
     ACTUAL,
     COST_PER_CAPITA,
+    COST_PER_COVERED,
     COST_TOTAL,
     INCIDENCE,
     labels,
     load_packages,
 )
+from hhsurvey.outputs.i18n import LocaleFormat
 
 # The indicator the figure plots (SDG 3.8.2 at 10 %), when the scenarios compute it.
 FIGURE_INDICATOR = "che_sdg_10"
@@ -84,8 +86,24 @@ def _index(df: pd.DataFrame) -> dict[tuple[str, str, str, str, str], pd.Series]:
     return {k: r for k, (_, r) in zip(keys, df.iterrows(), strict=True)}
 
 
-def report_context(df: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Everything the partial shows, from ``scenarios.csv`` and the configuration."""
+def _usd(cell: dict[str, str], r: pd.Series | None, money: Any, scale: float = 1.0) -> dict:
+    """A cost cell with its US dollars (the estimate and the CI bounds), when a rate is set."""
+    if r is None or money is None or not money.has_usd or cell["flag"] == "suppressed":
+        return cell | {"usd": "", "usd_ci": ""}
+    fmt = LocaleFormat("en")
+
+    def usd(x: Any) -> str:
+        return money.fmt_usd(float(x), fmt) if _finite(x) else ""
+
+    lo, hi = usd(r["ci_low"]), usd(r["ci_high"])
+    return cell | {"usd": usd(r["estimate"]), "usd_ci": f"{lo} to {hi}" if lo and hi else ""}
+
+
+def report_context(
+    df: pd.DataFrame, config: Mapping[str, Any], money: Any = None
+) -> dict[str, Any]:
+    """Everything the partial shows, from ``scenarios.csv``, the configuration and the money
+    yardsticks (:class:`hhsurvey.outputs.money.Money`: US$, the NHI per-capita payment)."""
     from hhsurvey.outputs.figures.scenarios import cost_effect, svg_data_uri
 
     scfg = dict(config.get("scenarios") or {})
@@ -136,8 +154,22 @@ def report_context(df: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any
                     }
                     for i in ids
                 ],
-                "cost_total": _cell(get(p.id, "cost", COST_TOTAL), _lak, scale=1e6),
-                "cost_per_capita": _cell(get(p.id, "cost", COST_PER_CAPITA), _lak),
+                "cost_total": _usd(
+                    _cell(get(p.id, "cost", COST_TOTAL), _lak, scale=1e6),
+                    get(p.id, "cost", COST_TOTAL),
+                    money,
+                ),
+                "cost_per_capita": _usd(
+                    _cell(get(p.id, "cost", COST_PER_CAPITA), _lak),
+                    get(p.id, "cost", COST_PER_CAPITA),
+                    money,
+                ),
+                "cost_per_covered": _usd(
+                    _cell(get(p.id, "cost", COST_PER_COVERED), _lak),
+                    get(p.id, "cost", COST_PER_COVERED),
+                    money,
+                ),
+                "everyone": p.everyone,
             }
         )
         incidence.append(
@@ -164,9 +196,13 @@ def report_context(df: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any
             "title": FIGURE_TEXT["title"],
             "alt": f"{FIGURE_TEXT['title']}. {FIGURE_TEXT['alt']}",
         }
+    fmt = LocaleFormat("en")
     return {
         "available": True,
         "level": level,
+        "usd": bool(money is not None and money.has_usd),
+        "nhi": money.nhi_text(fmt, str) if money is not None else "",
+        "nhi_assumption": bool(money is not None and money.nhi_assumption),
         "indicators": indicators,
         "actual": actual,
         "packages": packages,
@@ -174,4 +210,74 @@ def report_context(df: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any
         "quintiles": quintiles,
         "incidence": incidence,
         "figure": figure,
+    }
+
+
+# --------------------------------------------------------------------------- the headline
+
+
+def _value(r: pd.Series | None) -> dict[str, Any] | None:
+    """Estimate, CI and flag of a row as plain numbers (None when absent or suppressed)."""
+    if r is None:
+        return None
+    flag = "" if pd.isna(r.get("flag")) else str(r.get("flag"))
+    if flag == "suppressed" or not _finite(r["estimate"]):
+        return None
+    return {
+        "estimate": float(r["estimate"]),
+        "ci_low": float(r["ci_low"]) if _finite(r["ci_low"]) else math.nan,
+        "ci_high": float(r["ci_high"]) if _finite(r["ci_high"]) else math.nan,
+        "flag": flag,
+    }
+
+
+def headline(df: pd.DataFrame, scenarios: Mapping[str, Any], indicator: str) -> dict | None:
+    """The scenario headline of the executive summary, the briefs and "What this means":
+    among the configured packages, the one with the largest fall in *indicator* (the change
+    actual - scenario, positive = fall), with the actual and scenario levels and its costs;
+    and, among the packages whose fall is positive with a CI above zero, the one with the
+    largest fall per LAK per person (``best_value``). None when no package has a usable fall."""
+    if df.empty or not scenarios.get("packages"):
+        return None
+    at = _index(df)
+
+    def get(sid: str, measure: str, iid: str):
+        return _value(at.get((sid, measure, iid, "total", "total")))
+
+    rows = []
+    for p in load_packages(dict(scenarios)):
+        fall = get(p.id, "change", indicator)
+        if fall is None:
+            continue
+        rows.append(
+            {
+                "id": p.id,
+                "label": p.label,
+                "fall": fall,
+                "level": get(p.id, "level", indicator),
+                "cost_total": get(p.id, "cost", COST_TOTAL),
+                "cost_per_capita": get(p.id, "cost", COST_PER_CAPITA),
+                "cost_per_covered": get(p.id, "cost", COST_PER_COVERED),
+                "everyone": p.everyone,
+            }
+        )
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: r["fall"]["estimate"])
+    tested = [
+        r
+        for r in rows
+        if r["fall"]["ci_low"] > 0 and r["cost_per_capita"] and r["cost_per_capita"]["estimate"] > 0
+    ]
+    value = (
+        max(tested, key=lambda r: r["fall"]["estimate"] / r["cost_per_capita"]["estimate"])
+        if tested
+        else None
+    )
+    return best | {
+        "indicator": indicator,
+        "n_packages": len(load_packages(dict(scenarios))),
+        "actual": get(ACTUAL, "level", indicator),
+        "significant": best["fall"]["ci_low"] > 0,
+        "best_value": value,
     }

@@ -61,6 +61,7 @@ class SectionSpec:
     template: str = ""
     figures: tuple[tuple[str, str], ...] = ()  # (name, caption)
     blocks: tuple[str, ...] = ()
+    notes: Mapping[str, str] = field(default_factory=dict)  # indicator id -> note
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def load_report_spec(path: str | os.PathLike[str]) -> ReportSpec:
                 template=str(s.get("template", "")),
                 figures=tuple(figs),
                 blocks=tuple(s.get("blocks") or ()),
+                notes={str(k): " ".join(str(v).split()) for k, v in (s.get("notes") or {}).items()},
             )
         )
     if not sections:

@@ -18,6 +18,7 @@ from hhsurvey.outputs.report.format import (
     NO_FIGURE,
     NOT_ESTIMATED,
     NOT_IN_INSTRUMENT,
+    PRECISION_MARKS,
     finite,
     flag_of,
     fmt_ci,
@@ -26,6 +27,7 @@ from hhsurvey.outputs.report.format import (
     fmt_number,
     lang_of,
     level_text,
+    precision_class,
     read_csv,
     require,
     text_of,
@@ -34,12 +36,10 @@ from hhsurvey.outputs.report.format import (
 from hhsurvey.outputs.report.spec import Catalogue, ReportSpec
 
 __all__ = [
-    "MAX_KEY_FINDINGS",
     "comparison_rows",
     "context_only",
     "determinants",
     "estimate_cells",
-    "key_findings",
     "national_refs",
     "national_value",
     "other_answers",
@@ -47,16 +47,14 @@ __all__ = [
     "section_tables",
 ]
 
-MAX_KEY_FINDINGS = 10
 #: compare.py units of national figures -> the report's units.
 NATIONAL_UNIT = {"fraction": "percent", "per_capita": "rate", "per_1000": "per_1000", "lak": "lak"}
-PRECISION_MARK = "\u2020"  # dagger: low precision (see the row's note)
 
 
 def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
     """Display cells of one result row. A proportion estimated at 0 with a positive upper
-    bound reads "0.0 (no case observed; upper bound X)"; a row flagged ``precision == "low"``
-    carries a visible mark and its note."""
+    bound reads "0.0 (no case observed; upper bound X)"; a row of a precision class carries
+    that class's mark (the table's footnote explains it; the numbers stay in the file)."""
     flag = flag_of(r.get("flag"))
     hide = flag == "suppressed"
     estimate = fmt_estimate(r.get("estimate"), unit, flag)
@@ -69,7 +67,6 @@ def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
         and float(r["ci_high"]) > 0
     ):
         estimate = f"{estimate} (no case observed; upper bound {fmt_number(r['ci_high'], unit)})"
-    low = text_of(r.get("precision")).strip().lower() == "low" and not hide
     return {
         "estimate": estimate,
         "ci": fmt_ci(r.get("ci_low"), r.get("ci_high"), unit, flag),
@@ -79,8 +76,7 @@ def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
         "n_unweighted": fmt_count(r.get("n_unweighted")),
         "n_weighted": fmt_count(r.get("n_weighted")),
         "flag": flag,
-        "precision_mark": PRECISION_MARK if low else "",
-        "precision_note": (text_of(r.get("precision_note")) or "low precision") if low else "",
+        "precision_mark": PRECISION_MARKS.get(precision_class(r), ""),
     }
 
 
@@ -182,7 +178,6 @@ def section_tables(
             "by_only": "",
             "missing": NOT_ESTIMATED,
             "precision_mark": "",
-            "precision_note": "",
         }
         if iid in not_in_instrument:
             row |= {"estimated": False, "flag": "", "missing": NOT_IN_INSTRUMENT}
@@ -209,7 +204,9 @@ def section_tables(
                 overall.loc[iid].to_dict(),
             )
             if t is not None:
-                out[key]["by"].append(t)
+                # breakdowns of indicators outside the key findings: on screen and in the
+                # estimates file, not in print
+                out[key]["by"].append(t | {"extra": entry.key_rank is None})
     return out
 
 
@@ -297,70 +294,6 @@ def comparison_rows(
             }
         )
     return out
-
-
-def _when(year: str) -> str:
-    """ "in 2013", or "year not stated" when the source gives none."""
-    return "year not stated" if year.strip().lower() in ("", "not stated") else f"in {year}"
-
-
-def key_findings(
-    catalogue: Catalogue,
-    indicators: pd.DataFrame,
-    comparison: pd.DataFrame,
-    refs: Mapping[str, str],
-    not_in_instrument: set[str] = frozenset(),
-) -> list[dict[str, Any]]:
-    """Up to 10 findings, the catalogue's ``key_rank`` order: estimate, CI and every national
-    comparator. Suppressed estimates are skipped; caution ones keep their parentheses."""
-    overall = indicators.loc[indicators["domain"] == "total"].drop_duplicates("indicator")
-    overall = overall.set_index("indicator")
-    findings = []
-    for iid in catalogue.key_findings():
-        if len(findings) >= MAX_KEY_FINDINGS:
-            break
-        if iid not in overall.index or iid in not_in_instrument:
-            continue
-        r = overall.loc[iid].to_dict()
-        flag = flag_of(r["flag"])
-        if flag == "suppressed" or not finite(r["estimate"]):
-            continue
-        unit = catalogue.unit(iid)
-        suffix = "\u00a0%" if unit == "percent" else f"\u00a0{unit_text(unit)}"
-        value = fmt_number(r["estimate"], unit) + suffix.rstrip()
-        national = []
-        for c in comparison.loc[
-            (comparison["indicator"] == iid) & (comparison["status"] != NO_FIGURE)
-        ].to_dict("records"):
-            context = context_only(c)
-            national.append(
-                {
-                    "ref": refs.get(c["comparator_id"], ""),
-                    "anchor": f"cmp-{c['comparator_id']}",
-                    "value": national_value(c["national_value"], c["national_unit"]),
-                    "when": _when(text_of(c["national_year"])),
-                    "what": text_of(c["national_label"]),
-                    "verdict": "for context only, not compared"
-                    if context
-                    else text_of(c["verdict"]),
-                    "uncertain": "uncertain source" in text_of(c["caveat"]),
-                    "differs": c["comparability"] == "definition_differs",
-                }
-            )
-        cells = estimate_cells(r, unit)
-        findings.append(
-            {
-                "id": iid,
-                "label": catalogue.label(iid),
-                "estimate": value if flag != "caution" else f"({value})",
-                "ci": fmt_ci(r["ci_low"], r["ci_high"], unit, ""),
-                "caution": flag == "caution",
-                "precision_mark": cells["precision_mark"],
-                "precision_note": cells["precision_note"],
-                "national": national,
-            }
-        )
-    return findings
 
 
 def other_answers(table: pd.DataFrame | None, column: str, limit: int = 25) -> dict[str, Any]:
