@@ -46,8 +46,11 @@ def outline_titles(pdf: bytes) -> list[str]:
     return [" ".join(_pdf_string(t).split()) for t in titles]
 
 
-def page_fill(pdf_path: str | Path, dpi: int = 20) -> list[float]:
-    """For each page, the share of its height down to the lowest non-white pixel row."""
+def page_fill(
+    pdf_path: str | Path, dpi: int = 20, top_mm: float = 0.0, bottom_mm: float = 0.0
+) -> list[float]:
+    """For each page, the share of its body's height down to the lowest non-white pixel row;
+    the body leaves out *top_mm* and *bottom_mm* of the A4 page (the running head and foot)."""
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,6 +62,9 @@ def page_fill(pdf_path: str | Path, dpi: int = 20) -> list[float]:
         fills = []
         for png in sorted(Path(tmp).glob("p-*.pgm")):
             im = Image.open(png)
+            w, full = im.size
+            top, bottom = round(full * top_mm / 297), round(full * bottom_mm / 297)
+            im = im.crop((0, top, w, full - bottom))
             w, h = im.size
             px = im.load()
             last = 0

@@ -90,6 +90,8 @@ def write_round_summary(
             indicators, entries, brief, _, fmt, fmt.number(100 * level) + "%", money
         ),
         "scenario_indicator": _(entries[indicator].label) if indicator in entries else "",
+        # the N-tags lead to the report's comparison table, which this page has not
+        "national_links": False,
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     return write_html(context, template, css, out, translations=translations, fonts=fonts)
@@ -102,6 +104,9 @@ def N_(text: str) -> str:  # noqa: N802 - gettext convention: a msgid translated
     return text
 
 
+#: The two rounds as the translated change summary names them (msgids): a round's id
+#: ("baseline") is a configuration key, not a word of the reader's language.
+ROUND_NAMES = {"baseline": N_("the baseline round"), "endline": N_("the endline round")}
 #: Units of a change as the summary names them (msgids).
 CHANGE_UNITS = {"percent": N_("percentage points"), "lak": N_("LAK")}
 
@@ -192,12 +197,13 @@ def write_change_summary(
     items = change_headline(catalogue, change, flags, suppress_below, w)
     summary = change_summary(items)
     names = {role: _(str(rounds[role].get("title") or rounds[role]["name"])) for role in ROLES}
-    short = {role: str(rounds[role]["name"]) for role in ROLES}
+    short = {role: _(ROUND_NAMES[role]) for role in ROLES}
     context = {
         "lang": lang,
-        "title": _("Change since baseline: {baseline} to {endline}").format(**short),
+        "title": _("Change between the baseline and the endline survey"),
         "names": short,
         "titles": names,
+        "national_links": False,
         "synthetic": any(bool(r.get("synthetic")) for r in rounds.values()),
         "draft_translation": review_status(locale_dir, lang) != "reviewed",
         "level": w.level,

@@ -158,9 +158,9 @@ def render_report(
         full |= {k: v for k, v in summary.items() if v is not None}
     frame = parquet("frame")
     row_counts = read_csv(p["row_counts"])
-    villages = survey_context(
-        diagnostics, frame, row_counts, round_meta, config.get("design", {})
-    )["villages"]
+    villages = survey_context(diagnostics, frame, row_counts, round_meta, config.get("design", {}))[
+        "villages"
+    ]
     files = write_report_files(
         files_folder(out),
         tables={
