@@ -358,12 +358,19 @@ def test_provenance_of_both_rounds(fixture_change):
         manifest = _read(fixture_change.args["paths"][role]["manifest"])
         for h in manifest["sha256"]:
             assert re.search(rf"<tr><td>{role}</td><td>\w+</td><td>[\w.]+</td>.*?{h}", prov)
-    for name in ("change", "baseline indicators", "endline comparison", "config endline.yaml"):
-        assert f"<td>{name}</td>" in prov
+    for name in (
+        "Changes since baseline",
+        "Estimates of the round, baseline",
+        "Comparison with national figures, endline",
+        "Configuration (endline)",
+    ):
+        assert f"<td>{name}</td>" in prov, name
     for pkg in ("pandas", "matplotlib", "jinja2"):
         assert pkg in prov
-    cfg = prov[prov.index('<pre class="config">') :]
-    assert "change:" in cfg and "prices:" in cfg
+    # the configuration is a file beside the report, not a page of YAML
+    assert '<pre class="config">' not in prov
+    cfg = pd.read_csv(fixture_change.out.parent / "change_files" / "configuration.csv")
+    assert {"change.baseline", "prices.base_year"} <= set(cfg["key"])
 
 
 # --------------------------------------------------------------------------- determinism
@@ -372,10 +379,13 @@ def test_provenance_of_both_rounds(fixture_change):
 def test_rendering_twice_is_byte_identical(fixture_change, tmp_path, monkeypatch):
     # The checkout may change while tests run (others commit): fix the code version.
     monkeypatch.setattr("hhsurvey.outputs.report.provenance.code_version", lambda repo: "v-test")
-    outs = [tmp_path / "a.html", tmp_path / "b.html"]
+    outs = [tmp_path / "a" / "change.html", tmp_path / "b" / "change.html"]
     for out in outs:
         render_change_report(**fixture_change.args, out=str(out), environ={})
     assert outs[0].read_bytes() == outs[1].read_bytes()
+    for name in ("changes.csv", "changes.xlsx", "configuration.csv", "configuration.xlsx"):
+        a, b = (o.parent / "change_files" / name for o in outs)
+        assert a.read_bytes() == b.read_bytes(), name
     env = {"SOURCE_DATE_EPOCH": "1700000000"}
     dated = [render_change_report(**fixture_change.args, out=str(o), environ=env) for o in outs]
     assert dated[0] == dated[1] and "2023-11-14 22:13 UTC" in dated[0]
@@ -408,10 +418,13 @@ def test_page_is_self_contained(fixture_change):
             if tag == "img":
                 assert value.startswith("data:image/svg+xml;base64,")
             else:
-                assert tag == "a" and value.startswith("#"), (tag, name, value[:60])
+                assert tag == "a", (tag, name, value[:60])
+                if not value.startswith(("#", "data:")):  # a file beside it, relative link
+                    assert value.startswith(f"{fixture_change.out.stem}_files/"), value
+                    assert (fixture_change.out.parent / value).is_file(), value
     ids = [a["id"] for _, a in page.tags if "id" in a]
     assert len(ids) == len(set(ids))
-    anchors = {a["href"][1:] for t, a in page.tags if t == "a"}
+    anchors = {a["href"][1:] for t, a in page.tags if t == "a" and a["href"].startswith("#")}
     assert anchors <= set(ids)
 
 
@@ -489,8 +502,9 @@ def test_render_change_report_script_main(fixture_change, tmp_path, monkeypatch)
     params = {k: a[k] for k in ("rounds", "figure_names", "config")}
     monkeypatch.setattr("hhsurvey.outputs.report.provenance.code_version", lambda repo: "v-test")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    page = cf.rf.run_rule_script("render_change_report.py", inputs, params, tmp_path / "s.html")
-    assert page == render_change_report(**a, out=str(tmp_path / "direct.html"))
+    out = tmp_path / "s" / "change.html"
+    page = cf.rf.run_rule_script("render_change_report.py", inputs, params, out)
+    assert page == render_change_report(**a, out=str(tmp_path / "direct" / "change.html"))
 
 
 def test_summary_in_words_caveat_and_national_trends(fixture_change):

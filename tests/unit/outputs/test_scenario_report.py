@@ -65,9 +65,11 @@ def page() -> tuple[str, dict]:
 
 def test_partial_renders_tables_figure_and_caveat(page):
     html, data = page
-    assert (
-        html.count('<tr data-scenario="opd_capped">') == 1 + 3 + 1 + 1
-    )  # packages, 3 indicators, cost, incidence
+    # one row in the packages, cost and incidence tables; one cell per indicator in the falls
+    assert html.count('<tr data-scenario="opd_capped">') == 1 + 1 + 1
+    assert html.count('<td class="num" data-scenario="opd_capped">') == 3
+    falls = html.split('id="scenario-falls"')[1].split("</table>")[0]
+    assert "Fall in each financial-protection indicator" in falls and "positive = fall" in falls
     assert "static simulation" in html and "lower bound" in html
     assert "Cheaper care usually raises use" in html
     assert re.search(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="', html)
@@ -95,4 +97,4 @@ def test_suppressed_estimates_are_not_shown(page):
     _, data = page
     html = render(report_context(data["df"], data["config"]))
     cost = html.split('id="scenario-cost"')[1].split("</table>")[0]
-    assert "140,897" not in cost and '<td class="num">*</td>' in cost
+    assert "140,897" not in cost and '<td class="num">*<br>' in cost

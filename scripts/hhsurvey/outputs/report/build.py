@@ -164,7 +164,7 @@ def render_report(
     files = write_report_files(
         files_folder(out),
         tables={
-            "estimates": estimates_table(indicators, catalogue),
+            "estimates": estimates_table(indicators, catalogue, not_in_instrument),
             "villages": pd.DataFrame(villages).rename(columns=VILLAGE_COLUMNS),
             "configuration": configuration_table(config),
             "definitions": definitions_table(catalogue),

@@ -25,7 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.outputs.report.format import DESIGN_TEXT, UNIT_TEXT, plain, text_of
+from hhsurvey.outputs.report.format import (
+    DESIGN_TEXT,
+    NOT_IN_INSTRUMENT,
+    UNIT_TEXT,
+    plain,
+    text_of,
+)
 from hhsurvey.outputs.report.spec import Catalogue
 
 __all__ = [
@@ -50,14 +56,25 @@ def files_folder(out_html: str | os.PathLike[str]) -> Path:
     return out.with_name(f"{out.stem}_files")
 
 
-def estimates_table(indicators: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+def estimates_table(
+    indicators: pd.DataFrame, catalogue: Catalogue, not_in_instrument: set[str] = frozenset()
+) -> pd.DataFrame:
     """Every row of indicators.csv with the indicator's label and unit in front; proportions
-    stay fractions (the ``unit`` column says so), the precision note keeps its numbers."""
+    stay fractions (the ``unit`` column says so), the precision note keeps its numbers. An
+    indicator the round's questionnaire cannot measure has no estimate, and its ``note`` says
+    so (never a 0)."""
     label = indicators["indicator"].map(lambda i: catalogue.label(str(i)))
     unit = indicators["indicator"].map(lambda i: catalogue.unit(str(i)))
     out = indicators.copy()
     out.insert(1, "label", label)
     out.insert(2, "unit", unit.map(lambda u: "fraction" if u == "percent" else u))
+    missing = out["indicator"].isin(sorted(not_in_instrument))
+    for col in ("estimate", "se", "ci_low", "ci_high", "deff"):
+        if col in out:
+            out[col] = out[col].where(~missing)
+    out["note"] = pd.Series("", index=out.index, dtype="object").where(
+        ~missing, NOT_IN_INSTRUMENT
+    )
     return out
 
 
