@@ -100,6 +100,11 @@ def briefs(cfg: dict[str, Any] | None = None) -> int:
     return sum(len(languages(r, cfg)) for r in cfg["analyse"])
 
 
+def labels() -> dict[str, str]:
+    """Catalogue id -> label."""
+    return {e["id"]: e["label"] for e in catalogue()}
+
+
 def require_ids(*ids: str) -> None:
     """Skip the calling test when an id it uses as a worked example left the catalogue."""
     missing = [i for i in ids if i not in set(catalogue_ids())]

@@ -1,4 +1,5 @@
-"""The brief's rules in the workflow: which languages a round asks for (snakemake -n)."""
+"""The brief's rules in the workflow: which languages a round asks for (snakemake -n). A
+round's documents print in one job (print_<round>, one Chromium session)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _jobs(*extra: str) -> dict[str, int]:
     return {
         line.split()[0]: int(line.split()[1])
         for line in out.splitlines()
-        if line.split()[:1] in (["render_brief"], ["print_brief"])
+        if line.split()[:1] in (["render_brief"], ["render_summary"], ["print_baseline"])
     }
 
 
@@ -34,11 +35,12 @@ def test_a_round_can_ask_for_the_brief_in_english_only():
     """Dry run: one brief per analysed round and language (report.languages); a round's own
     `languages: [en]` (.test/config/brief_english_only.yaml) leaves that round one brief."""
     n = briefs()
-    assert _jobs("--forceall") == {"render_brief": n, "print_brief": n}
+    # a summary in each language but English; one print job for the round
+    assert _jobs("--forceall") == {"render_brief": n, "render_summary": n - 1, "print_baseline": 1}
     en_only = merge(config(), yaml.safe_load((FEATURE_CONFIGS / EN_ONLY).read_text("utf-8")))
     m = briefs(en_only)
     assert m < n, "the demo's baseline brief should come in more languages than English"
     assert _jobs("--forceall", "--configfile", feature_config(EN_ONLY)) == {
         "render_brief": m,
-        "print_brief": m,
+        "print_baseline": 1,
     }

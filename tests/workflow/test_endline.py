@@ -116,3 +116,25 @@ def test_change_df_counts_the_psus_of_each_domain(endline_run):
         row = linear[(linear["indicator"] == "illness_30d") & (linear["level"] == area)]
         assert row["df"].tolist() == [villages - 2]
     assert linear.query("domain == 'area'")["df"].max() < linear["df"].max()
+
+
+def test_endline_and_change_documents_print_as_a_reader_needs(endline_run):
+    """Issue 24: the endline report, its briefs and summaries, the change report and its Lao
+    summary are printed by the workflow; every page carries its number and the simulated
+    mark, the contents' page numbers match, links open files beside the PDF, and no page
+    holds a machine artefact."""
+    from printed import artefacts, broken_links, furniture_problems, toc_mismatches
+
+    folder = endline_run / "results/report"
+    pdfs = sorted(p for p in folder.glob("*.pdf") if p.name.startswith(("endline", "change")))
+    names = {p.name for p in pdfs}
+    assert {"endline.pdf", "endline_brief_en.pdf", "endline_brief_lo.pdf",
+            "endline_summary_lo.pdf", "change.pdf", "change_summary_lo.pdf"} <= names  # fmt: skip
+    for pdf in pdfs:
+        assert furniture_problems(pdf, simulated=True) == [], pdf.name
+        assert artefacts(pdf) == [], pdf.name
+        assert broken_links(pdf) == [], pdf.name
+    for name in ("endline", "change"):
+        html = (folder / f"{name}.html").read_text(encoding="utf-8")
+        assert toc_mismatches(folder / f"{name}.pdf", html) == [], name
+    assert (folder / "change_files/changes.csv").is_file()

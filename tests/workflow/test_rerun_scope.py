@@ -1,6 +1,7 @@
 """Rules receive only the config slices they read (params are a rerun trigger): after a finished
-run, editing a scenario package reruns the scenarios but no brief job, and adding a language
-adds that language's brief without rerunning the others (snakemake -n)."""
+run, editing the endline planning reruns the planning but no brief or summary job, and adding a
+language adds that language's brief and summary without rerunning the others; the round's
+documents are printed again in its one print job (snakemake -n)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from workflow_tools import snakemake
 
 pytestmark = pytest.mark.slow
 
-BRIEF_RULES = ("render_brief", "print_brief")
+BRIEF_RULES = ("render_brief", "render_summary")
 
 
 def _jobs(root: Path) -> dict[str, int]:
@@ -41,11 +42,14 @@ def finished(demo_run, tmp_path) -> Path:
     return work
 
 
-def test_editing_a_scenario_package_reruns_no_brief_job(finished):
-    package = "      covers: {types: [ipd]}\n      share: 0.8\n"  # inpatient_80
-    _edit(finished / "config/config.yaml", package, package.replace("0.8", "0.7"))
+def test_editing_the_planning_reruns_no_brief_job(finished):
+    _edit(
+        finished / "config/config.yaml",
+        "target_relative_change: 0.25",
+        "target_relative_change: 0.3",
+    )
     jobs = _jobs(finished)
-    assert jobs.get("simulate_scenarios") == 1, jobs
+    assert jobs.get("plan_endline") == 1, jobs
     assert not [r for r in BRIEF_RULES if r in jobs], jobs
 
 
@@ -54,4 +58,5 @@ def test_adding_a_language_adds_its_brief_only(finished):
     shutil.copytree(finished / "report/locale/lo", finished / "report/locale/fr")
     _edit(finished / "config/config.yaml", "languages: [en, lo]", "languages: [en, lo, fr]")
     jobs = _jobs(finished)
-    assert {r: jobs.get(r) for r in BRIEF_RULES} == {"render_brief": 1, "print_brief": 1}, jobs
+    assert {r: jobs.get(r) for r in BRIEF_RULES} == {"render_brief": 1, "render_summary": 1}, jobs
+    assert jobs.get("print_baseline") == 1 and "render_report" not in jobs, jobs

@@ -68,6 +68,7 @@ __all__ = [
     "fmt_change_ci",
     "fmt_p",
     "headline_frame",
+    "headline_rows",
     "render_change_report",
     "round_flags",
 ]
@@ -332,7 +333,7 @@ def headline_ids(catalogue: Catalogue, change: pd.DataFrame) -> list[str]:
     return [i for i in catalogue.key_findings() if i in with_total]
 
 
-def _headline(
+def headline_rows(
     catalogue: Catalogue,
     change: pd.DataFrame,
     flags: Mapping[str, Mapping[tuple[str, str, str], str]],
@@ -359,7 +360,7 @@ def headline_frame(
     """The overall change of each headline indicator, with both rounds' flags and a one-line
     summary of the change (``note``): the data of the dumbbell chart."""
     rows = []
-    for iid, unit, r, cells in _headline(catalogue, change, flags, suppress_below):
+    for iid, unit, r, cells in headline_rows(catalogue, change, flags, suppress_below):
         if cells["flag"] == "suppressed":
             note = f"change {cells['why']}"
         else:
@@ -383,7 +384,7 @@ def headline_findings(
 ) -> list[dict[str, Any]]:
     """Plain-language lines of the headline changes (the template writes the sentence)."""
     out = []
-    for iid, unit, _, cells in _headline(catalogue, change, flags, suppress_below):
+    for iid, unit, _, cells in headline_rows(catalogue, change, flags, suppress_below):
         suffix = "\u00a0%" if unit == "percent" else f"\u00a0{UNIT_TEXT.get(unit, unit)}"
         p_text = "p < 0.001" if cells["p"] == "<0.001" else f"p = {cells['p']}"
         out.append(

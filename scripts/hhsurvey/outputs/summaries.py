@@ -120,7 +120,7 @@ def change_headline(
 ) -> list[dict[str, Any]]:
     """The headline changes in *w*'s language, with the keys of
     :func:`hhsurvey.outputs.change_report.headline_findings` (one template for both)."""
-    from hhsurvey.outputs.change_report import _headline
+    from hhsurvey.outputs.change_report import headline_rows
 
     _ = w._
     out = []
@@ -134,7 +134,7 @@ def change_headline(
         text = w.fmt.number(v, 1 if unit == "percent" else 0)
         return text if text.startswith("-") else "+" + text
 
-    for iid, unit, r, cells in _headline(catalogue, change, flags, suppress_below):
+    for iid, unit, r, cells in headline_rows(catalogue, change, flags, suppress_below):
         hidden = [role for role in ("baseline", "endline") if cells[f"{role}_flag"] == "suppressed"]
         p = r.get("p_value")
         out.append(

@@ -97,10 +97,25 @@ class Words:
         )
 
     def money_note(self, lak_per_household_year: float) -> str:
-        """US$ and the yardsticks of an amount per household and year."""
-        usd = self.money.fmt_usd(lak_per_household_year, self.fmt)
-        yard = self.money.yardsticks(lak_per_household_year, self.fmt, self._)
-        return "; ".join(p for p in (usd, yard) if p)
+        """The yardsticks of an amount per household and year."""
+        return self.money.yardsticks(lak_per_household_year, self.fmt, self._)
+
+    def lak_ci(self, lo: Any, hi: Any) -> str:
+        """``95% CI 700,492 to 1,637,733 LAK (US$89 to US$208)``."""
+        if not (finite(lo) and finite(hi)):
+            return ""
+        text = self._("{level} CI {low} to {high}").format(
+            level=self.level,
+            low=self.fmt.number(float(lo), 0),
+            high=self._("{amount} LAK").format(amount=self.fmt.number(float(hi), 0)),
+        )
+        if not self.money.has_usd:
+            return text
+        usd = self._("{low} to {high}").format(
+            low=self.money.fmt_usd(float(lo), self.fmt),
+            high=self.money.fmt_usd(float(hi), self.fmt),
+        )
+        return f"{text} ({usd})"
 
 
 def _national(c: Mapping[str, Any], refs: Mapping[str, str], w: Words) -> dict[str, Any]:
@@ -149,7 +164,12 @@ def findings(
         flag = flag_of(r["flag"])
         if flag == "suppressed" or not finite(r["estimate"]):
             continue
-        value = w.value(r["estimate"], e.unit)
+        lak = e.unit == "lak"
+        value = (
+            w.money.lak_usd(float(r["estimate"]), w.fmt, w._)
+            if lak
+            else w.value(r["estimate"], e.unit)
+        )
         comps = comparison.loc[
             (comparison["indicator"] == e.id) & (comparison["status"] != NO_FIGURE)
         ]
@@ -158,7 +178,9 @@ def findings(
                 "id": e.id,
                 "label": w._(e.label),
                 "estimate": f"({value})" if flag == "caution" else value,
-                "ci": w.ci(r["ci_low"], r["ci_high"], e.unit),
+                "ci": w.lak_ci(r["ci_low"], r["ci_high"])
+                if lak
+                else w.ci(r["ci_low"], r["ci_high"], e.unit),
                 "caution": flag == "caution",
                 "precision_mark": PRECISION_MARKS.get(precision_class(r), ""),
                 "money": w.money_note(float(r["estimate"])) if e.unit == "lak" else "",

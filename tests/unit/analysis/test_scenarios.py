@@ -420,3 +420,25 @@ def test_scheme_members_only(tables, agg):
     # CBHI members: H3's spouse (no spending) and both members of H6, whose only OOP is the
     # child's episode at a traditional healer (12 x 50,000)
     assert got == {"H1": 0, "H2": 0, "H3": 0, "H4": 0, "H5": 0, "H6": 600_000, "H7": 0, "H8": 0}
+
+
+def test_cost_per_covered_person_counts_only_whom_the_package_covers(tables, agg):
+    """Everything free for quintiles 1 and 2 (households H3, H8: quintile 1; H7: quintile 2):
+    the members covered are those households' members only, and the cost per covered person
+    is the ratio of weighted totals sum(w * shifted) / sum(w * covered), by hand from the
+    hand-worked OOP of indicator_fixture (all OOP is shifted for those households)."""
+    poorest = {**EVERYTHING, "id": "poorest", "eligible": {"quintiles": [1, 2]}}
+    res = run(tables, agg.astype({"quintile": "int64"}), [poorest, EVERYTHING])
+    hh = HOUSEHOLDS.assign(quintile=[5, 5, 1, 3, 4, 4, 2, 1])
+    covered = hh["hhsize"].where(hh["quintile"] <= 2, 0)
+    shifted = hh["oop"].where(hh["quintile"] <= 2, 0.0)
+    w = hh["weight"]
+    want = (w * shifted).sum() / (w * covered).sum()
+    got = pick(res, "poorest", "cost", "cost_per_covered")
+    assert got["estimate"] == pytest.approx(want, rel=1e-9)
+    assert pick(res, "poorest", "cost", "cost_per_capita")["estimate"] == pytest.approx(
+        (w * shifted).sum() / (w * hh["hhsize"]).sum(), rel=1e-9
+    )
+    # a package open to everyone covers every member: per covered person = per capita
+    every = [pick(res, "everything", "cost", i)["estimate"] for i in ("cost_per_covered", "cost_per_capita")]  # fmt: skip
+    assert every[0] == pytest.approx(every[1], rel=1e-12)

@@ -42,3 +42,23 @@ def test_pdf_dates_are_fixed_for_reproducible_output():
         b"<< /CreationDate (D:20231114221320+00'00') /ModDate (D:20231114221320+00'00') >>"
     )
     assert len(fixed) == len(raw)  # xref offsets stay valid
+
+
+def test_links_to_files_beside_the_pdf_become_relative_without_moving_offsets(tmp_path):
+    """Chromium prints a relative link as an absolute file:// URI; the printer makes the
+    ones inside the PDF's folder relative again (spaces pad the object, so the byte offsets
+    of the cross-reference table stay valid), and leaves every other target alone."""
+    from hhsurvey.outputs.pdf import relative_links
+
+    folder = tmp_path / "results" / "report"
+    base = folder.resolve().as_uri().encode()
+    raw = (
+        b"1 0 obj\n<</A <</S /URI /URI (" + base + b"/baseline_files/estimates.csv)>>>>\nendobj\n"
+        b"2 0 obj\n<</A <</S /URI /URI (file:///elsewhere/x.csv)>>>>\nendobj\n"
+        b"3 0 obj\n<</A <</S /URI /URI (https://example.org/a)>>>>\nendobj\n"
+    )
+    out = relative_links(raw, folder)
+    assert len(out) == len(raw)
+    assert b"/URI (baseline_files/estimates.csv)" in out
+    assert b"/URI (file:///elsewhere/x.csv)" in out and b"(https://example.org/a)" in out
+    assert base not in out

@@ -346,7 +346,8 @@ def test_key_findings_numbers_match_indicators_csv(fixture_round):
         suffix = "%" if unit == "percent" else " LAK" if unit == "lak" else ""
         shown_est = f"{est}{suffix}"
         assert (f"({shown_est})" if r["flag"] == "caution" else shown_est) in free, (iid, free)
-        assert f"CI {lo}{suffix} to {hi}{suffix}" in free, (iid, free)
+        ci = f"CI {lo} to {hi} LAK" if unit == "lak" else f"CI {lo}{suffix} to {hi}{suffix}"
+        assert ci in free, (iid, free)
         allowed = {est, lo, hi, "95"}
         if unit == "lak":  # US$ and the yardsticks of an amount (checked in test_money.py)
             allowed |= set(NUMBER.findall(free.split("LAK", 1)[1].split("Lao PDR")[0]))

@@ -158,27 +158,10 @@ def render_report(
         full |= {k: v for k, v in summary.items() if v is not None}
     frame = parquet("frame")
     row_counts = read_csv(p["row_counts"])
-    villages = survey_context(diagnostics, frame, row_counts, round_meta, config.get("design", {}))[
-        "villages"
-    ]
-    files = write_report_files(
-        files_folder(out),
-        tables={
-            "estimates": estimates_table(indicators, catalogue, not_in_instrument),
-            "villages": pd.DataFrame(villages).rename(columns=VILLAGE_COLUMNS),
-            "configuration": configuration_table(config),
-            "definitions": definitions_table(catalogue),
-            "inputs": inputs_table(p),
-        },
-        copies={
-            "national_comparison.csv": p["comparison"],
-            "validation.csv": p.get("validation_findings", ""),
-            "cleaning_log.csv": p["cleaning_log"],
-            "scenarios.csv": p.get("scenarios", ""),
-            "endline_planning.csv": p.get("planning", ""),
-        },
-        labels=FILE_LABELS,
-    )
+    files = _write_files(
+        p, out, indicators, catalogue, config, not_in_instrument, diagnostics, frame, row_counts,
+        round_meta,
+    )  # fmt: skip
     context = build_context(
         indicators=indicators,
         comparison=comparison,
@@ -217,6 +200,42 @@ def render_report(
         config,
     )
     return write_html(context, template, css, out)
+
+
+def _write_files(
+    p: Mapping[str, str],
+    out: str,
+    indicators: pd.DataFrame,
+    catalogue: Catalogue,
+    config: Mapping[str, Any],
+    not_in_instrument: set[str],
+    diagnostics: pd.DataFrame,
+    frame: pd.DataFrame | None,
+    row_counts: pd.DataFrame,
+    round_meta: Mapping[str, Any],
+) -> list[dict[str, str]]:
+    """The files beside the report (hhsurvey.outputs.report.files)."""
+    villages = survey_context(diagnostics, frame, row_counts, round_meta, config.get("design", {}))[
+        "villages"
+    ]
+    return write_report_files(
+        files_folder(out),
+        tables={
+            "estimates": estimates_table(indicators, catalogue, not_in_instrument),
+            "villages": pd.DataFrame(villages).rename(columns=VILLAGE_COLUMNS),
+            "configuration": configuration_table(config),
+            "definitions": definitions_table(catalogue),
+            "inputs": inputs_table(p),
+        },
+        copies={
+            "national_comparison.csv": p["comparison"],
+            "validation.csv": p.get("validation_findings", ""),
+            "cleaning_log.csv": p["cleaning_log"],
+            "scenarios.csv": p.get("scenarios", ""),
+            "endline_planning.csv": p.get("planning", ""),
+        },
+        labels=FILE_LABELS,
+    )
 
 
 def inputs_table(p: Mapping[str, str]) -> pd.DataFrame:

@@ -72,9 +72,7 @@ def estimates_table(
     for col in ("estimate", "se", "ci_low", "ci_high", "deff"):
         if col in out:
             out[col] = out[col].where(~missing)
-    out["note"] = pd.Series("", index=out.index, dtype="object").where(
-        ~missing, NOT_IN_INSTRUMENT
-    )
+    out["note"] = pd.Series("", index=out.index, dtype="object").where(~missing, NOT_IN_INSTRUMENT)
     return out
 
 
