@@ -313,7 +313,7 @@ def main(argv: list[str]) -> int:
         if problems:
             print(f"i18n check: {len(problems)} problem(s); see docs/i18n.md")
             return 1
-        print("i18n check: every string of the brief is translated")
+        print("i18n check: every string of the brief and the summaries is translated")
         return 0
     print("usage: python -m hhsurvey.outputs.i18n extract|check", file=sys.stderr)
     return 2
