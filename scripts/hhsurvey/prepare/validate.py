@@ -66,6 +66,9 @@ class Check:
     description: str
     fix: str
     find: Callable[[Tables, dict], pd.DataFrame]  # offending rows (keys columns + "value")
+    # codebook entries ("table.column") a wrong mapping of which breaks this check for many
+    # records at once: the message names them before the raw export
+    mappings: tuple[str, ...] = ()
 
 
 KEYS = {
@@ -404,6 +407,7 @@ def catalogue() -> list[Check]:
                 f"every {child} record belongs to a {'responding household' if parent == 'household' else 'person on the roster'}",
                 f"add the missing {parent} record or correct the keys of the {child} record",
                 _orphans(child, parent, on),
+                tuple(f"{child}.{k}" for k in on),
             )
         )
     checks += [
@@ -437,6 +441,7 @@ def catalogue() -> list[Check]:
             "the frame, which set the selection probabilities",
             "correct {household.area} in {household}, or the village's stratum in {frame}",
             _stratum_mismatch,
+            ("household.area", "frame.area"),
         ),
         Check(
             "blank_recall_period",
@@ -469,6 +474,7 @@ def catalogue() -> list[Check]:
             "add the village to {frame} with selected = 1 and its listing counts, or correct "
             "the village code ({household.village}) in {household}",
             _village_not_selected,
+            ("household.village", "frame.village", "frame.selected"),
         ),
         Check(
             "completed_without_roster",
@@ -478,6 +484,7 @@ def catalogue() -> list[Check]:
             "a completed interview ({household.result}) has at least one roster member",
             "enter the roster or correct the result code",
             _no_roster,
+            ("household.result",),
         ),
         Check(
             "birth_to_man",
@@ -487,6 +494,7 @@ def catalogue() -> list[Check]:
             "the mother of a birth is a woman on the roster",
             "correct the mother's line number ({birth.line}) in {birth}",
             _birth_men,
+            ("person.sex", "birth.line"),
         ),
         Check(
             "skip_op4_when_care_sought",
@@ -716,20 +724,52 @@ def raise_on_errors(
         text = (
             f"[{cid}] {render(chk.description, names, files)} — violated by {len(sub)} "
             f"record(s) in {sub['file'].iloc[0]} (variable {shown}): "
-            f"{first_keys(sub['keys'].tolist())}. Fix: {render(chk.fix, names, files)}."
+            f"{first_keys(sub['keys'].tolist())}."
         )
         n_rows = len(tables[chk.table]) if tables and chk.table in tables else None
-        if n_rows and sub["keys"].nunique() >= n_rows:
-            where = lines.get(f"{chk.table}.{var}", "the round's codebook")
-            text += (
-                f" Every record of the table fails this check: the codebook mapping of "
-                f"{raw or var} ({where}) is the likely cause (a wrong variable or code mapping)."
-            )
+        every = bool(n_rows and sub["keys"].nunique() >= n_rows)
+        if chk.mappings:
+            text += " " + _mapping_first(chk, names, lines, files, every)
+        else:
+            text += f" Fix: {render(chk.fix, names, files)}."
+            if every:
+                where = lines.get(f"{chk.table}.{var}", "the round's codebook")
+                text += (
+                    f" Every record of the table fails this check: the codebook mapping of "
+                    f"{raw or var} ({where}) is the likely cause (a wrong variable or code "
+                    "mapping)."
+                )
         parts.append(text)
+    mapped = any(chk.mappings for chk in by_check.values())
     raise InputError(
         f"{len(by_check)} validation error(s):\n  " + "\n  ".join(parts),
         ", ".join(sorted(set(errors["file"]))),
-        "correct the raw export (the pipeline never edits raw/) and rerun",
+        (
+            "check the codebook mappings named above first (`hhsurvey codebook check CONFIG` "
+            "runs the cross-file checks); if they are right, correct the raw export (the "
+            "pipeline never edits raw/) and rerun"
+        )
+        if mapped
+        else "correct the raw export (the pipeline never edits raw/) and rerun",
+    )
+
+
+def _mapping_first(
+    chk: Check, names: dict[str, str], lines: dict[str, str], files: dict[str, str], every: bool
+) -> str:
+    """The codebook mappings that can break a check, named before the raw export."""
+    maps = ", ".join(
+        f"{m} ({names[m]}, {lines.get(m, 'the codebook')})" if m in names else m
+        for m in chk.mappings
+    )
+    lead = (
+        "Every record of the table fails this check: a wrong codebook mapping is the likely cause."
+        if every
+        else "A wrong codebook mapping can cause this."
+    )
+    return (
+        f"{lead} Check first the mapping of {maps} (its raw variable and codes); if the "
+        f"mapping is right, fix the data: {render(chk.fix, names, files)}."
     )
 
 
