@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
 from hhsurvey.survey.io import format_keys
 
 Tables = dict[str, pd.DataFrame]
@@ -177,70 +178,6 @@ def _negative(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
     return find
 
 
-#: Fewest positive amounts for a group's own median and MAD (smaller groups use a wider one).
-MIN_GROUP = 10
-
-
-def _robust_z(lx: pd.Series, groups: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """|lx - median| / (1.4826 MAD) within groups, and whether the group can be screened."""
-    med = lx.groupby(groups, observed=True).transform("median")
-    mad = (lx - med).abs().groupby(groups, observed=True).transform("median") * 1.4826
-    count = lx.groupby(groups, observed=True).transform("count")
-    usable = (count >= MIN_GROUP) & (mad > 0)
-    return (lx - med).abs() / mad.where(mad > 0), usable
-
-
-def extreme_amounts(
-    df: pd.DataFrame,
-    col: str,
-    item: str | None,
-    threshold: float,
-    family: list[str] | None = None,
-) -> pd.Series:
-    """Robust outlier rule on the log scale, within item (when the table has items).
-
-    A positive amount x is extreme when |log(1+x) - median| / (1.4826 * MAD) > threshold,
-    with the median and MAD of log(1+x) over the positive amounts of the same item. An item
-    with fewer than 10 positive amounts or a zero MAD is screened against the item's family
-    (the same column over every item of the table) and, when that is too small too, against
-    every amount of the family columns (``family``: e.g. the six cost items of an episode)."""
-    x = df[col]
-    lx = np.log1p(x.where(x > 0))
-    groups = df[item] if item else pd.Series(0, index=df.index)
-    z, usable = _robust_z(lx, groups)
-    one = pd.Series(0, index=df.index)
-    z_fam, usable_fam = _robust_z(lx, one)
-    z = z.where(usable, z_fam)
-    usable = usable | usable_fam
-    cols = [c for c in (family or [col]) if c in df.columns]
-    if not usable.all() and len(cols) > 1:
-        pooled = pd.concat([np.log1p(df[c].where(df[c] > 0)) for c in cols], ignore_index=True)
-        med = pooled.median()
-        mad = (pooled - med).abs().median() * 1.4826
-        if pooled.count() >= MIN_GROUP and mad > 0:
-            z = z.where(usable, (lx - med).abs() / mad)
-            usable = pd.Series(True, index=df.index)
-    return (z > threshold) & usable
-
-
-def above_bound(df: pd.DataFrame, table: str, col: str, bounds: dict) -> pd.Series:
-    """Amounts above the absolute plausibility bound of their table (config
-    `validation.amount_bounds`, LAK per record; non-food by recall period)."""
-    x = df[col]
-    if table == "nonfood":
-        limit = (
-            df["recall"]
-            .astype("str")
-            .map({"days30": bounds.get("nonfood_30d"), "months12": bounds.get("nonfood_12m")})
-        )
-        limit = pd.to_numeric(limit, errors="coerce")
-        return (x > limit).fillna(False)
-    b = bounds.get(f"{table}_{col}", bounds.get(table))
-    if b is None:
-        return pd.Series(False, index=df.index)
-    return (x > b).fillna(False)
-
-
 def _above_bound(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
     def find(t: Tables, p: dict) -> pd.DataFrame:
         df = t[table]
@@ -375,7 +312,18 @@ def _age_range(t: Tables, p: dict) -> pd.DataFrame:
 
 
 def catalogue() -> list[Check]:
-    """The declared checks, in the order they run."""
+    """The declared checks, in the order they run (the order of ``validation.csv``)."""
+    return [
+        *_key_checks(),
+        *_record_errors(),
+        *_answer_warnings(),
+        *_cross_module_warnings(),
+        *_amount_checks(),
+    ]
+
+
+def _key_checks() -> list[Check]:
+    """Errors of the keys: duplicated records, and records without their parent record."""
     checks: list[Check] = []
     for table in KEYS:
         checks.append(
@@ -410,7 +358,12 @@ def catalogue() -> list[Check]:
                 tuple(f"{child}.{k}" for k in on),
             )
         )
-    checks += [
+    return checks
+
+
+def _record_errors() -> list[Check]:
+    """Errors in the frame and the records that the weights or the analysis cannot get past."""
+    return [
         Check(
             "frame_duplicate_village",
             "error",
@@ -496,6 +449,12 @@ def catalogue() -> list[Check]:
             _birth_men,
             ("person.sex", "birth.line"),
         ),
+    ]
+
+
+def _answer_warnings() -> list[Check]:
+    """Warnings on single records: skip patterns, ranges, the listing count, ages, dates."""
+    return [
         Check(
             "skip_op4_when_care_sought",
             "warning",
@@ -571,6 +530,12 @@ def catalogue() -> list[Check]:
             "kept; check the date entry",
             _date_window,
         ),
+    ]
+
+
+def _cross_module_warnings() -> list[Check]:
+    """Warnings between modules: illness vs episodes, the child module, households per village."""
+    return [
         Check(
             "ill_without_episode",
             "warning",
@@ -608,6 +573,11 @@ def catalogue() -> list[Check]:
             _hh_count,
         ),
     ]
+
+
+def _amount_checks() -> list[Check]:
+    """Warnings on amounts, three per table: negative, above the absolute bound, extreme."""
+    checks: list[Check] = []
     for table in AMOUNT_COLUMNS:
         checks.append(
             Check(

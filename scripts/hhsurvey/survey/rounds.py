@@ -11,11 +11,14 @@
   frames agree on the shared villages (same stratum and measure of size). Below
   ``design.revisit_min_share`` the config is refused; the numbers are written by the rule
   ``summarise_revisits`` to ``results/change/revisits.csv`` for the change report.
+* The languages of a round's brief (:func:`brief_languages`), which name the brief jobs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -66,6 +69,13 @@ def own_config_files(config_files: list[str]) -> list[str]:
     """The user's own configuration: the --configfile(s) of the run, or config/config.yaml
     when there is none."""
     return [f for f in config_files if f != DEFAULT_CONFIG] or [DEFAULT_CONFIG]
+
+
+def brief_languages(config: Mapping[str, Any], round_name: str) -> list[str]:
+    """Languages of a round's brief: the round's own ``languages``, else ``report.languages``
+    (en and lo when neither is set, the schema's default)."""
+    own = (config.get("rounds") or {}).get(round_name, {}).get("languages")
+    return list(own or (config.get("report") or {}).get("languages") or ["en", "lo"])
 
 
 def unanalysed_warning(rounds: list[str], config_files: list[str]) -> str:

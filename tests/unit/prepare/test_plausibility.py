@@ -1,7 +1,8 @@
 """Plausibility, consistency and privacy rules of issue 18, on small hand-made inputs.
 
 The workflow-level cases (planted in the demo round, one run for several) are in
-tests/test_bad_inputs.py; these tests pin the rules themselves against hand computations."""
+tests/workflow/test_bad_inputs.py and test_bad_input_treatments.py; these tests pin the rules
+themselves against hand computations."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from canonical_fixture import CODEBOOK, PARAMS, tiny_round
 from testpaths import REPO
 
 from hhsurvey.errors import InputError
-from hhsurvey.prepare.validate import above_bound, extreme_amounts, raise_on_errors, run_checks
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
+from hhsurvey.prepare.validate import raise_on_errors, run_checks
 from hhsurvey.survey.codebook.model import check_config_file, load_codebook
 from hhsurvey.survey.io import RawFile, read_raw, read_round, to_canonical
 from hhsurvey.survey.privacy import collect_identifiers, redact_text
