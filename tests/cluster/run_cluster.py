@@ -284,7 +284,9 @@ def main() -> int:
     failed = False
     try:
         step("install munge, SLURM, slurmdbd and MariaDB (Debian)")
+        t = time.monotonic()
         install_packages()
+        times["install"] = time.monotonic() - t
         step("start the one-node cluster with accounting")
         t = time.monotonic()
         cluster.start()

@@ -43,13 +43,19 @@ def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
+def installed(package: str) -> bool:
+    """Installed, not merely known to dpkg (a removed package keeps its configuration)."""
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
+    return out.returncode == 0 and out.stdout.strip() == "install ok installed"
+
+
 def install_packages() -> None:
     """munge, SLURM (controller, node, client, accounting daemon) and MariaDB from Debian.
     Their services are not started by the installation (policy-rc.d, for the time of the
     install only, when the machine has none): the test starts its own daemons."""
-    missing = [
-        p for p in PACKAGES if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode
-    ]
+    missing = [p for p in PACKAGES if not installed(p)]
     if not missing:
         return
     if os.geteuid() != 0:
