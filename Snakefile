@@ -36,6 +36,7 @@ include: "workflow/rules/revisits.smk"
 include: "workflow/rules/change_report.smk"
 include: "workflow/rules/planning.smk"
 include: "workflow/rules/print.smk"
+include: "workflow/rules/cluster.smk"
 
 
 rule all:
