@@ -129,9 +129,11 @@ def scenario_table(wildcards):
 
 
 def differences_table(wildcards):
-    """The round's table of tested differences (results/{round}/differences.csv), an input of
-    the statements of "What this means" when a rule of the workflow writes it; none
-    otherwise (the statements that need it are then left out)."""
+    """The round's table of tested differences (results/{round}/differences.csv, rule
+    estimate_differences), an input of the statements of "What this means" when the workflow
+    has that rule; none otherwise (the statements that need it are then left out)."""
+    if "estimate_differences" in {r.name for r in workflow.rules}:
+        return f"results/{wildcards.round}/differences.csv"
     return []
 
 
