@@ -123,7 +123,13 @@ def test_endline_and_change_documents_print_as_a_reader_needs(endline_run):
     summary are printed by the workflow; every page carries its number and the simulated
     mark, the contents' page numbers match, links open files beside the PDF, and no page
     holds a machine artefact."""
-    from printed import artefacts, broken_links, furniture_problems, toc_mismatches
+    from printed import (
+        artefacts,
+        broken_links,
+        caption_stubs,
+        furniture_problems,
+        toc_mismatches,
+    )
 
     folder = endline_run / "results/report"
     pdfs = sorted(p for p in folder.glob("*.pdf") if p.name.startswith(("endline", "change")))
@@ -137,4 +143,6 @@ def test_endline_and_change_documents_print_as_a_reader_needs(endline_run):
     for name in ("endline", "change"):
         html = (folder / f"{name}.html").read_text(encoding="utf-8")
         assert toc_mismatches(folder / f"{name}.pdf", html) == [], name
-    assert (folder / "change_files/changes.csv").is_file()
+        assert caption_stubs(folder / f"{name}.pdf", html) == [], name
+    for name in ("changes.csv", "changes.xlsx", "configuration.csv", "inputs.csv"):
+        assert (folder / "change_files" / name).is_file(), name

@@ -132,7 +132,8 @@ def test_every_lak_amount_of_the_summary_and_the_briefs_has_its_dollars(demo_run
     for name, text in parts.items():
         for m in re.finditer(r"\d[\d.,]*(?: million)? (?:LAK|ກີບ)|\d[\d.,]* ລ້ານກີບ", text):
             amounts += 1
-            assert text[m.end() : m.end() + 5] == " (US$", (name, text[m.start() : m.end() + 20])
+            after = text[m.end() : m.end() + 8]
+            assert re.match(r" ?[(,;] ?US\$", after), (name, text[m.start() : m.end() + 20])
     assert amounts >= 4
 
 

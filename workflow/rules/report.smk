@@ -23,6 +23,8 @@ rule plot_figures:
         households=rules.aggregate_households.output.households,
         catalogue=config["indicators"]["catalogue"],
         spec=REPORT_SPEC,
+        # the round's questionnaire categories: an indicator it cannot measure is not drawn
+        codebook=get_codebook,
         lib=script_lib("plot_figures"),
     output:
         figures=report(

@@ -33,7 +33,12 @@ import pandas as pd
 
 from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.report.context import figure_context
-from hhsurvey.outputs.report.files import configuration_table, files_folder, write_report_files
+from hhsurvey.outputs.report.files import (
+    configuration_table,
+    files_folder,
+    inputs_table,
+    write_report_files,
+)
 from hhsurvey.outputs.report.format import (
     NO_FIGURE,
     UNIT_TEXT,
@@ -696,13 +701,19 @@ def render_change_report(
         input_files[f"config {Path(p).name}"] = str(p)
     files = write_report_files(
         files_folder(out),
-        tables={"changes": change, "configuration": configuration_table(config)},
+        tables={
+            "changes": change,
+            "configuration": configuration_table(config),
+            "inputs": inputs_table(input_files),
+        },
         copies={},
         labels={
             "changes.csv": "Every change since baseline, with its test (CSV)",
             "changes.xlsx": "Every change since baseline (Excel workbook)",
             "configuration.csv": "Configuration of the run, one row per setting (CSV)",
             "configuration.xlsx": "Configuration of the run (Excel workbook)",
+            "inputs.csv": "Files this report was rendered from, with their SHA-256 (CSV)",
+            "inputs.xlsx": "Files this report was rendered from (Excel workbook)",
         },
     )
     context = build_change_context(

@@ -166,6 +166,11 @@ class _Words:
 
     def ci(self, lo: float, hi: float, iid: str, diff: bool = False) -> str:
         f = self.diff if diff else self.value
+        if diff and self.units.get(iid) == "percent":  # "points" once, after the difference
+
+            def f(x: float, _iid: str) -> str:
+                return ("+" if x > 0 else "") + self.fmt.number(100 * x, 1)
+
         return self._("{level} CI {low} to {high}").format(
             level=self.level, low=f(lo, iid), high=f(hi, iid)
         )

@@ -89,7 +89,12 @@ class Words:
         return self._("{value} points").format(value=self.fmt.number(100 * x, 1))
 
     def ci(self, lo: Any, hi: Any, unit: str) -> str:
-        f = self.points if unit == "points" else lambda v: self.value(v, unit)
+        # an interval of points says "points" once, after the estimate it goes with
+        f = (
+            (lambda v: self.fmt.number(100 * v, 1))
+            if unit == "points"
+            else (lambda v: self.value(v, unit))
+        )
         if not (finite(lo) and finite(hi)):
             return ""
         return self._("{level} CI {low} to {high}").format(
@@ -100,8 +105,9 @@ class Words:
         """The yardsticks of an amount per household and year."""
         return self.money.yardsticks(lak_per_household_year, self.fmt, self._)
 
-    def lak_ci(self, lo: Any, hi: Any) -> str:
-        """``95% CI 700,492 to 1,637,733 LAK (US$89 to US$208)``."""
+    def lak_ci(self, estimate: Any, lo: Any, hi: Any) -> str:
+        """``US$136; 95% CI 700,492 to 1,637,733 LAK, US$89.1 to US$208``: the dollars of
+        the estimate, then the interval in LAK and in dollars."""
         if not (finite(lo) and finite(hi)):
             return ""
         text = self._("{level} CI {low} to {high}").format(
@@ -115,7 +121,7 @@ class Words:
             low=self.money.fmt_usd(float(lo), self.fmt),
             high=self.money.fmt_usd(float(hi), self.fmt),
         )
-        return f"{text} ({usd})"
+        return f"{self.money.fmt_usd(float(estimate), self.fmt)}; {text}, {usd}"
 
 
 def _national(c: Mapping[str, Any], refs: Mapping[str, str], w: Words) -> dict[str, Any]:
@@ -127,7 +133,10 @@ def _national(c: Mapping[str, Any], refs: Mapping[str, str], w: Words) -> dict[s
     return {
         "ref": refs.get(c["comparator_id"], ""),
         "anchor": f"cmp-{c['comparator_id']}",
-        "value": national_value(c["national_value"], c["national_unit"]).replace("\u00a0%", "%"),
+        # a share in the page's number format; other units as the comparison table gives them
+        "value": w.fmt.percent(float(c["national_value"]), 1)
+        if c["national_unit"] == "fraction" and finite(c["national_value"])
+        else national_value(c["national_value"], c["national_unit"]).replace("\u00a0%", "%"),
         "when": w._("year not stated")
         if year.strip().lower() in ("", "not stated")
         else w._("in {year}").format(year=year),
@@ -165,11 +174,7 @@ def findings(
         if flag == "suppressed" or not finite(r["estimate"]):
             continue
         lak = e.unit == "lak"
-        value = (
-            w.money.lak_usd(float(r["estimate"]), w.fmt, w._)
-            if lak
-            else w.value(r["estimate"], e.unit)
-        )
+        value = w.value(r["estimate"], e.unit)
         comps = comparison.loc[
             (comparison["indicator"] == e.id) & (comparison["status"] != NO_FIGURE)
         ]
@@ -178,7 +183,7 @@ def findings(
                 "id": e.id,
                 "label": w._(e.label),
                 "estimate": f"({value})" if flag == "caution" else value,
-                "ci": w.lak_ci(r["ci_low"], r["ci_high"])
+                "ci": w.lak_ci(r["estimate"], r["ci_low"], r["ci_high"])
                 if lak
                 else w.ci(r["ci_low"], r["ci_high"], e.unit),
                 "caution": flag == "caution",

@@ -93,7 +93,7 @@ def test_the_rule_fires_on_tested_results_and_shows_its_evidence():
     che = st.evidence[0]
     # the estimate of each group, the difference with its CI, the adjusted p and the table
     assert "insured against not insured: 12.4% and 4.8%" in che
-    assert "difference +7.6 points (95% CI +3.6 points to +11.6 points)" in che
+    assert "difference +7.6 points (95% CI +3.6 to +11.6)" in che
     assert "p = 0.010 adjusted for multiple comparisons" in che and "differences.csv" in che
     assert st.values["d1"] == pytest.approx(0.076)
 

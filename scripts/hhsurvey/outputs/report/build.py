@@ -45,6 +45,7 @@ from hhsurvey.outputs.report.files import (
     definitions_table,
     estimates_table,
     files_folder,
+    inputs_table,
     write_report_files,
 )
 from hhsurvey.outputs.report.format import fmt_ci, fmt_estimate, fmt_number, read_csv, require
@@ -225,7 +226,7 @@ def _write_files(
             "villages": pd.DataFrame(villages).rename(columns=VILLAGE_COLUMNS),
             "configuration": configuration_table(config),
             "definitions": definitions_table(catalogue),
-            "inputs": inputs_table(p),
+            "inputs": inputs_table({k: v for k, v in p.items() if k != "determinants" or v}),
         },
         copies={
             "national_comparison.csv": p["comparison"],
@@ -236,18 +237,6 @@ def _write_files(
         },
         labels=FILE_LABELS,
     )
-
-
-def inputs_table(p: Mapping[str, str]) -> pd.DataFrame:
-    """The report's inputs in words with their SHA-256 (provenance)."""
-    from hhsurvey.outputs.report.provenance import input_name, sha256_file
-
-    rows = [
-        {"input": input_name(k), "file": Path(v).name, "sha256": sha256_file(v)}
-        for k, v in sorted(p.items())
-        if v and Path(v).is_file()
-    ]
-    return pd.DataFrame(rows, columns=["input", "file", "sha256"])
 
 
 #: Columns of villages.csv (the survey context's village rows).

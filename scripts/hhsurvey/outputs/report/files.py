@@ -39,6 +39,7 @@ __all__ = [
     "definitions_table",
     "estimates_table",
     "files_folder",
+    "inputs_table",
     "write_report_files",
     "write_xlsx",
 ]
@@ -74,6 +75,18 @@ def estimates_table(
             out[col] = out[col].where(~missing)
     out["note"] = pd.Series("", index=out.index, dtype="object").where(~missing, NOT_IN_INSTRUMENT)
     return out
+
+
+def inputs_table(paths: Mapping[str, str]) -> pd.DataFrame:
+    """The report's inputs in words (name of the input, file name) with their SHA-256."""
+    from hhsurvey.outputs.report.provenance import input_name, sha256_file
+
+    rows = [
+        {"input": input_name(k), "file": Path(v).name, "sha256": sha256_file(v)}
+        for k, v in sorted(paths.items())
+        if v and Path(v).is_file()
+    ]
+    return pd.DataFrame(rows, columns=["input", "file", "sha256"])
 
 
 def _flatten(value: Any, prefix: str, rows: list[tuple[str, str]]) -> None:
