@@ -210,7 +210,7 @@ def test_lao_is_drawn_by_the_embedded_font_without_system_lao_fonts(browser, bri
 
 @pytest.mark.parametrize("lang", languages("baseline"))  # the demo round's, config/config.yaml
 def test_demo_brief_built_by_the_workflow(browser, demo_run, lang):
-    """The workflow's own brief of the demo round: its PDF (printed by the print_brief rule)
+    """The workflow's own brief of the demo round: its PDF (printed by the round's print rule)
     has exactly two pages, and the numbers of its HTML match the demo indicators.csv."""
     report = demo_run / "results" / "report"
     pdf = (report / f"baseline_brief_{lang}.pdf").read_bytes()
