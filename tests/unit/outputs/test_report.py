@@ -811,3 +811,19 @@ def test_result_tables_download_from_the_page(fixture_round):
     assert est.drop(columns=["label", "unit", "note"]).columns.tolist() == ind.columns.tolist()
     for name in ("estimates.xlsx", "configuration.xlsx", "definitions.csv", "villages.csv"):
         assert name in links
+
+
+def test_code_version_outside_a_git_checkout_names_the_sources(tmp_path):
+    """A copy without git history (a release archive, the change report's run in a copy)
+    still names its code: the SHA-256 over the library's sources, never "unknown"."""
+    import hashlib
+
+    from hhsurvey.outputs.report.provenance import code_version
+
+    lib = REPO / "scripts" / "hhsurvey"
+    h = hashlib.sha256()
+    for f in sorted(lib.rglob("*.py")):
+        h.update(f.relative_to(lib).as_posix().encode("utf-8") + b"\0" + f.read_bytes())
+    version = code_version(tmp_path)
+    assert version == f"sources sha256:{h.hexdigest()[:16]} (no git checkout)"
+    assert "unknown" not in version
