@@ -4,7 +4,15 @@ from hhsurvey.cli import run_rule
 from hhsurvey.outputs.brief.build import write_brief
 
 #: Named inputs the brief reads (the rest are rerun triggers).
-TABLES = ("indicators", "comparison", "weights_diagnostics", "frame", "catalogue", "brief")
+TABLES = (
+    "indicators",
+    "comparison",
+    "differences",
+    "weights_diagnostics",
+    "frame",
+    "catalogue",
+    "brief",
+)
 
 
 def main(smk) -> None:

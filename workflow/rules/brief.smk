@@ -15,6 +15,7 @@ rule render_brief:
     input:
         indicators=rules.estimate_indicators.output.csv,
         comparison=rules.compare_national.output.comparison,
+        differences=rules.estimate_differences.output.csv,
         weights_diagnostics=rules.compute_weights.output.diagnostics,
         # Village names shown on the page (escaped).
         frame="results/{round}/clean/frame.parquet",
@@ -36,7 +37,8 @@ rule render_brief:
         # only what the brief reads (write_brief): editing anything else in the config, a
         # scenario package or the list of languages, reruns no brief job
         round_meta=round_meta_slice("name", "synthetic", "fieldwork"),
-        config=config_slice("design.level", "report.fonts"),
+        # poverty_lines and prices: the mark of a figure resting on an assumed line
+        config=config_slice("design.level", "report.fonts", "poverty_lines", "prices"),
         locale_dir="report/locale",
     script:
         "../../scripts/render_brief.py"

@@ -212,6 +212,7 @@ def get_final_outputs():
     out = expand("results/report/{round}.html", round=rounds)
     out += expand("results/report/{round}.pdf", round=rounds)
     out += expand("results/{round}/national_comparison.csv", round=rounds)
+    out += expand("results/{round}/differences.csv", round=rounds)
     out += brief_outputs(rounds)
     if config.get("scenarios", {}).get("packages"):
         out += expand("results/{round}/scenarios.csv", round=rounds)

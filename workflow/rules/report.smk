@@ -48,6 +48,7 @@ rule render_report:
         indicators=rules.estimate_indicators.output.csv,
         xlsx=rules.estimate_indicators.output.xlsx,
         comparison=rules.compare_national.output.comparison,
+        differences=rules.estimate_differences.output.csv,
         validation=rules.validate_round.output.summary,
         validation_findings=rules.validate_round.output.findings,
         cleaning_log=rules.clean_round.output.log_csv,

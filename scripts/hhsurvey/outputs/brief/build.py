@@ -29,6 +29,7 @@ import yaml
 from jinja2 import Environment
 
 from hhsurvey.catalogue.model import load_catalogue
+from hhsurvey.catalogue.national import comparable
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade_svg
 from hhsurvey.outputs.brief.messages import KeyMessage, key_messages, quantity
@@ -36,6 +37,7 @@ from hhsurvey.outputs.fonts import FONT_FAMILY, embedded_font_css
 from hhsurvey.outputs.i18n import LocaleFormat, load_translations, review_status
 from hhsurvey.outputs.report.render import csp, environment, trusted
 from hhsurvey.paths import REPO
+from hhsurvey.prepare.poverty import assumption_marks
 
 __all__ = [
     "brief_context",
@@ -56,7 +58,30 @@ COMPARISON_COLUMNS = (
     "national_year",
     "verdict",
     "comparability",
+    "source_type",
 )
+#: Columns the brief reads from differences.csv (the tested pairs of the key messages).
+DIFFERENCE_COLUMNS = (
+    "indicator",
+    "by",
+    "level_a",
+    "level_b",
+    "estimate_a",
+    "estimate_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_adjusted",
+    "significant",
+    "multiplicity",
+    "tests_in_family",
+)
+#: Names of the multiplicity methods (proper names, not translated).
+METHOD_NAMES = {
+    "benjamini_hochberg": "Benjamini-Hochberg",
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+}
 
 
 def _read_csv(path: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -106,7 +131,7 @@ def _precision(q: Any, spec: Mapping[str, Any]) -> str:
     return "rough"
 
 
-def _tiles(ind, catalogue, spec, _, fmt, level_text) -> list[dict[str, Any]]:
+def _tiles(ind, catalogue, spec, _, fmt, level_text, assumptions=None) -> list[dict[str, Any]]:
     precision_text = {
         "fairly_precise": _("fairly precise"),
         "approximate": _("approximate"),
@@ -141,18 +166,22 @@ def _tiles(ind, catalogue, spec, _, fmt, level_text) -> list[dict[str, Any]]:
                 precision=precision_text[_precision(q, spec)],
             ),
             "caution": q.flag == "caution",
+            # a figure resting on an assumed poverty line is never shown without its mark
+            "assumption": _("Rests on an assumed poverty line (no official line was found).")
+            if iid in (assumptions or {})
+            else "",
             "values": {"estimate": q.estimate, "ci_low": q.ci_low, "ci_high": q.ci_high},
         }
         tiles.append(tile)
     return tiles
 
 
-def _national_rows(comparison, catalogue, allowed, _, fmt) -> list[dict[str, Any]]:
+def _national_rows(comparison, catalogue, _, fmt) -> list[dict[str, Any]]:
+    """The national figures that support a verdict (the one rule of the report and the change
+    report too: :func:`hhsurvey.catalogue.national.comparable`)."""
     if comparison.empty:
         return []
-    rows = comparison.loc[
-        comparison["comparability"].isin(list(allowed)) & comparison["national_value"].notna()
-    ]
+    rows = comparison.loc[comparable(comparison)]
     out = []
     for r in rows.to_dict("records"):
         e = catalogue.get(r["indicator"])
@@ -164,6 +193,11 @@ def _national_rows(comparison, catalogue, allowed, _, fmt) -> list[dict[str, Any
                 "estimate": fmt.percent(float(r["estimate"]), 1),
                 "national": fmt.percent(float(r["national_value"]), 1),
                 "year": str(r["national_year"]),
+                "verdict": {
+                    "higher than national": _("higher than national"),
+                    "lower than national": _("lower than national"),
+                    "not distinguishable from national": _("not distinguishable"),
+                }.get(str(r["verdict"]), ""),
                 "values": {"estimate": float(r["estimate"]), "national": r["national_value"]},
             }
         )
@@ -203,14 +237,26 @@ def brief_context(
     lang: str,
     translations: _gettext.NullTranslations,
     reviewed: str = "reviewed",
+    differences: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Everything the brief template shows, translated and formatted for *lang*."""
+    """Everything the brief template shows, translated and formatted for *lang*.
+
+    *differences*: the round's differences.csv (the tested pairs of the key messages)."""
     _ = translations.gettext
     fmt = LocaleFormat(lang)
     level = float(config["design"]["level"])
     level_text = fmt.number(100 * level) + "%"
+    assumptions = _assumptions(catalogue, config)
     messages: list[KeyMessage] = key_messages(
-        indicators, comparison, catalogue, spec["messages"], _, lang=lang, level=level
+        indicators,
+        comparison,
+        catalogue,
+        spec["messages"],
+        _,
+        lang=lang,
+        level=level,
+        differences=differences,
+        assumptions=assumptions,
     )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", [])) or []
     data = cascade_data(indicators, spec["cascade"])
@@ -225,7 +271,6 @@ def brief_context(
                 shown = fmt.percent(1.0, 0)
             cells.append(f"{_(r['group'])} {shown}")
         alt_parts.append(f"{_(step['label'])} ({_(step['base'])}): " + ", ".join(cells))
-    allowed = spec["messages"].get("national_comparability", ["comparable"])
     sample = _sample(diagnostics, frame, lang)
     n_compared = int(comparison["national_value"].notna().sum()) if not comparison.empty else 0
     return {
@@ -236,13 +281,14 @@ def brief_context(
         "fieldwork_start": str(round_meta["fieldwork"]["start"]),
         "fieldwork_end": str(round_meta["fieldwork"]["end"]),
         "level": level_text,
-        "tiles": _tiles(indicators, catalogue, spec, _, fmt, level_text),
+        "tiles": _tiles(indicators, catalogue, spec, _, fmt, level_text, assumptions),
         "messages": messages,
+        "testing": _testing(differences, _),
         "cascade_src": "data:image/svg+xml;base64,"
         + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
         "cascade_alt": _("Care cascade by insurance status.") + " " + "; ".join(alt_parts) + ".",
         "cascade": data,
-        "national": _national_rows(comparison, catalogue, allowed, _, fmt),
+        "national": _national_rows(comparison, catalogue, _, fmt),
         "n_national_other": n_compared,
         "households": fmt.number(sample["households"] or 0),
         "villages": fmt.number(sample["villages"] or 0),
@@ -251,6 +297,33 @@ def brief_context(
         "report_file": f"{round_meta['name']}.html",
         "font_family": FONT_FAMILY,
     }
+
+
+def _assumptions(catalogue: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str]:
+    """Indicators resting on a poverty line marked ASSUMPTION (config ``poverty_lines``)."""
+    lines, prices = config.get("poverty_lines"), config.get("prices")
+    if not lines or not prices:
+        return {}
+    return assumption_marks(catalogue.values(), lines, prices)
+
+
+def _testing(differences: pd.DataFrame | None, _: Any) -> str:
+    """How a difference between groups is tested, in words (the brief's method note)."""
+    if differences is None or differences.empty:
+        return _("No difference between groups was tested for this round.")
+    n = int(pd.to_numeric(differences["tests_in_family"], errors="coerce").max() or 0)
+    method = METHOD_NAMES.get(str(differences["multiplicity"].iloc[0]))
+    if method is None:
+        return _(
+            "A difference between two groups is stated only when a design-based test of that "
+            "difference is significant ({n} differences screened, without adjustment for "
+            "multiple comparisons)."
+        ).format(n=n)
+    return _(
+        "A difference between two groups is stated only when a design-based test of that "
+        "difference is significant after the {method} adjustment for the {n} differences "
+        "screened."
+    ).format(method=method, n=n)
 
 
 def _environment(template_dir: Path, translations: _gettext.NullTranslations) -> Environment:
@@ -294,6 +367,7 @@ def write_brief(
     """Read the inputs named in *paths*, render the brief in *lang*, write *out*."""
     indicators = _read_csv(paths["indicators"], INDICATOR_COLUMNS)
     comparison = _read_csv(paths["comparison"], COMPARISON_COLUMNS)
+    differences = _read_csv(paths["differences"], DIFFERENCE_COLUMNS)
     diagnostics = _read_csv(paths["weights_diagnostics"], ("scope", "measure", "value"))
     frame = pd.read_parquet(paths["frame"])
     catalogue = {e.id: e for e in load_catalogue(paths["catalogue"])}
@@ -311,6 +385,7 @@ def write_brief(
         lang=lang,
         translations=translations,
         reviewed=review_status(locale_dir, lang),
+        differences=differences,
     )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", []))
     html = render_brief(context, template, css, translations, fonts=fonts)
@@ -325,6 +400,7 @@ def report_summary(
     catalogue_path: str | os.PathLike[str],
     spec_path: str | os.PathLike[str],
     config: Mapping[str, Any],
+    differences: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The full report's executive summary from the brief's own rules: the same key messages
     and the same care-cascade chart, in English (the report's language), so the report and
@@ -333,7 +409,16 @@ def report_summary(
     _ = _gettext.NullTranslations().gettext
     level = float(config["design"]["level"])
     catalogue = {e.id: e for e in load_catalogue(str(catalogue_path))}
-    messages = key_messages(indicators, comparison, catalogue, spec["messages"], _, level=level)
+    messages = key_messages(
+        indicators,
+        comparison,
+        catalogue,
+        spec["messages"],
+        _,
+        level=level,
+        differences=differences,
+        assumptions=_assumptions(catalogue, config),
+    )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", [])) or []
     data = cascade_data(indicators, spec["cascade"])
     fig = cascade_figure(data, spec["cascade"], _, fonts=fonts, level=level)

@@ -127,9 +127,13 @@ def render_report(
             ) from None
 
     spec = load_report_spec(p.get("report_spec") or DEFAULT_SPEC)
+    # the tested differences between groups (rule estimate_differences), when given
+    differences = read_csv(p["differences"]) if p.get("differences") else None
     if summary is None and p.get("brief_spec"):
         # the executive summary speaks with the brief's rules (config/brief.yaml)
-        summary = report_summary(indicators, comparison, p["catalogue"], p["brief_spec"], config)
+        summary = report_summary(
+            indicators, comparison, p["catalogue"], p["brief_spec"], config, differences
+        )
     catalogue = load_catalogue(p["catalogue"])
     catalogue.check(spec, p["catalogue"])
     codebook = p.get("codebook") or str(round_meta.get("codebook") or "")
@@ -159,6 +163,7 @@ def render_report(
             "All estimates (CSV)": p["indicators"],
             "All estimates (Excel workbook)": p.get("xlsx", ""),
             "Comparison with national figures (CSV)": p["comparison"],
+            "Tested differences between groups (CSV)": p.get("differences", ""),
             "Validation findings (CSV)": p.get("validation_findings", ""),
         },
         repo=repo,

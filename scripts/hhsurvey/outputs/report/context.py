@@ -46,7 +46,7 @@ from hhsurvey.outputs.report.tables import (
     quintile_table,
     section_tables,
 )
-from hhsurvey.prepare.poverty import line_table
+from hhsurvey.prepare.poverty import assumption_marks, line_table
 
 __all__ = [
     "build_context",
@@ -487,7 +487,14 @@ def build_context(
         "suppress_below": ind_cfg.get("suppress_below", 25),
         "caution_below": ind_cfg.get("caution_below", 50),
         "summary": summary_context(summary),
-        "key_findings": key_findings(catalogue, indicators, comparison, refs, not_in_instrument),
+        "key_findings": key_findings(
+            catalogue,
+            indicators,
+            comparison,
+            refs,
+            not_in_instrument,
+            _assumptions(catalogue, config),
+        ),
         "survey": survey_context(weights_diagnostics, frame, row_counts, round_meta, design),
         "sections": sections_context(spec, tables, figures, level),
         "quintiles": quintile_table(catalogue, indicators, catalogue.plotted("quintile_gradient")),
@@ -505,6 +512,14 @@ def build_context(
         "not_in_instrument": NOT_IN_INSTRUMENT,
         "no_figure": NO_FIGURE,
     }
+
+
+def _assumptions(catalogue: Catalogue, config: Mapping[str, Any]) -> dict[str, str]:
+    """Indicators resting on a poverty line marked ASSUMPTION (their headlines carry the mark)."""
+    lines, prices = config.get("poverty_lines"), config.get("prices")
+    if not lines or not prices:
+        return {}
+    return assumption_marks(catalogue.entries, lines, prices)
 
 
 def summary_context(summary: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from hhsurvey.catalogue.national import comparable
 from hhsurvey.outputs.report.format import (
     DOMAIN_TEXT,
     NO_FIGURE,
+    NOT_APPLICABLE,
+    NOT_ESTIMABLE,
     NOT_ESTIMATED,
     NOT_IN_INSTRUMENT,
     finite,
@@ -55,10 +58,12 @@ PRECISION_MARK = "\u2020"  # dagger: low precision (see the row's note)
 
 def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
     """Display cells of one result row. A proportion estimated at 0 with a positive upper
-    bound reads "0.0 (no case observed; upper bound X)"; a row flagged ``precision == "low"``
-    carries a visible mark and its note."""
+    bound reads "0.0 (no case observed; upper bound X)"; a structural zero (flag "not
+    applicable") reads "not applicable"; a row whose SE is 0 (precision "not estimable") keeps
+    its estimate and reads "not estimable" in place of an interval; a row flagged ``precision
+    == "low"`` carries a visible mark and its note."""
     flag = flag_of(r.get("flag"))
-    hide = flag == "suppressed"
+    hide = flag in ("suppressed", NOT_APPLICABLE)
     estimate = fmt_estimate(r.get("estimate"), unit, flag)
     if (
         not hide
@@ -69,10 +74,14 @@ def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
         and float(r["ci_high"]) > 0
     ):
         estimate = f"{estimate} (no case observed; upper bound {fmt_number(r['ci_high'], unit)})"
-    low = text_of(r.get("precision")).strip().lower() == "low" and not hide
+    precision = text_of(r.get("precision")).strip().lower()
+    low = precision in ("low", NOT_ESTIMABLE) and not hide
+    ci = fmt_ci(r.get("ci_low"), r.get("ci_high"), unit, flag)
+    if precision == NOT_ESTIMABLE and not hide:
+        ci = NOT_ESTIMABLE
     return {
         "estimate": estimate,
-        "ci": fmt_ci(r.get("ci_low"), r.get("ci_high"), unit, flag),
+        "ci": ci,
         "se": "" if hide else fmt_number(r.get("se"), unit, 1),
         "deff": "" if hide or not finite(r.get("deff")) else f"{float(r['deff']):.2f}",
         "df": "" if not finite(r.get("df")) else f"{float(r['df']):g}",
@@ -80,16 +89,17 @@ def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
         "n_weighted": fmt_count(r.get("n_weighted")),
         "flag": flag,
         "precision_mark": PRECISION_MARK if low else "",
-        "precision_note": (text_of(r.get("precision_note")) or "low precision") if low else "",
+        "precision_note": (text_of(r.get("precision_note")) or f"{precision} precision")
+        if low
+        else (text_of(r.get("precision_note")) if flag == NOT_APPLICABLE else ""),
     }
 
 
 def context_only(c: Mapping[str, Any]) -> bool:
-    """A comparison row shown for context only (never given a verdict)."""
-    if text_of(c.get("comparability")) == "context_only":
-        return True
-    flag = c.get("context_only")
-    return str(flag).strip().lower() in ("true", "1", "yes")
+    """A comparison row shown for context only (never given a verdict): every row the one
+    verdict rule (:func:`hhsurvey.catalogue.national.comparable`, shared with the brief and
+    the change report) does not accept."""
+    return not bool(comparable(pd.DataFrame([dict(c)])).iloc[0])
 
 
 def national_refs(comparison: pd.DataFrame) -> dict[str, str]:
@@ -310,9 +320,12 @@ def key_findings(
     comparison: pd.DataFrame,
     refs: Mapping[str, str],
     not_in_instrument: set[str] = frozenset(),
+    assumptions: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to 10 findings, the catalogue's ``key_rank`` order: estimate, CI and every national
-    comparator. Suppressed estimates are skipped; caution ones keep their parentheses."""
+    comparator. Suppressed estimates are skipped; caution ones keep their parentheses. A
+    finding that rests on an assumption (*assumptions*: id -> reason, e.g. an assumed poverty
+    line) carries the mark and the reason."""
     overall = indicators.loc[indicators["domain"] == "total"].drop_duplicates("indicator")
     overall = overall.set_index("indicator")
     findings = []
@@ -357,6 +370,7 @@ def key_findings(
                 "caution": flag == "caution",
                 "precision_mark": cells["precision_mark"],
                 "precision_note": cells["precision_note"],
+                "assumption": (assumptions or {}).get(iid, ""),
                 "national": national,
             }
         )
