@@ -28,6 +28,7 @@ def main(smk) -> None:
         "fieldwork_start": smk.params.fieldwork["start"],
         "fieldwork_end": smk.params.fieldwork["end"],
         "responding": smk.params.responding,
+        "ineligible": smk.params.ineligible,
         "extreme_mad_threshold": smk.params.extreme_mad_threshold,
         "strata": smk.params.strata,
         "raw_names": names,

@@ -19,6 +19,7 @@ rule validate_round:
         fieldwork=get_fieldwork,
         limits=config["validation"],
         responding=config["weights"]["responding_results"],
+        ineligible=config["weights"]["ineligible_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
         codebook=get_codebook,
         strata=config["design"]["strata"],

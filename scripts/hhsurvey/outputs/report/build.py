@@ -159,6 +159,7 @@ def render_report(
         input_files={k: v for k, v in p.items() if k != "determinants" or v},
         not_in_instrument=missing_in_instrument(catalogue, categories),
         summary=summary,
+        differences=differences,
         download_files={
             "All estimates (CSV)": p["indicators"],
             "All estimates (Excel workbook)": p.get("xlsx", ""),
