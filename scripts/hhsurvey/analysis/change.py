@@ -340,7 +340,8 @@ def change_flags(
     "not estimable" when its SE is 0 (no interval, no test), "low" when the interval of a change
     in a proportion is at least ``max_ci_width`` (30 points) wide, the NCHS absolute-width
     criterion; fewer than ``review_df_below`` df adds a note. ``mdc``: the minimum detectable
-    change of every tested change that is not significant. ``p_adjusted``: the p-values of the
+    change of every tested change that is not significant (for the headline family: not
+    significant after the adjustment either). ``p_adjusted``: the p-values of the
     headline family (the overall change of each indicator with a catalogue ``key_rank``, the
     change report's summary) adjusted together by ``multiplicity``; ``significant`` stays the
     test of each row on its own.
@@ -396,12 +397,14 @@ def change_flags(
         notes.append("; ".join(n))
     out["precision"] = np.where(zero, NOT_ESTIMABLE, np.where(low, "low", ""))
     out["precision_note"] = notes
-    tested = out["p_value"].notna() & ~out["significant"]
-    mdc = minimum_detectable_change(out["se"], out["df"], level, power)
-    out["mdc"] = np.where(tested.to_numpy(), mdc, np.nan)
     # the headline family: the overall change of every key indicator, adjusted together
     ranked = {ind.id for ind in catalogue if ind.key_rank is not None}
     family = (out["domain"] == "total") & out["indicator"].isin(ranked)
     out["p_adjusted"] = np.nan
     out.loc[family, "p_adjusted"] = adjust_p(out.loc[family, "p_value"], multiplicity)
+    # not significant, on its own or (headline family) after the adjustment
+    quiet = ~out["significant"] | (family & ~out["p_adjusted"].lt(1 - level))
+    tested = out["p_value"].notna() & quiet
+    mdc = minimum_detectable_change(out["se"], out["df"], level, power)
+    out["mdc"] = np.where(tested.to_numpy(), mdc, np.nan)
     return out[CHANGE_COLUMNS]

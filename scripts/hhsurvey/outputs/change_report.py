@@ -242,7 +242,11 @@ def change_cells(
         "significant": ("yes" if sig else "no") if tested else "",
         "sig": sig,
         "why": "",
-        "mdc": fmt_mdc(r.get("mdc"), unit) if tested and not sig else "",
+        "mdc": fmt_mdc(r.get("mdc"), unit) if _finite(r.get("mdc")) and tested else "",
+        # significant on its own but not after the headline family's adjustment
+        "unadjusted_only": sig
+        and _finite(r.get("p_adjusted"))
+        and not _truth(r.get("significant_adjusted", sig)),
     }
 
 
@@ -314,6 +318,7 @@ def change_sections(
     national: Mapping[tuple[str, str], list[dict[str, Any]]],
     suppress_below: int,
     spec: ReportSpec,
+    alpha: float = 0.05,
 ) -> list[dict[str, Any]]:
     """One table per indicators section of the report spec: per indicator, its overall change
     then its change by each disaggregation (sub-rows), in catalogue order. Catalogue
@@ -335,6 +340,8 @@ def change_sections(
         for r in g.to_dict("records"):
             k = _key(iid, r["domain"], r["level"])
             total = k[1] == "total"
+            if _finite(r.get("p_adjusted")):
+                r = r | {"significant_adjusted": float(r["p_adjusted"]) < alpha}
             row = change_cells(r, unit, *row_flags(flags, *k), suppress_below)
             row |= {
                 "id": iid,
@@ -384,6 +391,7 @@ def _headline(
         r = overall.loc[iid].to_dict()
         if _finite(r.get("p_adjusted")):
             r = r | {"significant": float(r["p_adjusted"]) < alpha, "adjusted": True}
+            r["significant_adjusted"] = r["significant"]
         unit = catalogue.unit(iid)
         cells = change_cells(r, unit, *row_flags(flags, iid, "total", "total"), suppress_below)
         out.append((iid, unit, r, cells))
@@ -683,7 +691,7 @@ def build_change_context(
         "summary": change_summary(findings),
         "trends": national_trends(national, catalogue, headline_ids(catalogue, change)),
         "sections": change_sections(
-            catalogue, change, flags, indicators, national, suppress_below, spec
+            catalogue, change, flags, indicators, national, suppress_below, spec, 1 - level
         ),
         "national": national_rows,
         "methods": methods_note(change, rounds, catalogue, revisits),
