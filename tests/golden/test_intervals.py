@@ -52,9 +52,36 @@ def test_korn_graubard_equals_r_svyciprop_beta(stype, level):
     assert r["estimate"] == pytest.approx(case["estimate"][0], rel=1e-12)
     assert r["se"] == pytest.approx(case["se"][0], rel=1e-9)
     assert (r["df"], r["n"]) == (case["df"][0], case["n"][0])
-    lo, hi = korn_graubard(r["estimate"], r["se"], r["df"], r["n"], level)
+    # R does not cap the effective sample size at n (NCHS does: the next test)
+    lo, hi = korn_graubard(r["estimate"], r["se"], r["df"], r["n"], level, cap_at_n=False)
     assert lo == pytest.approx(case["ci_low"][0], rel=1e-7), case["call"]
     assert hi == pytest.approx(case["ci_high"][0], rel=1e-7), case["call"]
+
+
+@pytest.mark.parametrize("stype", ["all", "E", "H", "M"])
+def test_korn_graubard_caps_the_effective_sample_size_at_n_as_nchs(stype):
+    """NCHS (Parker et al. 2017; Talih's SAS macro): n_eff = min(p(1 - p)/SE^2, n), then the df
+    adjustment (t(n - 1)/t(df))^2. Where p(1 - p)/SE^2 <= n the interval is R's; the high
+    schools (stype H) have a design effect below 1, so there the cap binds: hand computation
+    with qbeta on n_eff = n x adjustment."""
+    d = _apiclus1()
+    where = None if stype == "all" else d.data["stype"].eq(stype)
+    r = d.proportion("ell0", where=where).iloc[0]
+    p, se, df, n = r["estimate"], r["se"], r["df"], r["n"]
+    raw = p * (1 - p) / se**2
+    adj = (stats.t.ppf(0.025, n - 1) / stats.t.ppf(0.025, df)) ** 2
+    n_eff = min(raw, n) * adj
+    want = (
+        stats.beta.ppf(0.025, n_eff * p, n_eff * (1 - p) + 1),
+        stats.beta.ppf(0.975, n_eff * p + 1, n_eff * (1 - p)),
+    )
+    got = tuple(float(x) for x in korn_graubard(p, se, df, n))
+    assert got == pytest.approx(want, rel=1e-12)
+    uncapped = korn_graubard(p, se, df, n, cap_at_n=False)
+    if raw > n:  # the cap binds: a wider interval than R's
+        assert stype == "H" and got[1] - got[0] > uncapped[1] - uncapped[0]
+    else:
+        assert [float(x) for x in got] == pytest.approx([float(x) for x in uncapped], rel=1e-12)
 
 
 def test_korn_graubard_at_zero_is_the_limit_case_not_a_point():
@@ -81,7 +108,8 @@ def test_log_interval_is_positive_and_the_delta_method_on_the_log_scale():
     assert lo[0] == pytest.approx(np.exp(np.log(100) - t * 0.8))
     assert hi[0] == pytest.approx(np.exp(np.log(100) + t * 0.8))
     assert (lo[:2] > 0).all() and 30_000 - t * 16_670 < 0 < lo[1]  # t interval would be < 0
-    assert lo[2] == 0 and hi[2] == 0  # an estimate of 0 with SE 0: nothing observed
+    # an estimate of 0 with SE 0 (fewer than two distinct values): no interval, never [0, 0]
+    assert np.isnan(lo[2]) and np.isnan(hi[2])
     assert np.isnan(log_interval(1.0, np.nan, 5.0)[0])
 
 
@@ -163,11 +191,12 @@ def test_index_intervals_clipped_to_their_range_by_hand():
     support = pd.Series(["real"] * 4)
     ranges = pd.Series([(-1.0, 1.0), (-2.0, 1.0), np.nan, (-1.0, 1.0)])
     res = support_intervals(out, support, level=0.95, ranges=ranges)
-    assert res["ci_low"].tolist()[:3] == pytest.approx([0.85, -2.0, -5.0])
-    assert res["ci_high"].tolist()[:3] == pytest.approx([1.0, -1.80, 5.0])
+    t = stats.t.ppf(0.975, 30)  # the t interval of a signed quantity: estimate +- t SE
+    assert res["ci_low"].tolist()[:3] == pytest.approx([0.95 - t * 0.05, -2.0, -t * 2.5])
+    assert res["ci_high"].tolist()[:3] == pytest.approx([1.0, -1.95 + t * 0.075, t * 2.5])
     assert np.isnan(res.loc[3, "ci_low"]) and np.isnan(res.loc[3, "ci_high"])
     # without ranges nothing is clipped; the function itself, row-wise bounds
     same = support_intervals(out, support, level=0.95)
-    assert same["ci_high"].iloc[0] == pytest.approx(1.05)
+    assert same["ci_high"].iloc[0] == pytest.approx(0.95 + t * 0.05)
     lo, hi = clip_to_range([-3.0, 0.5], [2.0, 0.9], [-2.0, -np.inf], [1.0, np.inf])
     assert lo.tolist() == [-2.0, 0.5] and hi.tolist() == [1.0, 0.9]

@@ -169,6 +169,34 @@ def _inference(res: pd.Series, level: float) -> dict[str, Any]:
     }
 
 
+def _change_inference(
+    ind: Indicator,
+    b: pd.Series,
+    e: pd.Series,
+    stacked: tuple[Estimate, dict[tuple[str, str], int]] | None,
+    roles: tuple[str, str],
+    lev: str,
+    revisited: bool,
+    level: float,
+) -> tuple[dict[str, Any], str]:
+    """The change of one (indicator, domain level) and its variance method: the contrast of the
+    stacked rounds (linear), else the two SEs combined as independent samples."""
+    if stacked is not None:
+        st, pos = stacked
+        scale = float(ind.scale)
+        res = st.contrast(
+            {pos[(roles[0], lev)]: -scale, pos[(roles[1], lev)]: scale}, level=level
+        ).iloc[0]
+        return _inference(res, level), "linearised, stacked design" + (
+            " (shared PSUs)" if revisited else ""
+        )
+    change = float(e["estimate"] - b["estimate"])
+    se = float(np.hypot(b["se"], e["se"]))
+    df = float(b["df"] + e["df"])
+    inference = {"change": change, "se": se, "df": df, **t_inference(change, se, df, level)}
+    return inference, "independent samples: sqrt(se_b^2 + se_e^2)"
+
+
 def change_table(
     catalogue: list[Indicator],
     frames: dict[str, dict[str, pd.DataFrame]],
@@ -231,27 +259,13 @@ def change_table(
                 if key not in est[baseline].index or key not in est[endline].index:
                     continue
                 b, e = est[baseline].loc[key], est[endline].loc[key]
-                if stacked is not None:
-                    st, pos = stacked
-                    if (baseline, lev) not in pos or (endline, lev) not in pos:
-                        continue
-                    scale = float(ind.scale)
-                    res = st.contrast(
-                        {pos[(baseline, lev)]: -scale, pos[(endline, lev)]: scale}, level=level
-                    ).iloc[0]
-                    inference = _inference(res, level)
-                    method = "linearised, stacked design" + (" (shared PSUs)" if revisited else "")
-                else:
-                    change = float(e["estimate"] - b["estimate"])
-                    se = float(np.hypot(b["se"], e["se"]))
-                    df = float(b["df"] + e["df"])
-                    inference = {
-                        "change": change,
-                        "se": se,
-                        "df": df,
-                        **t_inference(change, se, df, level),
-                    }
-                    method = "independent samples: sqrt(se_b^2 + se_e^2)"
+                if stacked is not None and not all(
+                    (r, lev) in stacked[1] for r in (baseline, endline)
+                ):
+                    continue
+                inference, method = _change_inference(
+                    ind, b, e, stacked, (baseline, endline), lev, revisited, level
+                )
                 rows.append(
                     {
                         "indicator": ind.id,
@@ -354,7 +368,9 @@ def change_flags(
         keys = zip(
             t["indicator"].astype(str), t["domain"].astype(str), t["level"].astype(str), strict=True
         )
-        recs = t.reindex(columns=cols).fillna("").astype(str).to_dict("records")
+        recs = (
+            t.reindex(columns=cols).map(lambda x: "" if pd.isna(x) else str(x)).to_dict("records")
+        )
         tables[role] = dict(zip(keys, recs, strict=True))
     units = {ind.id: ind.value_support for ind in catalogue}
     out = table.copy()

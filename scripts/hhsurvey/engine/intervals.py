@@ -120,12 +120,13 @@ def korn_graubard(
     df: np.ndarray,
     n: np.ndarray,
     level: float = 0.95,
+    cap_at_n: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Korn-Graubard (1998) interval of a proportion, as R ``svyciprop(method = "beta")`` and
     the NCHS standard (Parker et al. 2017).
 
     n_eff = p (1 - p) / se^2, capped at the sample size n (the NCHS rule: a design effect below
-    1 is set to 1; R does not cap), then times the df adjustment (qt(alpha/2, n - 1) /
+    1 is set to 1; R does not cap, ``cap_at_n=False`` gives R's interval), then times the df adjustment (qt(alpha/2, n - 1) /
     qt(alpha/2, df))^2; lower = qbeta(alpha/2, n_eff p, n_eff (1 - p) + 1), upper = qbeta(1 -
     alpha/2, n_eff p + 1, n_eff (1 - p)). At p = 0 or 1 the variance is 0 and R returns NaN;
     there the effective sample size is the sample size ``n`` (the limit case of the NCHS
@@ -138,7 +139,8 @@ def korn_graubard(
     alpha = 1.0 - level
     edge = (p <= 0) | (p >= 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        n_eff = np.minimum(p * (1 - p) / se**2, n)
+        n_eff = p * (1 - p) / se**2
+        n_eff = np.minimum(n_eff, n) if cap_at_n else n_eff
         ok = (df > 0) & (n > 1)
         adj = np.where(
             ok,
