@@ -440,9 +440,11 @@ def test_real_table_compares_against_a_plausible_baseline(indicators):
     assert "uncertain source" in one(out, "shp_coverage_ilo_c2012")["caveat"]
     assert one(out, "oop_share_che_ghed_2013")["verdict"] == "for context only"
     # no current figure supports a verdict (administrative, accounts or definition differs)
-    assert (out.loc[out["comparator_id"] != "", "verdict"].isin(
-        ["for context only", "estimate suppressed (n < 25)"]
-    )).all()
+    assert (
+        out.loc[out["comparator_id"] != "", "verdict"].isin(
+            ["for context only", "estimate suppressed (n < 25)"]
+        )
+    ).all()
     assert "che_sdg_10" in set(out.loc[out["status"] == "no national figure", "indicator"])
 
 
