@@ -29,7 +29,6 @@ from testpaths import REPO
 from hhsurvey.analysis.change import change_flags
 from hhsurvey.analysis.compare import compare_national, load_national
 from hhsurvey.catalogue.model import load_catalogue as load_indicators
-from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.change_report import ROLES, headline_frame, round_flags
 from hhsurvey.outputs.figures.charts import change_dumbbell, save_svg
 from hhsurvey.outputs.report.spec import load_catalogue
