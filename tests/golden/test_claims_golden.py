@@ -21,16 +21,14 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
+from claims_fixture import DESIGN, catalogue, frames
 from testpaths import R_FIXTURES
 
 from hhsurvey.analysis.differences import domain_differences
 from hhsurvey.analysis.indicators.estimate import estimate_catalogue
 from hhsurvey.analysis.inference import adjust_p
-from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.engine.intervals import support_interval
-from hhsurvey.paths import REPO
-from hhsurvey.prepare.frames import design_args, design_columns
 
 #: The demo's six headline indicators: the first six key findings (catalogue key_rank 1-6).
 HEADLINE = [
@@ -41,37 +39,11 @@ HEADLINE = [
     "oop_annual_hh_mean",
     "che_sdg_10",
 ]
-DESIGN = design_args({"lonely_psu": "adjust"})
 
 
 @cache
 def golden() -> dict:
     return json.loads((R_FIXTURES / "golden_claims.json").read_text())
-
-
-def _with_design(df: pd.DataFrame, certainty: bool = True) -> pd.DataFrame:
-    cols = design_columns(
-        df, df["pi1"], strata="area", psu="village", certainty_own_stratum=certainty
-    )
-    return df.assign(design_stratum=cols["design_stratum"], design_psu=cols["design_psu"])
-
-
-@cache
-def frames(certainty: bool = True) -> dict[str, pd.DataFrame]:
-    person = pd.read_csv(R_FIXTURES / "data" / "claims_person.csv")
-    person = person.assign(has_episode=person["has_episode"].astype(bool))
-    hh = pd.read_csv(R_FIXTURES / "data" / "claims_household.csv")
-    hh = hh.assign(pop_weight=hh["weight"] * hh["hhsize"])
-    return {
-        "person": _with_design(person, certainty),
-        "household": _with_design(hh, certainty),
-        "household_pop": _with_design(hh, certainty),
-    }
-
-
-@cache
-def catalogue() -> dict:
-    return {i.id: i for i in load_catalogue(str(REPO / "config" / "indicators.yaml"))}
 
 
 def headline_rows(certainty: bool = True) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from hhsurvey.engine.intervals import (
     korn_graubard,
     log_interval,
     precision,
+    support_interval,
 )
 
 FIX = R_FIXTURES
@@ -200,3 +201,55 @@ def test_index_intervals_clipped_to_their_range_by_hand():
     assert same["ci_high"].iloc[0] == pytest.approx(0.95 + t * 0.05)
     lo, hi = clip_to_range([-3.0, 0.5], [2.0, 0.9], [-2.0, -np.inf], [1.0, np.inf])
     assert lo.tolist() == [-2.0, 0.5] and hi.tolist() == [1.0, 0.9]
+
+
+def test_nchs_2017_has_no_relative_se_criterion_for_proportions():
+    """Issue 23: a rare proportion with a narrow absolute interval (1.6 %, SE 0.63 points:
+    relative SE 40 %) is presented by the 2017 standard; a relative-SE rule for proportions is a
+    labelled deviation, off by default. Amounts keep the relative-SE rule."""
+    rows = _rows([0.016, 0.016, 1_000.0], [0.0063, 0.0063, 400.0], [30] * 3, [284] * 3)
+    sup = pd.Series(["proportion", "proportion", "non_negative"])
+    got = precision(rows, sup, PRECISION_DEFAULTS)
+    # n_eff = 0.016 x 0.984 / 0.0063^2 = 397 >= 30; Korn-Graubard width < 0.05: presented
+    lo, hi = korn_graubard(0.016, 0.0063, 30, 284)
+    assert hi - lo < 0.05
+    assert got.loc[0, "precision"] == "" and "relative" not in got.loc[0, "precision_note"]
+    assert got.loc[2, "precision"] == "low"  # an amount: RSE 40 % > 30 %
+    assert "relative standard error 40 % (limit 30 %)" == got.loc[2, "precision_note"]
+    dev = precision(rows, sup, PRECISION_DEFAULTS | {"relative_se_for_proportions": True})
+    assert dev.loc[0, "precision"] == "low"
+    assert dev.loc[0, "precision_note"] == (
+        "relative standard error 39 % (limit 30 %; a deviation from the NCHS 2017 standard)"
+    )
+
+
+def test_a_standard_error_of_zero_is_not_estimable_except_a_proportion_at_an_edge():
+    rows = _rows([0.0, 0.0, 0.4, 25_000.0], [0.0, 0.0, 0.0, 0.0], [18] * 4, [60] * 4)
+    sup = pd.Series(["proportion", "non_negative", "proportion", "non_negative"])
+    got = precision(rows, sup, PRECISION_DEFAULTS)
+    assert got["precision"].tolist() == ["", "not estimable", "not estimable", "not estimable"]
+    assert "no case observed" in got.loc[0, "precision_note"]
+    assert got.loc[1, "precision_note"].startswith("standard error 0: fewer than two distinct")
+
+
+def test_one_interval_rule_per_kind_of_quantity_by_hand():
+    t = stats.t.ppf(0.975, 20)
+    sup = ["proportion", "proportion", "non_negative", "real", "real", "non_negative"]
+    est = [0.30, 0.0, 2_000.0, -0.05, 0.1, 0.0]
+    se = [0.05, 0.0, 500.0, 0.02, 0.0, 0.0]
+    lo, hi = support_interval(sup, est, se, [20] * 6, [100] * 6)
+    # logit: expit(logit(0.3) +- t x 0.05 / (0.3 x 0.7))
+    logit = np.log(0.3 / 0.7)
+    half = t * 0.05 / 0.21
+    assert lo[0] == pytest.approx(1 / (1 + np.exp(-(logit - half))), rel=1e-12)
+    assert hi[0] == pytest.approx(1 / (1 + np.exp(-(logit + half))), rel=1e-12)
+    # Korn-Graubard at 0 with n_eff = n = 100: [0, 1 - 0.025^(1/100)]
+    assert lo[1] == 0 and hi[1] == pytest.approx(1 - 0.025 ** (1 / 100), rel=1e-12)
+    # log: 2000 x exp(+- t x 0.25), positive
+    assert (lo[2], hi[2]) == pytest.approx((2000 * np.exp(-t * 0.25), 2000 * np.exp(t * 0.25)))
+    # t: signed
+    assert (lo[3], hi[3]) == pytest.approx((-0.05 - t * 0.02, -0.05 + t * 0.02))
+    # SE 0 of a signed or non-negative quantity: no interval (never a zero-width one)
+    assert np.isnan([lo[4], hi[4], lo[5], hi[5]]).all()
+    with pytest.raises(ValueError, match="unknown support"):
+        support_interval(["share"], [0.1], [0.01], [10], [50])
