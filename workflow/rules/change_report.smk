@@ -28,6 +28,8 @@ rule plot_change_figures:
         rounds=change_report_rounds("name", "price_year") if "change" in config else {},
         base_year=config["prices"]["base_year"],
         suppress_below=config["indicators"]["suppress_below"],
+        poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
     script:
         "../../scripts/plot_change_figures.py"
 

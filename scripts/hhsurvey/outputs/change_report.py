@@ -403,9 +403,11 @@ def headline_frame(
     change: pd.DataFrame,
     flags: Mapping[str, Mapping[tuple[str, str, str], str]],
     suppress_below: int = 25,
+    assumptions: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The overall change of each headline indicator, with both rounds' flags and a one-line
-    summary of the change (``note``): the data of the dumbbell chart."""
+    summary of the change (``note``): the data of the dumbbell chart. An indicator resting on
+    an assumption (*assumptions*, e.g. an assumed poverty line) carries the mark in its note."""
     rows = []
     for iid, unit, r, cells in _headline(catalogue, change, flags, suppress_below):
         if cells["flag"] in HIDDEN:
@@ -414,6 +416,8 @@ def headline_frame(
             short = CHANGE_UNIT_SHORT.get(unit, "")
             sig = {"yes": "significant", "no": "not significant"}.get(cells["significant"], "")
             note = ", ".join(t for t in (f"change {cells['change']} {short}".strip(), sig) if t)
+        if iid in (assumptions or {}):
+            note += "; \u2021 assumed poverty line"
         rows.append(
             {"indicator": iid, "label": catalogue.label(iid), "unit": unit, "note": note}
             | {c: r[c] for c in CHANGE_COLUMNS[3:9]}
@@ -665,7 +669,7 @@ def build_change_context(
     findings = headline_findings(catalogue, change, flags, suppress_below, 1 - level, assumptions)
     figures = {name: dict(f) for name, f in figures.items()}
     if "change_dumbbell" in figures:  # the alt text carries the data of the chart
-        frame = headline_frame(catalogue, change, flags, suppress_below)
+        frame = headline_frame(catalogue, change, flags, suppress_below, assumptions)
         figures["change_dumbbell"]["alt"] += " " + dumbbell_alt(frame)
     return {
         "lang": _text((config.get("report") or {}).get("lang", "en")) or "en",
