@@ -29,9 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
-from test_workflow import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
+from workflow_tools import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
 
 RULES = [
     "ingest_round",
@@ -40,6 +40,7 @@ RULES = [
     "compute_weights",
     "aggregate_households",
     "estimate_indicators",
+    "estimate_differences",
     "compare_national",
     "plot_figures",
     "render_report",
@@ -51,6 +52,7 @@ SHORT = {
     "compute_weights": "weights",
     "aggregate_households": "aggregate",
     "estimate_indicators": "indicators",
+    "estimate_differences": "differences",
     "compare_national": "compare",
     "plot_figures": "figures",
     "render_report": "report",

@@ -367,7 +367,11 @@ def write_brief(
     """Read the inputs named in *paths*, render the brief in *lang*, write *out*."""
     indicators = _read_csv(paths["indicators"], INDICATOR_COLUMNS)
     comparison = _read_csv(paths["comparison"], COMPARISON_COLUMNS)
-    differences = _read_csv(paths["differences"], DIFFERENCE_COLUMNS)
+    # the tested differences between groups (rule estimate_differences); without them the
+    # brief states no difference
+    differences = (
+        _read_csv(paths["differences"], DIFFERENCE_COLUMNS) if paths.get("differences") else None
+    )
     diagnostics = _read_csv(paths["weights_diagnostics"], ("scope", "measure", "value"))
     frame = pd.read_parquet(paths["frame"])
     catalogue = {e.id: e for e in load_catalogue(paths["catalogue"])}
