@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.prepare.frame_checks import frame_total_findings, listing_ratio_findings
 from hhsurvey.prepare.outliers import above_bound, extreme_amounts
-from hhsurvey.prepare.weights import frame_total_findings, listing_ratio_findings
 from hhsurvey.survey.io import format_keys
 
 Tables = dict[str, pd.DataFrame]

@@ -15,41 +15,20 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.prepare.selection import stage1_probabilities
+
+__all__ = [
+    "calibrate",
+    "calibration_counts",
+    "diagnostics",
+    "household_weights",
+    "kish_deff",
+    "rake_households",
+    "stage1_probabilities",
+    "trim_weights",
+]
 
 log = logging.getLogger(__name__)
-
-
-def stage1_probabilities(frame: pd.DataFrame, strata: str = "area") -> pd.Series:
-    """PPS inclusion probability of every frame village, with iterated certainty units.
-
-    pi_i = n_h * mos_i / sum_{j in h} mos_j; villages with pi >= 1 get pi = 1 and are removed
-    from n_h and the size total, and the rest are recomputed until none reaches 1.
-    """
-    bad = frame["mos_hh"].isna() | (frame["mos_hh"] <= 0)
-    if bad.any():
-        raise InputError(
-            f"measure of size (mos_hh) is zero, negative or blank for village(s) "
-            f"{first_keys([str(v) for v in frame.loc[bad, 'village']])}",
-            "frame.csv, column mos_hh",
-            "give every village its census household count; a village with no households "
-            "should be removed from the frame",
-        )
-    pi = pd.Series(np.nan, index=frame.index, dtype="float64")
-    for _, grp in frame.groupby(strata, observed=True, sort=True):
-        n_h = int(grp["selected"].sum())
-        size = grp["mos_hh"].astype("float64")
-        certain = pd.Series(False, index=grp.index)
-        while True:
-            rest = ~certain
-            n_rest = n_h - int(certain.sum())
-            p = n_rest * size[rest] / size[rest].sum() if n_rest > 0 else size[rest] * 0.0
-            newly = p >= 1.0
-            if not newly.any():
-                break
-            certain.loc[newly[newly].index] = True
-        pi.loc[grp.index] = 1.0
-        pi.loc[p.index] = p
-    return pi
 
 
 def household_weights(
@@ -136,56 +115,6 @@ def household_weights(
     if trim_ratio:
         hh = trim_weights(hh, strata=strata, ratio=trim_ratio)
     return hh.drop(columns=["_elig_w", "_resp_w", "_adj_w"])
-
-
-def listing_ratio_findings(t: dict[str, pd.DataFrame], p: dict) -> pd.DataFrame:
-    """Validation (``listing_vs_census``): selected villages whose listed households are out
-    of ``listing_ratio`` of their census size; the village and the counts."""
-    fr = t["frame"]
-    lo, hi = p.get("listing_ratio", [0.5, 2.0])
-    sel = fr[(fr["selected"] == 1) & fr["listed_hh"].notna() & (fr["mos_hh"] > 0)]
-    ratio = sel["listed_hh"] / sel["mos_hh"]
-    bad = (ratio < lo) | (ratio > hi)
-    return sel.loc[bad, ["village"]].assign(
-        value=[
-            f"{int(a)} listed vs {b:g} in the census (ratio {r:.2f})"
-            for a, b, r in zip(
-                sel.loc[bad, "listed_hh"], sel.loc[bad, "mos_hh"], ratio[bad], strict=True
-            )
-        ]
-    )
-
-
-def frame_total_findings(t: dict[str, pd.DataFrame], p: dict) -> pd.DataFrame:
-    """Validation (``weighted_total_vs_frame``): the households the weights will add up to,
-    sum over eligible sampled households of listed / (sampled x pi1) (the non-response
-    adjustment keeps this total), against the frame's census count (sum of ``mos_hh``); one
-    finding when they differ by more than ``frame_total_tolerance`` (default 0.05). A frame
-    the other checks reject (sizes, listing counts) gives no finding here."""
-    fr, hh = t["frame"], t["household"]
-    tol = float(p.get("frame_total_tolerance", 0.05))
-    try:
-        pi1 = stage1_probabilities(fr, p.get("strata", "area"))
-    except (InputError, KeyError, TypeError, ValueError):
-        return pd.DataFrame({"district": [], "value": []})
-    sel = fr.assign(pi1=pi1).loc[fr["selected"] == 1].drop_duplicates("village")
-    sel = sel.set_index("village")
-    eligible = (~hh["result"].isin(p.get("ineligible", []))).groupby(hh["village"]).sum()
-    factor = sel["listed_hh"] / (sel["sampled_hh"] * sel["pi1"])
-    weighted = float((eligible * factor.reindex(eligible.index)).sum())
-    census = float(fr.drop_duplicates("village")["mos_hh"].sum())
-    if not (np.isfinite(weighted) and census > 0) or abs(weighted / census - 1) <= tol:
-        return pd.DataFrame({"district": [], "value": []})
-    gap = weighted / census - 1
-    return pd.DataFrame(
-        {
-            "district": ["total"],
-            "value": [
-                f"weighted {weighted:,.0f} households vs {census:,.0f} in the frame's census "
-                f"counts ({gap:+.1%}; tolerance {tol:.0%})"
-            ],
-        }
-    )
 
 
 def trim_weights(hh: pd.DataFrame, *, strata: str, ratio: float) -> pd.DataFrame:
