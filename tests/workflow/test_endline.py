@@ -104,7 +104,9 @@ def test_change_df_counts_the_psus_of_each_domain(endline_run):
     """df of a change = PSUs holding the domain in either round minus their strata (R's
     degf(subset(stacked, domain))), never the df of the whole stacked design."""
     change = pd.read_csv(endline_run / "results/change/indicators_change.csv")
-    linear = change[change["method"].str.startswith("linearised")]
+    # a change resting on a suppressed estimate is not published (no df either): issue 23
+    published = ~change["flag"].isin(["suppressed", "not applicable"])
+    linear = change[change["method"].str.startswith("linearised") & published]
     assert len(linear) > 50
     df = {
         r: pd.read_csv(
@@ -117,16 +119,25 @@ def test_change_df_counts_the_psus_of_each_domain(endline_run):
     keys = list(zip(linear["indicator"], linear["domain"], linear["level"], strict=True))
     want = [df["baseline"][k] + df["endline"][k] for k in keys]
     assert linear["df"].tolist() == want
-    # by hand for the area rows of an indicator of all persons: villages of the area in both
-    # rounds minus the two round x area strata
+    # by hand for the area rows of an indicator of all persons: the PSUs of the area in both
+    # rounds minus their round x stratum strata. A village selected with certainty (the
+    # baseline's urban village with pi1 = 1) is a stratum of its own whose PSUs are its
+    # households (design.certainty_own_stratum): counted from the weights, not the frames
     for area in ("urban", "rural"):
-        frames = [
-            pd.read_parquet(endline_run / f"results/{r}/frames/person.parquet")
-            for r in ("baseline", "endline")
-        ]
-        villages = sum(f.loc[f["area"] == area, "village"].nunique() for f in frames)
+        df_hand = 0
+        for r in ("baseline", "endline"):
+            w = pd.read_parquet(endline_run / f"results/{r}/weights.parquet")
+            w = w.loc[(w["area"] == area) & w["responding"]]
+            cert = w["pi1"] >= 1
+            villages = w.loc[~cert, "village"].nunique()
+            households = int(cert.sum())
+            strata = int(villages > 0) + w.loc[cert, "village"].nunique()
+            df_hand += villages + households - strata
         row = linear[(linear["indicator"] == "illness_30d") & (linear["level"] == area)]
-        assert row["df"].tolist() == [villages - 2]
+        assert row["df"].tolist() == [df_hand], area
+    # the baseline's certainty village: 6 other urban villages + 14 households - 2 strata = 18
+    base = pd.read_parquet(endline_run / "results/baseline/weights.parquet")
+    assert base.loc[base["pi1"] >= 1, "village"].nunique() == 1
     assert linear.query("domain == 'area'")["df"].max() < linear["df"].max()
 
 
