@@ -204,6 +204,6 @@ def test_from_weights_validation():
             np.ones((len(df), 4)), scale=1.0, rscales=[1, 1]
         )
     with pytest.raises(ValueError, match="method"):
-        SurveyDesign(df, weight="w", strata="h", psu="p").replicates("brr")
+        SurveyDesign(df, weight="w", strata="h", psu="p").replicates("sdr")
     with pytest.raises(AttributeError, match="immutable"):
         SurveyDesign(df, weight="w").replicates("jkn").scale = 2.0
