@@ -258,15 +258,17 @@ def supplied_scales(
                 "rscales= explicitly"
             )
         rscales = 1.0 / top
-    default_scale = {
-        "jk1": (R - 1) / R,
-        "jkn": 1.0,
-        "brr": 1.0 / R,
-        "fay": 1.0 / (R * (1.0 - (rho or 0.0)) ** 2),
-        "bootstrap": 1.0 / (R - 1),
-        "sdr": 4.0 / R,
-        "successive-difference": 4.0 / R,
-    }
-    out_scale = float(default_scale[kind] if scale is None else scale)
+    if R < 2 and kind in ("jk1", "bootstrap"):
+        raise ValueError(f"type={kind!r} needs at least 2 replicates, got {R}")
+    if scale is None:
+        scale = {
+            "jk1": lambda: (R - 1) / R,
+            "jkn": lambda: 1.0,
+            "brr": lambda: 1.0 / R,
+            "fay": lambda: 1.0 / (R * (1.0 - float(rho)) ** 2),
+            "bootstrap": lambda: 1.0 / (R - 1),
+            "sdr": lambda: 4.0 / R,
+            "successive-difference": lambda: 4.0 / R,
+        }[kind]()
     rs = np.ones(R) if rscales is None else np.asarray(rscales, dtype=np.float64).reshape(-1)
-    return out_scale, rs
+    return float(scale), rs
