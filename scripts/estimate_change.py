@@ -3,6 +3,7 @@
 import pandas as pd
 
 from hhsurvey.analysis.change import change_table
+from hhsurvey.analysis.indicators.estimate import design_arguments
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.frames import FRAME_UNITS, read_frames
@@ -25,11 +26,7 @@ def main(smk) -> None:
         indicators,
         baseline=names[0],
         endline=names[1],
-        design_args={
-            "strata": design["strata"],
-            "psu": design["psu"],
-            "lonely_psu": design["lonely_psu"],
-        },
+        design_args=design_arguments(design),
         revisited=revisited,
         by=list(smk.params.by),
         level=design["level"],

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import log_lonely_strata
+from hhsurvey.analysis.indicators.estimate import design_arguments, log_lonely_strata
 from hhsurvey.analysis.scenarios import simulate
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
@@ -14,7 +14,7 @@ def main(smk) -> None:
         n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
     }
     design = smk.params.design
-    design_args = {k: design[k] for k in ("strata", "psu", "lonely_psu")}
+    design_args = design_arguments(design)
     # the household analysis frame of rule build_frames (only that unit is needed)
     household = pd.read_parquet(smk.input.household)
     # a lonely PSU under lonely_psu: fail stops here with the project's message, as in

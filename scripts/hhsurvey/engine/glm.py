@@ -165,9 +165,14 @@ def _model_matrix(data: pd.DataFrame, X: str | Sequence[str]) -> tuple[np.ndarra
         import patsy
 
         rhs = X.split("~", 1)[-1]
+        # rows with a missing value (numeric or categorical) become NaN rows of the matrix,
+        # which the domain of the fit excludes
         dm = patsy.dmatrix(
-            rhs, data, NA_action=patsy.NAAction(NA_types=[]), return_type="dataframe"
-        )
+            rhs,
+            data.reset_index(drop=True),
+            NA_action=patsy.NAAction(on_NA="drop", NA_types=["None", "NaN"]),
+            return_type="dataframe",
+        ).reindex(range(len(data)))
         names = ["(Intercept)" if c == "Intercept" else c for c in dm.columns]
         return dm.to_numpy(dtype=np.float64), names
     cols = [X] if isinstance(X, str) else list(X)

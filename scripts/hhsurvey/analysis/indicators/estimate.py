@@ -38,7 +38,13 @@ from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.engine.intervals import precision
 from hhsurvey.errors import InputError, first_keys
 
-__all__ = ["INDICATOR_COLUMNS", "estimate_catalogue", "estimate_one", "log_lonely_strata"]
+__all__ = [
+    "INDICATOR_COLUMNS",
+    "design_arguments",
+    "estimate_catalogue",
+    "estimate_one",
+    "log_lonely_strata",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,17 @@ INDICATOR_COLUMNS = [
     "precision",
     "precision_note",
 ]
+
+
+def design_arguments(design: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :class:`~hhsurvey.engine.design.SurveyDesign` from the config's
+    ``design:`` section: strata, PSU, lonely-PSU rule and convention (``r`` when absent)."""
+    return {
+        "strata": design["strata"],
+        "psu": design["psu"],
+        "lonely_psu": design["lonely_psu"],
+        "convention": design.get("convention", "r"),
+    }
 
 
 def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> list[str]:
@@ -72,6 +89,10 @@ def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> 
         "remove": "contributes no variance (R 'remove')",
         "certainty": "treated as sampled with certainty: no variance (R 'certainty')",
         "fail": "stops the estimation (R 'fail')",
+        "collapse": (
+            "merged with the next stratum in sorted order (the last stratum with the one "
+            "before) and the merged stratum's PSUs give the variance (engine 'collapse')"
+        ),
     }[design_args["lonely_psu"]]
     for s in lonely:
         log.warning(
