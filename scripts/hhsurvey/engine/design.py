@@ -74,7 +74,12 @@ from hhsurvey.engine.domains import domain, domain_stats
 from hhsurvey.engine.kernels import By, Where
 from hhsurvey.engine.replicates import ReplicateDesign
 from hhsurvey.engine.results import Estimate
-from hhsurvey.engine.structure import build_design, describe, replace_weights
+from hhsurvey.engine.structure import (
+    build_design,
+    describe,
+    replace_weights,
+    subset_structure,
+)
 from hhsurvey.engine.tables import CrossTab
 
 __all__ = ["SurveyDesign"]
@@ -222,6 +227,46 @@ class SurveyDesign:
         object.__setattr__(new, "_drop_cache", {})
         return new
 
+    def _subset(self, keep: np.ndarray, columns: Sequence[str]) -> SurveyDesign:
+        """The design of the rows ``keep`` alone, with the design columns and ``columns`` (all
+        columns when one of them is no column, e.g. a model formula); its structure is this
+        design's without the rows dropped (rebuilt under ``lonely_psu="collapse"``)."""
+        design_cols = [c for c in (self.weight, self.strata, self.psu, self.fpc) if c]
+        cols = list(dict.fromkeys([*design_cols, *columns]))
+        data = (
+            self.data[keep]
+            if any(c not in self.data.columns for c in cols)
+            else (self.data.loc[keep, cols])
+        )
+        if self.lonely_psu == "collapse":
+            sub = SurveyDesign(
+                data,
+                self.weight,
+                self.strata,
+                self.psu,
+                self.fpc,
+                "collapse",
+                missing="drop",
+                domain_df=self.domain_df,  # type: ignore[arg-type]
+            )
+        else:
+            sub = object.__new__(SurveyDesign)
+            for name in ("weight", "strata", "psu", "fpc", "lonely_psu", "convention"):
+                object.__setattr__(sub, name, getattr(self, name))
+            for name, value in (
+                ("data", data),
+                ("missing", "drop"),
+                ("domain_df", self.domain_df),
+                ("_s", subset_structure(self._s, keep)),
+                ("_cal", ()),
+                ("_by_cache", {}),
+                ("_stats_cache", {}),
+                ("_drop_cache", {}),
+            ):
+                object.__setattr__(sub, name, value)
+        object.__setattr__(sub, "_parent", self)
+        return sub
+
     def _sample(
         self, columns: Sequence[str], by: By, where: Where, keep: np.ndarray | None = None
     ) -> tuple[SurveyDesign, Where]:
@@ -238,7 +283,8 @@ class SurveyDesign:
             keep = complete_rows(self.data, cols)
         if keep is None:
             return self, where
-        key = tuple(sorted(set(cols)))
+        named = isinstance(where, str) and where in self.data.columns
+        key = (*sorted(set(cols)), *([f"where={where}"] if named else []))
         sub = self._drop_cache.get(key)
         if sub is None:
             if self._cal:
@@ -246,17 +292,7 @@ class SurveyDesign:
                     "missing='drop' is not available on a calibrated design: calibrate the "
                     "design of the complete rows, or use missing='zero_weight'"
                 )
-            sub = SurveyDesign(
-                self.data[keep],
-                self.weight,
-                self.strata,
-                self.psu,
-                self.fpc,
-                self.lonely_psu,  # type: ignore[arg-type]
-                missing="drop",
-                domain_df=self.domain_df,  # type: ignore[arg-type]
-            )
-            object.__setattr__(sub, "_parent", self)
+            sub = self._subset(keep, [*cols, *([where] if named else [])])
             self._drop_cache[key] = sub
         return sub, subset_where(where, keep, self.data.index)
 

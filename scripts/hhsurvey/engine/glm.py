@@ -35,22 +35,26 @@ def _prepare(d: TaylorDesign, y: str, X: str | Sequence[str], where: Where, bina
         check_binary(v, y)
     dom = domain(d, None, where, [v, *Xm.T])
     st, _ = domain_stats(d, dom)
-    act = np.ones(d._s.n, dtype=bool) if dom.active is None else dom.active
-    y0 = np.where(act, v, 0.0)
-    Xa = np.where(act[:, None], Xm, 0.0)
+    if dom.active is None:
+        return names, dom, st, v, Xm
+    y0 = np.where(dom.active, v, 0.0)
+    Xa = np.where(dom.active[:, None], Xm, 0.0)
     return names, dom, st, y0, Xa
 
 
 def _coefficients(
     d: TaylorDesign,
     beta: np.ndarray,
-    U: np.ndarray,
+    scores: np.ndarray,
+    bread: np.ndarray,
     st,
     names: list[str],
     level: float,
 ) -> pd.DataFrame:
-    """The tidy coefficient table: sandwich SEs from the score rows ``U``, t on df.residual."""
-    cov = cov_dense(d, U, st.present[:, 0])
+    """The tidy coefficient table, t on df.residual; the covariance is the sandwich
+    ``bread V(scores) bread``, V the covariance of the totals of the score rows (their
+    influence rows are ``scores @ bread``, so the n x p product is never formed)."""
+    cov = bread @ cov_dense(d, scores, st.present[:, 0]) @ bread
     se = np.sqrt(np.diag(cov))
     df = float(st.df[0]) + 1.0 - len(beta)
     q = tcrit(level, df)
@@ -90,8 +94,8 @@ def logistic(
     names, dom, st, y0, Xa = _prepare(d, y, X, where, binary=True)
     beta, mu = _fit_logistic(Xa, y0, dom.we)
     info = Xa.T @ (Xa * (dom.we * mu * (1.0 - mu))[:, None])
-    U = (Xa * (dom.we * (y0 - mu))[:, None]) @ np.linalg.inv(info)
-    out = _coefficients(d, beta, U, st, names, level)
+    scores = Xa * (dom.we * (y0 - mu))[:, None]
+    out = _coefficients(d, beta, scores, np.linalg.inv(info), st, names, level)
     pval = out.pop("p_value")
     return out.assign(
         odds_ratio=np.exp(beta),
@@ -121,8 +125,8 @@ def linear(
     if np.linalg.matrix_rank(xtwx) < Xa.shape[1]:
         raise ValueError("linear: design matrix is rank deficient in the estimation domain")
     beta = np.linalg.solve(xtwx, Xa.T @ (w * y0))
-    U = (Xa * (w * (y0 - Xa @ beta))[:, None]) @ np.linalg.inv(xtwx)
-    return _coefficients(d, beta, U, st, names, level)
+    scores = Xa * (w * (y0 - Xa @ beta))[:, None]
+    return _coefficients(d, beta, scores, np.linalg.inv(xtwx), st, names, level)
 
 
 def complete_model_rows(data: pd.DataFrame, y: str, X: str | Sequence[str]) -> np.ndarray | None:
@@ -176,22 +180,22 @@ def _model_matrix(data: pd.DataFrame, X: str | Sequence[str]) -> tuple[np.ndarra
         names = ["(Intercept)" if c == "Intercept" else c for c in dm.columns]
         return dm.to_numpy(dtype=np.float64), names
     cols = [X] if isinstance(X, str) else list(X)
-    mats, names = [np.ones((len(data), 1))], ["(Intercept)"]
+    mats, names = [np.ones(len(data))], ["(Intercept)"]
     for c in cols:
         if c not in data.columns:
             raise ValueError(f"covariate column {c!r} not in data")
         s = data[c]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            mats.append(s.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
+            mats.append(s.to_numpy(dtype=np.float64, na_value=np.nan))
             names.append(c)
             continue
         codes, levels = factorize(s)
         if len(levels) < 2:
             raise ValueError(f"covariate {c!r} has fewer than 2 levels")
-        D = np.zeros((len(data), len(levels) - 1))
         for j in range(1, len(levels)):
-            D[:, j - 1] = codes == j
-        D[codes < 0] = np.nan
-        mats.append(D)
+            mats.append(np.where(codes < 0, np.nan, (codes == j).astype(np.float64)))
         names.extend(f"{c}[T.{lv}]" for lv in levels[1:])
-    return np.hstack(mats), names
+    out = np.empty((len(data), len(mats)))  # filled column by column: no n x p concatenation
+    for j, col in enumerate(mats):
+        out[:, j] = col
+    return out, names

@@ -54,6 +54,7 @@ from hhsurvey.engine.repweights import (
     GENERATED_TYPES,
     GroupFactors,
     JKnFactors,
+    RowWeights,
     bootstrap_factors,
     brr_factors,
     jkn_factors,
@@ -103,7 +104,7 @@ class ReplicateDesign:
     def __init__(
         self,
         base: TaylorDesign,
-        factors: GroupFactors | JKnFactors,
+        factors: GroupFactors | JKnFactors | RowWeights,
         scale: float,
         rscales: np.ndarray,
         mse: bool,
@@ -202,16 +203,17 @@ class ReplicateDesign:
         w = design._s.w
         if RW.ndim != 2 or RW.shape[0] != len(w):
             raise ValueError(f"repweights must be (n={len(w)}, R), got shape {RW.shape}")
-        if np.isnan(RW).any():
-            raise ValueError("missing values in replicate weights")
         zero = w == 0
-        if np.any(RW[zero] != 0):
+        if zero.any() and np.any(RW[zero] != 0):
             raise ValueError("rows with zero full-sample weight must have zero replicate weights")
-        F = np.where(zero[:, None], 0.0, RW / np.where(zero, 1.0, w)[:, None])
-        scale, rs = supplied_scales(type, F, rho, scale, rscales)
+        factors = RowWeights(RW, w)
+        rank = factors.rank()  # -1: a weight is missing or infinite
+        if rank < 0 and np.isnan(RW).any():
+            raise ValueError("missing values in replicate weights")
+        scale, rs = supplied_scales(type, factors, rho, scale, rscales)
         if df is None:
-            df = float(np.linalg.matrix_rank(RW, tol=1e-5 * np.abs(RW).max())) - 1.0
-        return cls(design, GroupFactors(None, F), scale, rs, mse, type, df=df)
+            df = float(rank) - 1.0
+        return cls(design, factors, scale, rs, mse, type, df=df)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -408,6 +410,10 @@ class ReplicateDesign:
     def _rep_weight_totals(self, dom: Domain) -> np.ndarray:
         key = dom.cache_key
         if key is not None and key in self._nw_cache:
+            return self._nw_cache[key]
+        full = getattr(self._factors, "full_totals", None)
+        if key == () and full is not None:  # every row, the design's weights: known already
+            self._nw_cache[key] = full[:, None]
             return self._nw_cache[key]
         out = self._factors.totals(dom.we, dom.codes, dom.k)
         if key is not None:

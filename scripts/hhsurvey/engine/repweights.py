@@ -39,6 +39,7 @@ __all__ = [
     "SUPPLIED_TYPES",
     "GroupFactors",
     "JKnFactors",
+    "RowWeights",
     "bootstrap_factors",
     "brr_factors",
     "jkn_factors",
@@ -89,6 +90,57 @@ class GroupFactors:
     def column(self, r: int) -> np.ndarray:
         f = self.F[:, r]
         return f if self.index is None else f[self.index]
+
+
+class RowWeights:
+    """Supplied replicate weights kept as given: replicate weight r of row i is ``RW[i, r]``.
+
+    The factor of a row is ``RW[i, r] / w_i`` (0 where w_i = 0), never materialised: replicate
+    totals of weighted values ``w_i v_i`` are ``sum_i v_i RW[i, r]`` (one pass over RW).
+    """
+
+    def __init__(self, RW: np.ndarray, w: np.ndarray) -> None:
+        self.RW, self.R = RW, RW.shape[1]
+        pos = w > 0
+        self.inv_w = np.where(pos, 1.0 / np.where(pos, w, 1.0), 0.0)
+        self.full_totals: np.ndarray | None = None  # (R,) column sums, set by rank()
+
+    def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
+        """(R, k) replicate totals of row values ``w_i v_i`` by domain (a sparse n x k
+        product, which streams the rows of RW: faster than a dense matrix-vector product)."""
+        v = values * self.inv_w
+        n = len(v)
+        d = np.zeros(n, dtype=np.int64) if codes is None else codes
+        S = sparse.csr_matrix((v, d, np.arange(n + 1)), shape=(n, k))  # one entry per row
+        return np.asarray((S.T @ self.RW).T)
+
+    def rank(self) -> int:
+        """Rank of the replicate weights, R's ``qr(weights, tol=1e-5)$rank`` (singular values
+        above 1e-5 of the largest), read from a signed sketch: the rows are added into 4R + 8
+        groups (row i into group i mod (4R + 8), with a fixed pseudo-random sign), which keeps
+        the rank of the R columns (a generic combination of the rows) and costs one streaming
+        pass instead of an n x R decomposition; the same pass gives the replicate totals of the
+        full-sample weights (:attr:`full_totals`). -1 when a weight is missing or infinite."""
+        n = self.RW.shape[0]
+        k = min(n, 4 * self.R + 8)
+        cols = np.full(2 * n, k, dtype=np.int64)  # row i: group i mod k, and column k (totals)
+        cols[0::2] = np.arange(n) % k
+        vals = np.ones(2 * n)
+        vals[0::2] = np.random.default_rng(20261207).integers(0, 2, n) * 2.0 - 1.0
+        S = sparse.csr_matrix((vals, cols, np.arange(0, 2 * n + 1, 2)), shape=(n, k + 1))
+        both = np.asarray(S.T @ self.RW)  # streams the rows of RW, as totals() does
+        sketch, self.full_totals = both[:k], both[k]
+        if not np.isfinite(both).all():
+            return -1
+        sv = np.linalg.svd(sketch, compute_uv=False)
+        return int(np.count_nonzero(sv > 1e-5 * sv[0])) if len(sv) and sv[0] > 0 else 0
+
+    def column(self, r: int) -> np.ndarray:
+        return self.RW[:, r] * self.inv_w
+
+    def max_factors(self) -> np.ndarray:
+        """(R,) the largest factor RW / w of each replicate."""
+        return (self.RW * self.inv_w[:, None]).max(axis=0)
 
 
 class JKnFactors:
@@ -221,15 +273,14 @@ def brr_factors(
 # ----------------------------------------------------------------------------- supplied
 def supplied_scales(
     kind: str,
-    factors: np.ndarray,
+    factors: RowWeights,
     rho: float | None,
     scale: float | None,
     rscales: np.ndarray | Sequence[float] | None,
 ) -> tuple[float, np.ndarray]:
     """``scale`` and ``rscales`` of supplied replicate weights of type ``kind``.
 
-    ``factors``: the (n, R) replicate weights over the full-sample weights (rows of weight 0
-    give 0). As R ``svrepdesign``: ``"jk1"`` scale (R - 1)/R; ``"jkn"`` rscales (n_h - 1)/n_h,
+    ``factors``: the supplied replicate weights (their factors over the full-sample weights). As R ``svrepdesign``: ``"jk1"`` scale (R - 1)/R; ``"jkn"`` rscales (n_h - 1)/n_h,
     read as 1 / (the largest factor of the replicate), n_h / (n_h - 1); ``"brr"`` 1/R;
     ``"fay"`` 1/(R (1 - rho)^2); ``"bootstrap"`` 1/(R - 1); ``"sdr"`` and
     ``"successive-difference"`` 4/R (Fay and Train 1995); ``"other"`` the ``scale`` given.
@@ -239,7 +290,7 @@ def supplied_scales(
     """
     if kind not in SUPPLIED_TYPES:
         raise ValueError(f"type must be one of {SUPPLIED_TYPES}, got {kind!r}")
-    R = factors.shape[1]
+    R = factors.R
     fixed = kind in ("brr", "fay", "sdr", "successive-difference")
     if fixed and (scale is not None or rscales is not None):
         raise ValueError(f"type={kind!r} sets scale and rscales itself; do not give them")
@@ -251,7 +302,7 @@ def supplied_scales(
     if kind == "other" and scale is None:
         raise ValueError("type='other' needs scale= (and rscales=, default 1)")
     if kind == "jkn" and rscales is None:
-        top = factors.max(axis=0)
+        top = factors.max_factors()
         if np.any(top <= 1.0):
             raise ValueError(
                 "type='jkn': a replicate has no factor above 1 (n_h / (n_h - 1)); give "

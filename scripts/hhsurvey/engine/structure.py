@@ -40,6 +40,7 @@ __all__ = [
     "factorize",
     "factorize_counted",
     "replace_weights",
+    "subset_structure",
 ]
 
 log = logging.getLogger(__name__)
@@ -266,8 +267,8 @@ def collapse_plan(n_psu: np.ndarray, selfrep: np.ndarray) -> np.ndarray | None:
     self-representing strata stay alone. A single-PSU stratum is merged with the next stratum
     in that order, and the last one, when it is single, with the group before it. A merged
     pair holds two PSUs or more, so the next stratum starts a group of its own; two single
-    strata in a row make one group of two PSUs (the classic collapsed-strata pairing, Wolter
-    2007, section 2.5). None when no stratum is single.
+    strata in a row make one group of two PSUs (collapsed strata). None when no stratum is
+    single.
     """
     lonely = (n_psu == 1) & ~selfrep
     if not lonely.any():
@@ -368,6 +369,25 @@ def build_structure(
                 )
             )
             H = len(hlabels)
+    return _assemble(
+        w, hcodes, hlabels, element, psu_codes, psu_stratum, elem_order, n_psu, pop, merged
+    )
+
+
+def _assemble(
+    w: np.ndarray,
+    hcodes: np.ndarray,
+    hlabels: pd.Index,
+    element: bool,
+    psu_codes: np.ndarray,
+    psu_stratum: np.ndarray,
+    elem_order: np.ndarray | None,
+    n_psu: np.ndarray,
+    pop: np.ndarray,
+    merged: tuple,
+) -> Structure:
+    """The read-only :class:`Structure` from its codes, PSU counts and population sizes."""
+    n, H, G = len(w), len(hlabels), len(psu_stratum)
     stratum_starts = np.concatenate([[0], np.cumsum(n_psu)[:-1]]).astype(np.int64)
     starts = None
     if not element and n > 1 and bool(np.all(psu_codes[1:] >= psu_codes[:-1])):
@@ -411,6 +431,43 @@ def build_structure(
         elem_order=elem_order,
         all_pos=bool(np.all(w > 0)),
         collapsed=merged,
+    )
+
+
+def subset_structure(s: Structure, keep: np.ndarray) -> Structure:
+    """The structure of a design's rows ``keep`` alone (the others dropped from the design).
+
+    What :func:`build_structure` gives on those rows, without coding the columns again: the
+    strata and PSUs left without a row are gone, the others keep their order, labels and
+    population sizes; n_h counts the PSUs left. (Not for ``lonely_psu="collapse"``, whose
+    merges depend on the PSUs left: rebuild the design there.)
+    """
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0:
+        raise ValueError("data has no rows")
+    pcodes = s.psu[rows]
+    psu_left = np.bincount(pcodes, minlength=s.G) > 0
+    old_stratum = s.psu_stratum[psu_left]
+    h_left = np.bincount(old_stratum, minlength=s.H) > 0
+    h_map = np.cumsum(h_left) - 1
+    psu_codes = (np.cumsum(psu_left) - 1)[pcodes]
+    psu_stratum = h_map[old_stratum]
+    elem_order = None
+    if s.element:  # each row is a PSU, numbered in stratum order: invert the numbering
+        elem_order = np.empty(len(rows), dtype=np.int64)
+        elem_order[psu_codes] = np.arange(len(rows))
+    n_psu = np.bincount(psu_stratum, minlength=int(h_left.sum())).astype(np.float64)
+    return _assemble(
+        s.w[rows],
+        h_map[s.stratum[rows]],
+        s.strata_labels[h_left],
+        s.element,
+        psu_codes,
+        psu_stratum,
+        elem_order,
+        n_psu,
+        s.fpc_pop[h_left].copy(),
+        (),
     )
 
 

@@ -256,3 +256,22 @@ def test_brr_and_fay_replicates_by_hand():
         d.replicates("fay")
     with pytest.raises(ValueError, match="n must be None"):
         d.replicates("brr", n=10)
+
+
+@pytest.mark.parametrize("psu", ["p", None])
+def test_subset_structure_is_the_structure_of_the_rows_left(psu):
+    from hhsurvey.engine.structure import build_structure, subset_structure
+
+    df = frame().assign(N=lambda f: f["h"].map({"a": 40, "b": 50, "c": 60}))
+    keep = df["y"].notna().to_numpy() & (df["h"] != "b").to_numpy()
+    fpc = "N" if psu else None
+    got = subset_structure(build_structure(df, "w", "h", psu, fpc), keep)
+    want = build_structure(df[keep], "w", "h", psu, fpc)
+    for field in want.__dataclass_fields__:
+        a, b = getattr(got, field), getattr(want, field)
+        if isinstance(b, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=field)
+        elif isinstance(b, pd.Index):
+            assert a.equals(b), field
+        else:
+            assert a == b, field
