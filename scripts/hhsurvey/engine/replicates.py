@@ -109,7 +109,7 @@ class ReplicateDesign:
         rscales: np.ndarray,
         mse: bool,
         method: str,
-        df: float | None = None,
+        df: float | str | None = None,
     ) -> None:
         rscales = np.asarray(rscales, dtype=np.float64).reshape(-1)
         if len(rscales) != factors.R:
@@ -207,13 +207,10 @@ class ReplicateDesign:
         if zero.any() and np.any(RW[zero] != 0):
             raise ValueError("rows with zero full-sample weight must have zero replicate weights")
         factors = RowWeights(RW, w)
-        rank = factors.rank()  # -1: a weight is missing or infinite
-        if rank < 0 and np.isnan(RW).any():
-            raise ValueError("missing values in replicate weights")
         scale, rs = supplied_scales(type, factors, rho, scale, rscales)
-        if df is None:
-            df = float(rank) - 1.0
-        return cls(design, factors, scale, rs, mse, type, df=df)
+        # df None: R's rule, the rank of the weights - 1, read at the first estimate (with
+        # the check of the weights, in the pass that estimate makes over them)
+        return cls(design, factors, scale, rs, mse, type, df="rank" if df is None else df)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -361,7 +358,7 @@ class ReplicateDesign:
             if self._df is None:
                 df = np.array([member_df(base, M[:, j]) for j in range(M.shape[1])])
             else:
-                df = np.where(n > 0, self._df, np.nan)
+                df = np.where(n > 0, self._design_df(), np.nan)
         else:
             full, thetas = self._evaluate(statistic)
             st = self._stats(domain(base, None, None, []))
@@ -400,11 +397,17 @@ class ReplicateDesign:
         )
         return full, thetas
 
+    def _design_df(self) -> float:
+        """The df of supplied weights: given, or R's rule (rank of the weights - 1)."""
+        if self._df == "rank":
+            return float(self._factors.rank()) - 1.0
+        return float(self._df)
+
     def _stats(self, dom: Domain) -> DomainStats:
         st, _ = domain_stats(self._base, dom)
         if self._df is None:
             return st
-        df = np.where(st.n > 0, self._df, np.nan)
+        df = np.where(st.n > 0, self._design_df(), np.nan)
         return DomainStats(st.Tw, st.n, st.nw, df, st.present)
 
     def _rep_weight_totals(self, dom: Domain) -> np.ndarray:
@@ -430,13 +433,13 @@ class ReplicateDesign:
         dom = domain(base, by, where, [vy] if vx is None else [vy, vx])
         if dom.k == 0:
             return empty_by(dom.labels)
-        st = self._stats(dom)
         if dom.active is not None:
             vy = np.where(dom.active, vy, 0.0)
             vx = None if vx is None else np.where(dom.active, vx, 0.0)
         wy = dom.we * vy
         Y = domain_sum(dom, wy)
-        Yr = self._factors.totals(wy, dom.codes, dom.k)
+        Yr = self._factors.totals(wy, dom.codes, dom.k)  # first: may read the df in its pass
+        st = self._stats(dom)
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "total":
                 est, reps = Y, Yr

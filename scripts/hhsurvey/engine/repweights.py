@@ -92,48 +92,93 @@ class GroupFactors:
         return f if self.index is None else f[self.index]
 
 
+def _rank_of(A: np.ndarray) -> int:
+    """Rank of a small matrix by R's QR tolerance: singular values above 1e-5 of the largest,
+    i.e. eigenvalues of A'A above 1e-10 of the largest (a p x p problem, fast on any layout)."""
+    ev = np.linalg.eigvalsh(A.T @ A)
+    return int(np.count_nonzero(ev > 1e-10 * ev[-1])) if ev[-1] > 0 else 0
+
+
 class RowWeights:
     """Supplied replicate weights kept as given: replicate weight r of row i is ``RW[i, r]``.
 
     The factor of a row is ``RW[i, r] / w_i`` (0 where w_i = 0), never materialised: replicate
-    totals of weighted values ``w_i v_i`` are ``sum_i v_i RW[i, r]`` (one pass over RW).
+    totals of weighted values ``w_i v_i`` are ``sum_i v_i RW[i, r]``, one streaming pass over RW
+    (a sparse n x k product). The rank of the weights (the design df, R's rule) and their
+    replicate totals come from one more pass (:meth:`summarise`), fused with the first totals
+    without domains; a missing or infinite weight raises ValueError there.
     """
 
     def __init__(self, RW: np.ndarray, w: np.ndarray) -> None:
         self.RW, self.R = RW, RW.shape[1]
         pos = w > 0
         self.inv_w = np.where(pos, 1.0 / np.where(pos, w, 1.0), 0.0)
-        self.full_totals: np.ndarray | None = None  # (R,) column sums, set by rank()
+        self.full_totals: np.ndarray | None = None  # (R,) column sums, set by summarise()
+        self._rank: int | None = None
 
     def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
-        """(R, k) replicate totals of row values ``w_i v_i`` by domain (a sparse n x k
-        product, which streams the rows of RW: faster than a dense matrix-vector product)."""
+        """(R, k) replicate totals of row values ``w_i v_i`` by domain."""
         v = values * self.inv_w
+        if codes is None and self.full_totals is None:
+            return self.summarise(v)[:, None]
         n = len(v)
-        d = np.zeros(n, dtype=np.int64) if codes is None else codes
-        S = sparse.csr_matrix((v, d, np.arange(n + 1)), shape=(n, k))  # one entry per row
+        d = np.zeros(n, dtype=np.int32) if codes is None else codes
+        indptr = np.arange(n + 1, dtype=d.dtype)
+        S = sparse.csr_matrix((v, d, indptr), shape=(n, k))  # one entry per row
         return np.asarray((S.T @ self.RW).T)
 
     def rank(self) -> int:
-        """Rank of the replicate weights, R's ``qr(weights, tol=1e-5)$rank`` (singular values
-        above 1e-5 of the largest), read from a signed sketch: the rows are added into 4R + 8
-        groups (row i into group i mod (4R + 8), with a fixed pseudo-random sign), which keeps
-        the rank of the R columns (a generic combination of the rows) and costs one streaming
-        pass instead of an n x R decomposition; the same pass gives the replicate totals of the
-        full-sample weights (:attr:`full_totals`). -1 when a weight is missing or infinite."""
+        """Rank of the replicate weights, R's ``qr(weights, tol=1e-5)$rank``."""
+        if self._rank is None:
+            self.summarise(None)
+        return int(self._rank)
+
+    def _spread_rank(self) -> int | None:
+        """R when rows spread over the file (about 50 R of them) already have rank R, which
+        the whole matrix cannot exceed; None otherwise (the sketch decides)."""
         n = self.RW.shape[0]
-        k = min(n, 4 * self.R + 8)
-        cols = np.full(2 * n, k, dtype=np.int64)  # row i: group i mod k, and column k (totals)
-        cols[0::2] = np.arange(n) % k
-        vals = np.ones(2 * n)
-        vals[0::2] = np.random.default_rng(20261207).integers(0, 2, n) * 2.0 - 1.0
-        S = sparse.csr_matrix((vals, cols, np.arange(0, 2 * n + 1, 2)), shape=(n, k + 1))
-        both = np.asarray(S.T @ self.RW)  # streams the rows of RW, as totals() does
-        sketch, self.full_totals = both[:k], both[k]
-        if not np.isfinite(both).all():
-            return -1
-        sv = np.linalg.svd(sketch, compute_uv=False)
-        return int(np.count_nonzero(sv > 1e-5 * sv[0])) if len(sv) and sv[0] > 0 else 0
+        sub = self.RW[:: max(1, n // (50 * self.R))]
+        if not np.isfinite(sub).all():
+            return None
+        return self.R if _rank_of(sub) == self.R else None
+
+    def summarise(self, v: np.ndarray | None) -> np.ndarray | None:
+        """One pass over RW: the replicate totals of the weights (:attr:`full_totals`), the
+        rank (unless spread rows settle it) and, ``v`` given, the totals ``sum_i v_i RW[i, r]``,
+        which it returns.
+
+        The rank is that of a sketch: the rows are added into 4R + 8 groups (row i into group
+        i mod (4R + 8)) with fixed pseudo-random normal coefficients, a generic combination of
+        the rows that keeps the rank of the R columns (a column combination vanishes in every
+        group only if it vanishes, save for a set of coefficients of probability 0); singular
+        values above 1e-5 of the largest count, as R's QR tolerance.
+        """
+        if self._rank is None:
+            self._rank = self._spread_rank()
+        sketch = self._rank is None
+        n = self.RW.shape[0]
+        k = min(n, 4 * self.R + 8) if sketch else 0
+        parts = [p for p, on in (("group", sketch), ("total", True), ("v", v is not None)) if on]
+        m = len(parts)
+        idx = np.int32 if m * n < 2**31 else np.int64
+        cols = np.empty(m * n, dtype=idx)
+        vals = np.empty(m * n)
+        for j, part in enumerate(parts):
+            if part == "group":
+                cols[j::m] = np.resize(np.arange(k, dtype=idx), n)
+                vals[j::m] = np.random.default_rng(20261207).standard_normal(n)
+            else:
+                cols[j::m] = k + (j - sketch)
+                vals[j::m] = 1.0 if part == "total" else v
+        indptr = np.arange(0, m * n + 1, m, dtype=idx)
+        S = sparse.csr_matrix((vals, cols, indptr), shape=(n, k + m - sketch))
+        out = np.asarray(S.T @ self.RW)  # streams the rows of RW
+        if not np.isfinite(out).all() and not np.isfinite(self.RW).all():
+            raise ValueError("missing or infinite values in replicate weights")
+        if sketch:
+            self._rank = _rank_of(out[:k])
+        self.full_totals = out[k]
+        return None if v is None else out[k + 1]
 
     def column(self, r: int) -> np.ndarray:
         return self.RW[:, r] * self.inv_w
