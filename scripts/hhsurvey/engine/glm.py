@@ -45,16 +45,19 @@ def _prepare(d: TaylorDesign, y: str, X: str | Sequence[str], where: Where, bina
 def _coefficients(
     d: TaylorDesign,
     beta: np.ndarray,
-    scores: np.ndarray,
-    bread: np.ndarray,
+    rows: np.ndarray,
+    bread: np.ndarray | None,
     st,
     names: list[str],
     level: float,
 ) -> pd.DataFrame:
-    """The tidy coefficient table, t on df.residual; the covariance is the sandwich
-    ``bread V(scores) bread``, V the covariance of the totals of the score rows (their
-    influence rows are ``scores @ bread``, so the n x p product is never formed)."""
-    cov = bread @ cov_dense(d, scores, st.present[:, 0]) @ bread
+    """The tidy coefficient table, t on df.residual. The covariance is that of the totals of
+    the influence rows ``rows`` (``bread`` None), or the sandwich ``bread V(rows) bread`` of
+    the score rows ``rows``, whose influence rows ``rows @ bread`` are then never formed (an
+    n x p by p x p product that OpenBLAS can take a second on)."""
+    cov = cov_dense(d, rows, st.present[:, 0])
+    if bread is not None:
+        cov = bread @ cov @ bread
     se = np.sqrt(np.diag(cov))
     df = float(st.df[0]) + 1.0 - len(beta)
     q = tcrit(level, df)
@@ -94,8 +97,9 @@ def logistic(
     names, dom, st, y0, Xa = _prepare(d, y, X, where, binary=True)
     beta, mu = _fit_logistic(Xa, y0, dom.we)
     info = Xa.T @ (Xa * (dom.we * mu * (1.0 - mu))[:, None])
-    scores = Xa * (dom.we * (y0 - mu))[:, None]
-    out = _coefficients(d, beta, scores, np.linalg.inv(info), st, names, level)
+    # influence rows formed as before the linear model came, so that results stay bitwise
+    U = (Xa * (dom.we * (y0 - mu))[:, None]) @ np.linalg.inv(info)
+    out = _coefficients(d, beta, U, None, st, names, level)
     pval = out.pop("p_value")
     return out.assign(
         odds_ratio=np.exp(beta),
