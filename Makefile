@@ -29,6 +29,11 @@ lint: $(STAMP)
 	$(BIN)/snakefmt --check .
 	$(BIN)/snakemake --lint
 
+# The fast tier: tests/unit and tests/golden (no Snakemake run, no browser): about a minute on
+# two idle cores (some 100 s of CPU in all; longer when the cores are shared). Tests read the
+# demo's ids from config/ (tests/support/demo_config.py), so growing the catalogue, the
+# report's sections, the packages or the languages needs no test edit. The workflow tests'
+# small feature configurations are in .test/config/ (.test/README.md).
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests/unit tests/golden
 

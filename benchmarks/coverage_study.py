@@ -1,4 +1,4 @@
-"""Coverage study, larger run (not a test; the test is tests/test_coverage_study.py).
+"""Coverage study, larger run (not a test; the test is tests/unit/simulate/test_coverage_study.py).
 
 Draws N samples (default 2,000) from the demo population with the real design (systematic PPS of
 villages in frame order with certainty units, 15 households by systematic sampling, non-response
@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import test_coverage_study as cs  # noqa: E402  (the study's machinery lives with the test)
 
-from hhsurvey.simulate import simulator as sim  # noqa: E402
+from hhsurvey.simulate.params import load_params  # noqa: E402
+from hhsurvey.simulate.sample import pps_systematic  # noqa: E402
 
 LABEL = {"care_seeking": "care-seeking", "oop_annual_hh_mean": "mean OOP (LAK)"}
 ORDER = {"frame": "real design (frame order)", "random": "random-order PPS"}
@@ -104,7 +105,7 @@ def stage1_rows(P: cs.Population, grid: int = 20_000) -> list[dict]:
         for a, n in alloc.items():
             m = area == a
             z, s = z_all[m], mos[m]
-            _, pi = sim.pps_systematic(s, n, np.random.default_rng(0))
+            _, pi = pps_systematic(s, n, np.random.default_rng(0))
             rest = np.flatnonzero(pi < 1)
             nr = n - int((pi >= 1).sum())
             cum = np.cumsum(s[rest])
@@ -176,7 +177,7 @@ def populations_table(n_pop: int, n: int) -> None:
         "care, OOP |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    base = sim.load_params()
+    base = load_params()
     for seed in list(OTHER_SEEDS)[:n_pop]:
         params = copy.deepcopy(base)
         params["seed"] = seed

@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import build_frames
 from hhsurvey.cli import run_rule
-from hhsurvey.prepare.frames import write_frames
+from hhsurvey.prepare.frames import build_frames, write_frames
 from hhsurvey.prepare.poverty import resolve_lines
 
 

@@ -2,13 +2,9 @@
 
 import pandas as pd
 
-from hhsurvey.analysis.compare import (
-    HEADLINE_INDICATORS,
-    catalogue_units,
-    compare_national,
-    load_national,
-)
-from hhsurvey.analysis.indicators.estimate import load_catalogue
+from hhsurvey.analysis.compare import HEADLINE_INDICATORS, compare_national, load_national
+from hhsurvey.catalogue.model import load_catalogue
+from hhsurvey.catalogue.national import catalogue_units
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.poverty import indicators_using_lines, line_table
 

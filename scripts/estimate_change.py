@@ -3,7 +3,7 @@
 import pandas as pd
 
 from hhsurvey.analysis.change import change_table
-from hhsurvey.analysis.indicators.estimate import load_catalogue
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.frames import FRAME_UNITS, read_frames
 

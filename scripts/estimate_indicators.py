@@ -1,12 +1,9 @@
 """Rule estimate_indicators: every catalogue indicator, overall and by domain, with SEs."""
 
-from hhsurvey.analysis.indicators.estimate import (
-    determinants,
-    estimate_catalogue,
-    load_catalogue,
-    log_lonely_strata,
-    write_indicator_tables,
-)
+from hhsurvey.analysis.indicators.determinants import determinants
+from hhsurvey.analysis.indicators.estimate import estimate_catalogue, log_lonely_strata
+from hhsurvey.analysis.indicators.export import write_indicator_tables
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.frames import FRAME_UNITS, read_frames
 from hhsurvey.prepare.poverty import resolve_lines

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue
 from hhsurvey.analysis.planning import plan_endline
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 
 

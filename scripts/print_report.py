@@ -3,7 +3,7 @@
 import logging
 
 from hhsurvey.cli import run_rule
-from hhsurvey.outputs.pdf import find_chromium, print_pdf
+from hhsurvey.outputs.pdf import find_chromium, pdf_stamp, print_pdf
 
 
 def main(smk) -> None:
@@ -11,7 +11,7 @@ def main(smk) -> None:
         smk.input.html,
         smk.output.pdf,
         find_chromium(smk.params.chromium),
-        stamp=smk.params.stamp,
+        stamp=pdf_stamp(smk.params.date),
     )
     logging.getLogger(__name__).info("printed %s: %d pages", smk.output.pdf, pages)
 

@@ -8,7 +8,8 @@ import logging
 from pathlib import Path
 
 from hhsurvey.cli import run_rule
-from hhsurvey.simulate.simulator import load_params, write_demo
+from hhsurvey.simulate.params import load_params
+from hhsurvey.simulate.simulator import write_demo
 from hhsurvey.survey.io import sha256
 
 log = logging.getLogger("hhsurvey.simulate_demo")

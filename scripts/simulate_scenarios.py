@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue, log_lonely_strata
+from hhsurvey.analysis.indicators.estimate import log_lonely_strata
 from hhsurvey.analysis.scenarios import simulate
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.poverty import resolve_lines
 
@@ -14,13 +15,14 @@ def main(smk) -> None:
     }
     design = smk.params.design
     design_args = {k: design[k] for k in ("strata", "psu", "lonely_psu")}
-    households = pd.read_parquet(smk.input.households)
+    # the household analysis frame of rule build_frames (only that unit is needed)
+    household = pd.read_parquet(smk.input.household)
     # a lonely PSU under lonely_psu: fail stops here with the project's message, as in
     # estimate_indicators (the design itself would raise a bare ValueError)
-    log_lonely_strata(households, design_args)
+    log_lonely_strata(household, design_args)
     result = simulate(
         tables,
-        households,
+        household,
         load_catalogue(smk.input.catalogue),
         smk.params.scenarios,
         design_args=design_args,

@@ -4,7 +4,8 @@ The library is layered; each layer is a subpackage and imports only the layers b
 (``tests/unit/test_layers.py`` holds the table):
 
 - :mod:`hhsurvey.engine` - design objects, Taylor and replicate variance, intervals;
-- :mod:`hhsurvey.catalogue` - what each indicator is (``config/indicators.yaml``);
+- :mod:`hhsurvey.catalogue` - what each indicator is (``config/indicators.yaml``), the scenario
+  packages and the units of national figures;
 - :mod:`hhsurvey.survey` - raw files, codebooks, privacy, round configuration;
 - :mod:`hhsurvey.prepare` - validation, cleaning, weights, household aggregates, frames;
 - :mod:`hhsurvey.analysis` - indicators, national comparison, change, scenarios, planning;
@@ -24,9 +25,9 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "SurveyDesign": "hhsurvey.engine.design",
-    "Estimate": "hhsurvey.engine.design",
-    "stack": "hhsurvey.engine.design",
-    "load_catalogue": "hhsurvey.analysis.indicators.estimate",
+    "Estimate": "hhsurvey.engine.results",
+    "stack": "hhsurvey.engine.results",
+    "load_catalogue": "hhsurvey.catalogue.model",
 }
 
 

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "support"))
+sys.path[:0] = [str(REPO / "tests" / "support"), str(REPO / "tests" / "workflow")]
 
 from test_profiles import readme_cluster_command, readme_site_profile  # noqa: E402
 from workflow_tools import copy_repo  # noqa: E402
@@ -299,7 +299,7 @@ def main() -> int:
         # Three runs side by side (each SLURM job waits on status checks far more than it
         # computes): the local reference, the README's command, the planted bad input. Each
         # in its own fresh copy; results do not depend on the copy's path
-        # (tests/test_workflow.py::test_two_runs_are_byte_identical).
+        # (tests/workflow/test_workflow.py::test_two_runs_are_byte_identical).
         step("local run, README command and planted bad input, side by side")
         roots = {name: work / name / "repo" for name in ("local", "cluster", "bad")}
         for root in roots.values():

@@ -17,8 +17,9 @@ import pytest
 from testpaths import R_FIXTURES
 
 from hhsurvey.analysis.change import change_table
-from hhsurvey.analysis.indicators.estimate import Indicator
-from hhsurvey.engine.design import SurveyDesign, stack
+from hhsurvey.catalogue.model import Indicator
+from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.engine.results import stack
 
 FIX = R_FIXTURES
 

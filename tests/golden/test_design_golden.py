@@ -17,6 +17,7 @@ import pytest
 from testpaths import R_FIXTURES
 
 from hhsurvey import SurveyDesign
+from hhsurvey.errors import InputError
 
 FIX = R_FIXTURES
 EST_RTOL = 1e-9
@@ -315,8 +316,9 @@ def toy(lonely: str) -> SurveyDesign:
 def test_lonely_fail_names_stratum():
     # options(survey.lonely.psu="fail"); svytotal(~Age, dtoy) -> "Stratum (3) has only one PSU at stage 1"
     assert "Stratum (3)" in golden()["toy_fail"]["message"][0]
-    with pytest.raises(ValueError, match=r"Stratum \[3\] has only one PSU"):
+    with pytest.raises(InputError, match=r"Stratum \[3\] has only one PSU") as err:
         toy("fail").total("Age")
+    assert "lonely_psu='remove', 'certainty' or 'adjust'" in err.value.fix
     # describe() works and flags the singleton
     assert toy("fail").describe()["singleton"].tolist() == [False, False, True]
 

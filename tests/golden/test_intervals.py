@@ -18,7 +18,7 @@ from scipy import stats
 from testpaths import R_FIXTURES
 
 from hhsurvey import SurveyDesign
-from hhsurvey.analysis.indicators.estimate import PRECISION_DEFAULTS, support_intervals
+from hhsurvey.analysis.indicators.precision import PRECISION_DEFAULTS, support_intervals
 from hhsurvey.engine.intervals import (
     clip_to_range,
     effective_sample_size,

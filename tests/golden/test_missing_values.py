@@ -20,8 +20,10 @@ from indicator_fixture import weights_table
 from numbers_fixture import DATA, export_tables, planted_round
 from testpaths import REPO
 
-from hhsurvey.analysis.indicators.estimate import build_frames, estimate_catalogue, load_catalogue
+from hhsurvey.analysis.indicators.estimate import estimate_catalogue
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.prepare.aggregate import household_aggregates
+from hhsurvey.prepare.frames import build_frames
 from hhsurvey.prepare.poverty import resolve_lines
 
 ROOT = REPO

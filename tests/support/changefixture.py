@@ -4,7 +4,7 @@
 indicators.csv (made up with :func:`roundfixture.make_indicators`, different seeds), a
 national_comparison.csv (the real :func:`hhsurvey.analysis.compare.compare_national` on the real
 reference table, each round with its own comparators) and an ingest manifest; the change table
-(same columns as :data:`hhsurvey.analysis.change.CHANGE_COLUMNS`, SEs combined as independent samples);
+(same columns as :data:`hhsurvey.engine.results.CHANGE_COLUMNS`, SEs combined as independent samples);
 and the dumbbell figure. Planted cases:
 
 - ``institutional_delivery``: suppressed at baseline only; ``skilled_birth_attendance`` and
@@ -26,8 +26,8 @@ import yaml
 from scipy import stats
 from testpaths import REPO
 
-from hhsurvey.analysis.change import CHANGE_COLUMNS
 from hhsurvey.analysis.compare import compare_national, load_national
+from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.change_report import ROLES, headline_frame, round_flags
 from hhsurvey.outputs.figures.charts import change_dumbbell, save_svg
 from hhsurvey.outputs.report.spec import load_catalogue

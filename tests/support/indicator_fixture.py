@@ -28,7 +28,7 @@ from canonical_fixture import _cat
 
 VILLAGE_WEIGHT = {1: 100.0, 2: 150.0, 3: 200.0, 4: 250.0}
 
-# Hand-computed annual LAK per household (DEFINITIONS.md "Consumption and out-of-pocket"):
+# Hand-computed annual LAK per household (docs/definitions.md "Consumption and out-of-pocket"):
 # food = weekly (buy + own + gift) x 365/7; food_ctp drops alcohol_tobacco and meals_outside;
 # non-food = 30-day x 12 + 12-month, durables and taxes_fees excluded;
 # OOP = 12 x episodes (consult + medicine + tests + informal) + 12 x HE1 + admissions (same four)

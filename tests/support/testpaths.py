@@ -12,3 +12,5 @@ TESTS = REPO / "tests"
 FIXTURES = TESTS / "fixtures"
 R_FIXTURES = FIXTURES / "r"
 R_DATA = R_FIXTURES / "data"
+# Small feature configurations the workflow tests pass with --configfile (.test/README.md)
+FEATURE_CONFIGS = REPO / ".test" / "config"

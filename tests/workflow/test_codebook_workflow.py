@@ -49,8 +49,8 @@ def test_workflow_gives_the_original_indicators(byo, tmp_path, monkeypatch):
     a = pd.read_csv(root / "results/baseline/indicators.csv")
     b = pd.read_csv(root / "results/byo/indicators.csv")
     pd.testing.assert_frame_equal(a, b)
-    # the plan_endline rule's CSV against the hand computation of tests/test_planning.py
-    from test_planning import hand
+    # the plan_endline rule's CSV against the hand computation (tests/support/planning_hand.py)
+    from planning_hand import hand
 
     plan = pd.read_csv(root / "results/baseline/endline_planning.csv").set_index("indicator")
     hh = pd.read_parquet(root / "results/baseline/households.parquet")

@@ -5,9 +5,8 @@ import re
 import pandas as pd
 import pyreadstat
 import pytest
-import yaml
 from testpaths import REPO
-from workflow_tools import copy_repo, snakemake
+from workflow_tools import copy_repo, feature_config, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -61,18 +60,18 @@ def test_change_intervals_cover_the_true_change(endline_run):
 
 def test_renamed_variable_fails_with_codebook_line_then_codebook_fix_passes(tmp_path):
     root = copy_repo(tmp_path / "repo")
-    cfg = tmp_path / "endline_only.yaml"
-    base = yaml.safe_load((root / "config/endline.yaml").read_text())
-    base["analyse"] = ["endline"]
-    base.pop("change")
-    cfg.write_text(yaml.safe_dump(base))
+    # the endline analysed alone (no baseline, no change)
+    endline_only = [
+        feature_config("endline_round.yaml"),
+        feature_config("analyse_endline_only.yaml"),
+    ]
     persons = root / "raw/demo/endline/persons.sav"
     df, meta = pyreadstat.read_sav(str(persons), user_missing=True)
     df = df.rename(columns={"ILL30": "ILL_30D"})
     labels = {("ILL_30D" if k == "ILL30" else k): v for k, v in meta.variable_value_labels.items()}
     pyreadstat.write_sav(df, str(persons), variable_value_labels=labels)
 
-    failed = snakemake(root, "--cores", "2", "--configfile", str(cfg), check=False)
+    failed = snakemake(root, "--cores", "2", "--configfile", *endline_only, check=False)
     assert failed.returncode != 0
     log = (root / "results/logs/ingest_round/endline.log").read_text()
     codebook = (root / "config/codebooks/endline.yaml").read_text().splitlines()
@@ -85,7 +84,7 @@ def test_renamed_variable_fails_with_codebook_line_then_codebook_fix_passes(tmp_
     cb = root / "config/codebooks/endline.yaml"
     cb.write_text(re.sub(r"raw: ILL30\b", "raw: ILL_30D", cb.read_text()))
     # the fixed codebook carries the round through to its estimates (the report is not needed)
-    snakemake(root, "results/endline/indicators.csv", "--cores", "2", "--configfile", str(cfg))
+    snakemake(root, "results/endline/indicators.csv", "--cores", "2", "--configfile", *endline_only)
     assert (root / "results/endline/indicators.csv").exists()
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from testpaths import REPO
 
-from hhsurvey.engine.design import OUTPUT_COLUMNS
+from hhsurvey.engine.results import OUTPUT_COLUMNS
 
 ROOT = REPO
 

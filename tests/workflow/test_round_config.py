@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from testpaths import REPO
+from workflow_tools import feature_config
 
 from hhsurvey.errors import InputError
 from hhsurvey.survey.rounds import check_revisits, revisit_overlap, selected_frame
@@ -31,12 +31,10 @@ def _config(**endline) -> dict:
     return c
 
 
-def _dry_run(tmp: Path, overrides: dict) -> subprocess.CompletedProcess:
-    cfg = tmp / "override.yaml"
-    cfg.write_text(yaml.safe_dump(overrides), encoding="utf-8")
+def _dry_run(*configfiles: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--configfile", str(cfg)],
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--configfile", *configfiles],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -82,10 +80,10 @@ def test_revisits_at_or_above_the_share_gives_the_numbers():
 
 
 @pytest.mark.slow
-def test_parse_time_warning_and_error(tmp_path):
-    endline = yaml.safe_load((ROOT / "config/endline.yaml").read_text(encoding="utf-8"))
-    # a round described but not analysed: a warning naming it; the run goes on
-    proc = _dry_run(tmp_path, {"rounds": {"endline": endline["rounds"]["endline"]}})
+def test_parse_time_warning_and_error():
+    # a round described but not analysed (.test/config/endline_round.yaml): a warning naming
+    # it; the run goes on
+    proc = _dry_run(feature_config("endline_round.yaml"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     assert (
@@ -93,7 +91,6 @@ def test_parse_time_warning_and_error(tmp_path):
         in out
     )
     # revisits with 7 of 20 shared villages: refused before any rule
-    endline["rounds"]["endline"]["revisits"] = "baseline"
-    proc = _dry_run(tmp_path, endline)
+    proc = _dry_run("config/endline.yaml", feature_config("endline_revisits_baseline.yaml"))
     assert proc.returncode != 0
     assert "shares only 7 of the 20 villages" in proc.stdout + proc.stderr

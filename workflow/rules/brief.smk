@@ -33,8 +33,10 @@ rule render_brief:
     conda:
         "../../envs/hhsurvey.yaml"
     params:
-        round_meta=get_round_meta,
-        config=config,
+        # only what the brief reads (write_brief): editing anything else in the config, a
+        # scenario package or the list of languages, reruns no brief job
+        round_meta=round_meta_slice("name", "synthetic", "fieldwork"),
+        config=config_slice("design.level", "report.fonts"),
         locale_dir="report/locale",
     script:
         "../../scripts/render_brief.py"
@@ -43,6 +45,7 @@ rule render_brief:
 rule print_brief:
     input:
         html=rules.render_brief.output.html,
+        lib=script_lib("print_brief"),
     output:
         pdf="results/report/{round}_brief_{lang}.pdf",
     log:

@@ -25,7 +25,7 @@ rule plot_change_figures:
     conda:
         "../../envs/hhsurvey.yaml"
     params:
-        rounds=change_report_rounds() if "change" in config else {},
+        rounds=change_report_rounds("name", "price_year") if "change" in config else {},
         base_year=config["prices"]["base_year"],
         suppress_below=config["indicators"]["suppress_below"],
     script:
@@ -62,6 +62,7 @@ rule render_change_report:
     params:
         rounds=change_report_rounds() if "change" in config else {},
         figure_names=CHANGE_FIGURES,
+        # the whole validated config: the report prints it in its provenance annex
         config=config,
     script:
         "../../scripts/render_change_report.py"

@@ -166,6 +166,33 @@ def get_round_meta(wildcards):
     return rc
 
 
+def round_meta_slice(*keys):
+    """A params function: the round's description (get_round_meta) with only *keys*, for a
+    script that reads no more (params are a rerun trigger: another key reruns none of its jobs)."""
+
+    def get(wildcards):
+        meta = get_round_meta(wildcards)
+        return {k: meta[k] for k in keys if k in meta}
+
+    return get
+
+
+def config_slice(*keys):
+    """The parts of the validated config named by dotted *keys* ("design.level"), nested as in
+    the config: what a rule gives its script instead of the whole config, so that editing any
+    other key reruns none of its jobs. A key absent from the config is left out."""
+    out = {}
+    for key in keys:
+        *path, last = key.split(".")
+        src, dst = config, out
+        for k in path:
+            src = src.get(k) or {}
+            dst = dst.setdefault(k, {})
+        if last in src:
+            dst[last] = src[last]
+    return out
+
+
 def price_factor(wildcards):
     """Factor bringing the round's amounts to base-year prices (CPI base / CPI round)."""
     cpi = {int(k): float(v) for k, v in config["prices"]["cpi"].items()}
@@ -225,13 +252,17 @@ def change_round_params():
     return out
 
 
-def change_report_rounds():
-    """Both rounds as the round report describes them, with name and price factor."""
+def change_report_rounds(*keys):
+    """Both rounds as the round report describes them, with name and price factor; only
+    *keys* when given (what the script reads, so that other keys rerun none of its jobs)."""
     params = change_round_params()
-    return {
+    rounds = {
         role: get_round_meta(type("W", (), {"round": p["name"]})()) | p
         for role, p in params.items()
     }
+    if keys:
+        rounds = {role: {k: r[k] for k in keys if k in r} for role, r in rounds.items()}
+    return rounds
 
 
 def config_files():
@@ -259,18 +290,12 @@ def calibration_totals(wildcards):
     return [cal["totals"]] if cal["enabled"] and cal["totals"] else []
 
 
-def brief_languages(round_name):
-    """Languages of a round's brief: its own `languages`, else report.languages."""
-    rc = config["rounds"][round_name]
-    return rc.get("languages") or config["report"].get("languages", ["en", "lo"])
-
-
 def brief_outputs(rounds):
     """The brief of each round in each of its languages, HTML and PDF."""
     return [
         f"results/report/{r}_brief_{lang}.{ext}"
         for r in rounds
-        for lang in brief_languages(r)
+        for lang in brief_languages(config, r)
         for ext in ("html", "pdf")
     ]
 
@@ -290,10 +315,16 @@ def report_figures(report):
     return [name for name, f in figures.items() if f.get("report", "round") == report]
 
 
-# Parse-time checks of the rounds (logic in the workflow's own library, scripts/hhsurvey/survey/rounds.py)
+# Parse-time checks of the rounds and the brief's languages (logic in the workflow's own
+# library, scripts/hhsurvey/survey/rounds.py)
 sys.path.insert(0, str(REPO / "scripts"))
 from hhsurvey.errors import InputError
-from hhsurvey.survey.rounds import check_revisits, unanalysed_rounds, unanalysed_warning
+from hhsurvey.survey.rounds import (
+    brief_languages,
+    check_revisits,
+    unanalysed_rounds,
+    unanalysed_warning,
+)
 
 if unanalysed_rounds(config):
     logger.warning(unanalysed_warning(unanalysed_rounds(config), config_files()))

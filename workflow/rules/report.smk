@@ -91,6 +91,8 @@ rule render_report:
     params:
         round_meta=get_round_meta,
         figure_names=FIGURES,
+        # the whole validated config: the report prints it in its provenance annex (and
+        # config/config.yaml, an input, with its checksum), so every key is part of the page
         config=config,
     script:
         "../../scripts/render_report.py"
@@ -115,7 +117,7 @@ rule print_report:
         "../../envs/hhsurvey.yaml"
     params:
         chromium=config.get("report", {}).get("chromium", ""),
-        # the PDF's print time: the report's fixed date (byte-identical reruns)
-        stamp=config["report"]["date"].replace("-", "") + "000000",
+        # the PDF's print time when SOURCE_DATE_EPOCH is not set (byte-identical reruns)
+        date=config["report"]["date"],
     script:
         "../../scripts/print_report.py"

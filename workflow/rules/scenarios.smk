@@ -6,7 +6,7 @@ SCENARIO_TABLES = ["household", "person", "episode", "admission", "birth"]
 rule simulate_scenarios:
     input:
         tables=expand("results/{{round}}/clean/{table}.parquet", table=SCENARIO_TABLES),
-        households=rules.aggregate_households.output.households,
+        household=rules.build_frames.output.household,
         catalogue=config["indicators"]["catalogue"],
         lib=script_lib("simulate_scenarios"),
     output:

@@ -25,31 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import Indicator, indicator_data
-from hhsurvey.engine.design import Estimate, SurveyDesign, stack
+from hhsurvey.analysis.indicators.definitions import indicator_data
+from hhsurvey.catalogue.model import Indicator
+from hhsurvey.engine.columns import CHANGE_COLUMNS
+from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.engine.kernels import t_test, tcrit
+from hhsurvey.engine.results import Estimate, stack
 
 LINEAR = ("mean", "proportion", "ratio", "total")
-
-CHANGE_COLUMNS = [
-    "indicator",
-    "domain",
-    "level",
-    "baseline",
-    "baseline_ci_low",
-    "baseline_ci_high",
-    "endline",
-    "endline_ci_low",
-    "endline_ci_high",
-    "change",
-    "se",
-    "ci_low",
-    "ci_high",
-    "df",
-    "p_value",
-    "significant",
-    "method",
-]
 
 
 def t_inference(change: float, se: float, df: float, level: float) -> dict[str, float | bool]:

@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hhsurvey.catalogue.national import INDICATOR_UNITS
+
 __all__ = [
     "COMPARISON_COLUMNS",
     "HEADLINE_INDICATORS",
-    "INDICATOR_UNITS",
     "NATIONAL_DTYPES",
-    "catalogue_units",
     "compare_national",
     "load_national",
 ]
@@ -68,59 +68,6 @@ NATIONAL_DTYPES: dict[str, str] = {
 #: note; ``source`` names the primary publisher, document, table or indicator code and year.
 _OPTIONAL_NATIONAL = ("national_label", "read_in")
 _NUMERIC_NATIONAL = ("value", "se", "ci_low", "ci_high")
-
-#: Unit of each pipeline indicator. A national figure for it must use the same unit, or
-#: ``percent_che`` (context only). Indicators in units that national tables never use
-#: (days, concentration indices) are listed so that any comparator for them is rejected.
-INDICATOR_UNITS: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "coverage_any",
-            "coverage_sass",
-            "coverage_sso",
-            "coverage_cbhi",
-            "coverage_hef",
-            "illness_30d",
-            "care_seeking",
-            "forgone_cost",
-            "oop_budget_share_mean",
-            "che_sdg_10",
-            "che_sdg_25",
-            "che_sdg_10_hh",
-            "che_sdg_25_hh",
-            "che_ctp_40",
-            "che_sdg_revised",
-            "impoverished_national",
-            "impoverished_215",
-            "further_impoverished_national",
-            "poverty_headcount_pre",
-            "poverty_headcount_post",
-            "distress_financing",
-            "distress_financing_hh",
-            "institutional_delivery",
-            "skilled_birth_attendance",
-            "u5_ari_care",
-            "u5_fever_care",
-            "u5_diarrhoea_care",
-        ],
-        "fraction",
-    ),
-    "opd_visits_per_capita": "per_capita",
-    "admissions_per_1000": "per_1000",
-    "alos": "days",
-    **dict.fromkeys(["overshoot_10", "mpo_10", "poverty_impact_headcount"], "percentage_points"),
-    **dict.fromkeys(
-        [
-            "oop_episode_mean",
-            "oop_episode_median",
-            "oop_annual_hh_mean",
-            "oop_annual_hh_median",
-            "delivery_cost_mean",
-        ],
-        "lak",
-    ),
-    **dict.fromkeys(["ci_oop", "ci_che_sdg_10", "ci_care_seeking", "kakwani_oop"], "index"),
-}
 
 #: Headline indicators (id -> label). Each appears in the comparison even when it has no
 #: national figure for the round, so that the report can say "no national figure".
@@ -199,25 +146,6 @@ _FALSE = {"false", "0", "no"}
 # --------------------------------------------------------------------------- loading
 
 
-#: Catalogue unit (config/indicators.yaml) -> unit of a national figure for that indicator.
-CATALOGUE_TO_NATIONAL_UNIT: dict[str, str] = {
-    "percent": "fraction",
-    "percentage_points": "percentage_points",
-    "lak": "lak",
-    "ratio": "ratio",
-    "rate": "per_capita",
-    "per_1000": "per_1000",
-    "nights": "days",
-    "index": "index",
-}
-
-
-def catalogue_units(catalogue: Sequence[Any]) -> dict[str, str]:
-    """Unit a national comparator must have, for every indicator of the catalogue (read from
-    its ``unit``); units that national tables never use reject any comparator."""
-    return {ind.id: CATALOGUE_TO_NATIONAL_UNIT[ind.unit] for ind in catalogue}
-
-
 def load_national(
     path: str | PathLike[str], units: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -225,8 +153,9 @@ def load_national(
 
     Reads every cell as text first so that a bad cell is reported with its line and column
     instead of silently becoming NaN. Raises ``ValueError`` listing every problem found.
-    *units*: indicator id -> expected unit (:func:`catalogue_units`; default
-    :data:`INDICATOR_UNITS`, which a test keeps equal to the catalogue).
+    *units*: indicator id -> expected unit (:func:`hhsurvey.catalogue.national.catalogue_units`;
+    default :data:`~hhsurvey.catalogue.national.INDICATOR_UNITS`, which a test keeps equal to
+    the catalogue).
     """
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     raw = raw.rename(columns=str.strip)

@@ -1,15 +1,18 @@
 """Benefit-package scenarios: what a scheme paying for some care would do (issue 16).
 
-A package (``config.yaml`` ``scenarios.packages``) covers OOP records (:func:`hhsurvey.prepare.aggregate.
+A package (``config.yaml`` ``scenarios.packages``; :class:`hhsurvey.catalogue.scenarios.Package`,
+with the names of ``scenarios.csv``) covers OOP records (:func:`hhsurvey.prepare.aggregate.
 oop_records`) by type of care, cost item and provider, pays a share of them, optionally up to a
 cap per record (one episode, admission, delivery, household self-medication or other-spending
 question) and per household and year, for the persons it makes eligible (everyone, the insured
 or uninsured, the members of schemes, the households of some quintiles).
 
-For each package the household frame is copied with OOP reduced by the amount shifted to the
-scheme; total consumption, food, the poverty lines, the capacity-to-pay subsistence line and the
-quintiles stay those of the actual situation (a static simulation: people use the care they used,
-and the money a household no longer pays is spent on something else). Then:
+For each package the household frame (``results/{round}/frames/household.parquet``, built
+by :func:`hhsurvey.prepare.frames.build_frames`) is copied with OOP reduced by the amount
+shifted to the scheme; total consumption, food, the poverty lines, the capacity-to-pay
+subsistence line and the quintiles stay those of the actual situation (a static simulation:
+people use the care they used, and the money a household no longer pays is spent on something
+else). Then:
 
 - ``level``: the financial-protection indicators of the catalogue, recomputed exactly as in
   ``indicators.csv`` (linear ones linearised, composites on JKn replicates);
@@ -30,105 +33,35 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import (
-    COMPOSITE_FLAGS,
-    Indicator,
-    estimate_catalogue,
-    household_frame,
-    household_pop_share,
-    indicator_data,
-    register,
+from hhsurvey.analysis.indicators.composites import COMPOSITE_FLAGS, household_pop_share
+from hhsurvey.analysis.indicators.definitions import indicator_data, register
+from hhsurvey.analysis.indicators.estimate import estimate_catalogue
+from hhsurvey.catalogue.model import Indicator
+from hhsurvey.catalogue.scenarios import (
+    ACTUAL,
+    COST_PER_CAPITA,
+    COST_TOTAL,
+    INCIDENCE,
+    WHERE,
+    Package,
+    load_packages,
 )
+from hhsurvey.engine.columns import N_UNWEIGHTED, OUTPUT_COLUMNS, N
 from hhsurvey.errors import InputError
-from hhsurvey.prepare.aggregate import KEY, OOP_ITEMS, OOP_TYPES, UNKNOWN_PROVIDER, oop_records
+from hhsurvey.prepare.aggregate import KEY, UNKNOWN_PROVIDER, oop_records
 
 log = logging.getLogger(__name__)
 
-ACTUAL = "actual"
-ACTUAL_LABEL = "Actual situation"
-MEASURES = ("level", "change", "cost", "incidence")
-COLUMNS = [
-    "scenario",
-    "measure",
-    "indicator",
-    "domain",
-    "level",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "df",
-    "deff",
-    "n",
-    "n_weighted",
-    "flag",
-]
-INSURANCE = ("any", "insured", "uninsured")
+#: Columns of scenarios.csv: scenario and measure, then an indicator table's keys and the
+#: engine's tidy columns, and the DHS flag.
+COLUMNS = ["scenario", "measure", "indicator", "domain", "level", *OUTPUT_COLUMNS, "flag"]
+#: Estimators of the linear indicators a scenario recomputes.
 LINEAR = ("proportion", "mean")
-COST_TOTAL, COST_PER_CAPITA, INCIDENCE = "cost_total", "cost_per_capita", "benefit_incidence"
-WHERE = "config/config.yaml, scenarios.packages"
-
-
-@dataclass(frozen=True)
-class Package:
-    """One benefit package. ``None`` for types, items, providers, quintiles or schemes: any."""
-
-    id: str
-    label: str
-    types: tuple[str, ...] | None = None
-    items: tuple[str, ...] | None = None
-    providers: tuple[str, ...] | None = None
-    share: float = 1.0
-    cap_per_record: float | None = None
-    cap_per_household_year: float | None = None
-    insurance: str = "any"
-    quintiles: tuple[int, ...] | None = None
-    schemes: tuple[str, ...] | None = None
-
-    @property
-    def everyone(self) -> bool:
-        return self.insurance == "any" and self.quintiles is None and self.schemes is None
-
-
-def _tuple(x: Any) -> tuple | None:
-    return None if x is None else tuple(x)
-
-
-def load_packages(cfg: dict) -> list[Package]:
-    """The packages of ``scenarios.packages`` (schema-validated), with unique ids."""
-    out, seen = [], set()
-    for p in cfg.get("packages") or []:
-        pid = p["id"]
-        if pid in seen or pid == ACTUAL:
-            raise InputError(
-                f"scenario id '{pid}' is used twice or is the reserved id '{ACTUAL}'",
-                WHERE,
-                "give each package a unique id",
-            )
-        seen.add(pid)
-        covers, elig = p.get("covers") or {}, p.get("eligible") or {}
-        out.append(
-            Package(
-                id=pid,
-                label=p["label"],
-                types=_tuple(covers.get("types")),
-                items=_tuple(covers.get("items")),
-                providers=_tuple(covers.get("providers")),
-                share=float(p.get("share", 1.0)),
-                cap_per_record=p.get("cap_per_record"),
-                cap_per_household_year=p.get("cap_per_household_year"),
-                insurance=elig.get("insurance", "any"),
-                quintiles=_tuple(elig.get("quintiles")),
-                schemes=_tuple(elig.get("schemes")),
-            )
-        )
-    return out
 
 
 def _categories(s: pd.Series) -> set[str]:
@@ -332,7 +265,7 @@ def _estimate(
     inds: list[Indicator], frames: dict[str, pd.DataFrame], est: dict[str, Any], measure: str
 ) -> pd.DataFrame:
     res = estimate_catalogue(inds, frames, est["design_args"], **est["catalogue_args"])
-    return res.rename(columns={"n_unweighted": "n"}).assign(measure=measure)
+    return res.rename(columns={N_UNWEIGHTED: N}).assign(measure=measure)
 
 
 def change_rows(
@@ -437,7 +370,7 @@ def _slim(
 
 def simulate(
     tables: dict[str, pd.DataFrame],
-    households: pd.DataFrame,
+    household: pd.DataFrame,
     catalogue: list[Indicator],
     scenarios: dict,
     *,
@@ -449,14 +382,16 @@ def simulate(
 ) -> pd.DataFrame:
     """Every package of ``scenarios`` (config ``scenarios:``), one tidy table.
 
-    ``households`` is ``households.parquet`` (base-year prices); ``tables`` the clean tables of
-    the round (prices of the round: multiplied by ``price_factor``).
+    ``household`` is the round's household analysis frame (``frames/household.parquet``,
+    base-year prices, the poverty lines as columns); ``tables`` the clean tables of the round
+    (prices of the round: multiplied by ``price_factor``); ``poverty_lines`` the lines in
+    base-year prices (:func:`hhsurvey.prepare.poverty.resolve_lines`), read by the composites.
     """
     packages = load_packages(scenarios)
     check_packages(packages, tables)
     by = list(scenarios.get("by", []))
     inds = scenario_indicators(catalogue, scenarios["indicators"], by)
-    actual = _slim(household_frame(households, poverty_lines), inds, by, design_args)
+    actual = _slim(household, inds, by, design_args)
     est = {
         "design_args": design_args,
         "catalogue_args": {
@@ -485,23 +420,11 @@ def simulate(
     return out[COLUMNS]
 
 
-def labels(scenarios: dict) -> dict[str, str]:
-    """Scenario id -> label, the actual situation first."""
-    return {ACTUAL: ACTUAL_LABEL} | {p.id: p.label for p in load_packages(scenarios)}
-
-
 __all__ = [
-    "ACTUAL",
     "COLUMNS",
-    "MEASURES",
-    "OOP_ITEMS",
-    "OOP_TYPES",
-    "Package",
     "check_packages",
     "covered_records",
     "eligible_persons",
-    "labels",
-    "load_packages",
     "scenario_frame",
     "shifted_by_household",
     "simulate",

@@ -2,6 +2,13 @@
 
 The lowest layer of the library: it imports nothing of the project but :mod:`hhsurvey.errors`.
 Everything above it (analysis, outputs) receives estimates in one tidy vocabulary
-(``estimate, se, ci_low, ci_high, df, deff, n``) or as :class:`~hhsurvey.engine.design.Estimate`
+(:data:`hhsurvey.engine.results.OUTPUT_COLUMNS`) or as :class:`~hhsurvey.engine.results.Estimate`
 objects that carry their influence values.
+
+Modules, from the bottom up: ``structure`` (design arrays, lonely-PSU rule), ``kernels``
+(sums, covariance within strata, inference), ``results`` (tidy tables, ``Estimate``,
+``stack``; the one engine module the output layer may import), ``domains`` (the domain of an
+estimator call), ``calibrate``, ``taylor``, ``quantile``, ``glm``, ``replicates``, and
+``design`` (:class:`~hhsurvey.engine.design.SurveyDesign`, which delegates to them);
+``intervals`` stands apart (intervals by the support of an indicator).
 """

@@ -28,16 +28,12 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
-    "SUPPORTS",
     "clip_to_range",
     "effective_sample_size",
     "korn_graubard",
     "log_interval",
     "precision",
 ]
-
-#: Supports of an indicator: a proportion in [0, 1], a non-negative amount, or any real value.
-SUPPORTS = ("proportion", "non_negative", "real")
 
 
 def _t(df: np.ndarray, level: float) -> np.ndarray:
@@ -147,8 +143,8 @@ def precision(
     """The precision flag of each row: ``precision`` ("" or "low") and ``precision_note``.
 
     ``rows`` has ``estimate, se, df, n_unweighted`` on the scale of a proportion (a fraction,
-    not a percentage); ``support`` gives each row's support (:data:`SUPPORTS`). ``rules`` (config
-    ``indicators.precision``):
+    not a percentage); ``support`` gives each row's support (``proportion``, ``non_negative`` or
+    ``real``: the catalogue's ``SUPPORTS``). ``rules`` (config ``indicators.precision``):
 
     - proportions, NCHS Data Presentation Standards for Proportions (2017): effective sample
       size below ``min_effective_n`` (30); Korn-Graubard CI width at least ``max_ci_width``

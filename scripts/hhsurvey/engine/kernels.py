@@ -1,44 +1,48 @@
-"""Shared kernels of the estimation engine: the lowest module of ``hhsurvey``'s engine.
+"""Shared kernels of the estimation engine: sums, covariance within strata, inference.
 
-:mod:`hhsurvey.engine.design` (Taylor linearisation) and :mod:`hhsurvey.engine.replicates` (replicate
-weights) both import from here, never from each other's private names. The module holds:
+The Taylor estimators (:mod:`hhsurvey.engine.taylor` and the modules beside it), the results
+objects (:mod:`hhsurvey.engine.results`) and the replicate designs
+(:mod:`hhsurvey.engine.replicates`) all import from here, never from each other's private names.
+The module holds:
 
-* the output vocabulary (:data:`OUTPUT_COLUMNS`) and tidy-table builders (:func:`tidy`,
-  :func:`empty_by`);
-* the design arrays computed once per design (:class:`Structure`) and the zero-weighting of one
-  estimator call (:class:`Domain`, :class:`DomainStats`);
+* the zero-weighting of one estimator call (:class:`Domain`, :class:`DomainStats`; built by
+  :mod:`hhsurvey.engine.domains`) and what the engine's functions read of a design
+  (:class:`TaylorDesign`);
 * PSU-by-domain totals (:func:`psu_domain_totals`, :func:`bin_sum`, :func:`group_sum`);
 * the with-replacement covariance of PSU totals within strata with the lonely-PSU rules
   (:func:`psu_covariance`);
 * inference: t quantiles on the design df (:func:`tcrit`), the logit interval of proportions
-  (:func:`logit_ci`), t tests (:func:`t_test`);
+  (:func:`logit_ci`), t tests (:func:`t_test`), checks of arguments (:func:`check_level`,
+  :func:`check_binary`, :func:`quantile_probs`);
 * the design df of a domain (:func:`domain_df`): PSUs with a positive-weight domain row minus
   their strata, R's ``degf(subset(design, domain))``.
+
+The design arrays (:class:`hhsurvey.engine.structure.Structure`) are built in
+:mod:`hhsurvey.engine.structure`, the tidy tables in :mod:`hhsurvey.engine.results`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from hhsurvey.engine.results import OUTPUT_COLUMNS
+from hhsurvey.engine.structure import Structure, check_lonely
 
 __all__ = [
-    "OUTPUT_COLUMNS",
     "By",
     "Where",
     "Domain",
     "DomainStats",
-    "Structure",
+    "TaylorDesign",
     "bin_sum",
     "check_binary",
     "check_level",
     "domain_df",
-    "empty_by",
     "group_sum",
     "logit_ci",
     "psu_covariance",
@@ -46,38 +50,13 @@ __all__ = [
     "quantile_probs",
     "t_test",
     "tcrit",
-    "tidy",
 ]
 
 By = str | Sequence[str] | None
 Where = str | np.ndarray | pd.Series | None
 
 
-# ----------------------------------------------------------------------------- design arrays
-@dataclass(frozen=True, eq=False)
-class Structure:
-    """Design arrays computed once at construction (read-only)."""
-
-    n: int
-    w: np.ndarray  # (n,) weights
-    stratum: np.ndarray  # (n,) stratum codes 0..H-1
-    strata_labels: pd.Index
-    element: bool  # no PSU column: each row is a PSU
-    psu: np.ndarray  # (n,) PSU codes 0..G-1, PSUs numbered in stratum order (rows for element)
-    psu_starts: np.ndarray | None  # run starts of psu when rows are stored in PSU order
-    G: int
-    H: int
-    psu_stratum: np.ndarray  # (G,) stratum of each PSU (non-decreasing)
-    stratum_starts: np.ndarray  # (H,) first PSU of each stratum in PSU numbering
-    n_psu: np.ndarray  # (H,) PSUs per stratum (design count)
-    fpc_pop: np.ndarray  # (H,) stage-1 population size (inf when no fpc)
-    cfac: np.ndarray  # (H,) (1-f) n/(n-1) for n>1, 0 for self-representing or n==1
-    one_minus_f: np.ndarray  # (H,)
-    lonely: np.ndarray  # (H,) bool: one PSU and not self-representing
-    elem_order: np.ndarray | None  # rows sorted by stratum (element designs)
-    all_pos: bool  # every weight > 0
-
-
+# ----------------------------------------------------------------------------- call state
 @dataclass(frozen=True, eq=False)
 class Domain:
     """Zero-weighting for one estimator call: active rows, domain codes, weights."""
@@ -100,6 +79,29 @@ class DomainStats:
     nw: np.ndarray  # (k,) weight totals
     df: np.ndarray  # (k,) PSUs - strata among PSUs present
     present: np.ndarray  # (H, k) stratum has a positive-weight domain row
+
+
+class TaylorDesign(Protocol):
+    """What the engine's functions read of a design (:class:`hhsurvey.engine.design.SurveyDesign`).
+
+    The modules that estimate (:mod:`hhsurvey.engine.taylor`, ``quantile``, ``glm``,
+    ``calibrate``, ``replicates``, ``results``) cannot import the design class, which imports
+    them: they receive the design and read these attributes.
+    """
+
+    data: pd.DataFrame
+    weight: str
+    strata: str | None
+    psu: str | None
+    fpc: str | None
+    lonely_psu: str
+    _s: Structure
+    _cal: tuple  # calibration blocks (hhsurvey.engine.calibrate.CalBlock)
+    _by_cache: dict
+    _stats_cache: dict
+
+    @property
+    def is_calibrated(self) -> bool: ...
 
 
 # ----------------------------------------------------------------------------- sums
@@ -209,51 +211,7 @@ def logit_ci(
     return lo, hi
 
 
-# ----------------------------------------------------------------------------- tidy tables
-def tidy(
-    labels: pd.DataFrame | None,
-    est: np.ndarray,
-    se: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    df: np.ndarray,
-    deff: np.ndarray,
-    n: np.ndarray,
-    nw: np.ndarray,
-) -> pd.DataFrame:
-    """One row per domain: by columns, then :data:`OUTPUT_COLUMNS` (float64, n int64)."""
-    cols = {
-        "estimate": est,
-        "se": se,
-        "ci_low": lo,
-        "ci_high": hi,
-        "df": df,
-        "deff": deff,
-    }
-    body = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in cols.items()}
-    body["n"] = np.asarray(n, dtype=np.int64).reshape(-1)
-    body["n_weighted"] = np.asarray(nw, dtype=np.float64).reshape(-1)
-    out = pd.DataFrame(body)
-    if labels is not None:
-        out = pd.concat([labels.reset_index(drop=True), out], axis=1)
-    return out
-
-
-def empty_by(labels: pd.DataFrame | None, q: float | Sequence[float] | None = None) -> pd.DataFrame:
-    """The table of a ``by=`` whose columns have no non-missing value: no domain, no rows.
-
-    Same columns and dtypes as a non-empty result (the by columns keep their levels' dtype;
-    a sequence of quantile probabilities adds the leading ``p`` column).
-    """
-    e = np.empty(0)
-    out = tidy(labels, e, e, e, e, e, e, e, e)
-    if q is not None:
-        quantile_probs(q)
-        if not np.isscalar(q) and np.ndim(q) > 0:
-            out.insert(0, "p", e)
-    return out
-
-
+# ----------------------------------------------------------------------------- arguments
 def quantile_probs(q: float | Sequence[float]) -> np.ndarray:
     """Quantile probabilities as an array; ValueError outside [0, 1]."""
     qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
@@ -291,7 +249,7 @@ def psu_covariance(s: Structure, T: np.ndarray, present: np.ndarray, lonely_psu:
 
     The engine's variance formula: sum over strata of (1 - f_h) n_h / (n_h - 1) times the
     cross-products of PSU totals centred at their stratum mean. Singleton strata follow
-    ``lonely_psu``: ``"fail"`` raises ValueError when a column uses one (``present``: (H, p)
+    ``lonely_psu``: ``"fail"`` raises InputError when a column uses one (``present``: (H, p)
     stratum holds a positive-weight row of the column's domain); ``"adjust"`` adds
     (1 - f_h) d_hj d_hl with d the singleton's total minus the grand mean of the PSU totals
     of the strata present (R >= 4.4); ``"remove"``/``"certainty"`` add nothing. The diagonal
@@ -303,13 +261,7 @@ def psu_covariance(s: Structure, T: np.ndarray, present: np.ndarray, lonely_psu:
     dev = T - (S1 / s.n_psu[:, None])[s.psu_stratum]
     cov = (dev * s.cfac[s.psu_stratum][:, None]).T @ dev
     if s.lonely.any():
-        used = s.lonely[:, None] & present
-        if lonely_psu == "fail" and used.any():
-            bad = s.strata_labels[np.flatnonzero(used.any(axis=1))].tolist()
-            raise ValueError(
-                f"Stratum {bad} has only one PSU (lonely_psu='fail'); "
-                "use lonely_psu='remove', 'certainty' or 'adjust'"
-            )
+        check_lonely(s, present, lonely_psu)
         if lonely_psu == "adjust":
             npsu = (s.n_psu[:, None] * present).sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):

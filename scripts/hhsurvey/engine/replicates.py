@@ -29,45 +29,32 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from hhsurvey.engine.domains import domain, domain_stats, domain_sum, numeric
 from hhsurvey.engine.kernels import (
     By,
     Domain,
     DomainStats,
-    Structure,
+    TaylorDesign,
     Where,
     check_binary,
     check_level,
     domain_df,
-    empty_by,
     logit_ci,
     psu_domain_totals,
     tcrit,
-    tidy,
 )
+from hhsurvey.engine.quantile import quantile_frames
+from hhsurvey.engine.results import empty_by, tidy
+from hhsurvey.engine.structure import Structure, check_lonely
+from hhsurvey.errors import InputError
 
 __all__ = ["ReplicateDesign", "replicate_variance"]
-
-
-class TaylorDesign(Protocol):
-    """What replicates use of the full-sample design (:class:`hhsurvey.engine.design.SurveyDesign`).
-
-    This module does not import the Taylor design (which imports this one): the full-sample
-    design is passed in.
-    """
-
-    data: pd.DataFrame
-    fpc: str | None
-    lonely_psu: str
-    _s: Structure
-
-    @property
-    def is_calibrated(self) -> bool: ...
 
 
 Statistic = Callable[[pd.DataFrame, np.ndarray], "float | np.ndarray | pd.Series"]
@@ -239,10 +226,7 @@ class ReplicateDesign:
         extra, extra_rs = [], []
         lonely = np.flatnonzero(s.lonely)
         if len(lonely):
-            if design.lonely_psu == "fail":
-                raise ValueError(
-                    f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU (lonely_psu='fail')"
-                )
+            check_lonely(s, np.ones((s.H, 1), dtype=bool), design.lonely_psu)
             if design.lonely_psu == "adjust":
                 H = s.H
                 for h in lonely:
@@ -272,9 +256,12 @@ class ReplicateDesign:
             )
         lonely = np.flatnonzero(s.lonely | (s.n_psu == 1))
         if len(lonely) and design.lonely_psu in ("fail", "adjust"):
-            raise ValueError(
+            raise InputError(
                 f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU; the bootstrap needs "
-                f"lonely_psu='remove' or 'certainty' (got {design.lonely_psu!r})"
+                f"lonely_psu='remove' or 'certainty' (got {design.lonely_psu!r})",
+                "the strata and PSU columns of the survey design (one PSU sampled in the stratum)",
+                "build the design with lonely_psu='remove' or 'certainty' for bootstrap "
+                "replicates, use method='jkn', or merge the stratum with a similar one",
             )
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         F = np.ones((s.G, R))
@@ -367,7 +354,7 @@ class ReplicateDesign:
         self, y: str, by: By = None, where: Where = None, level: float = 0.95
     ) -> pd.DataFrame:
         """Proportion of a 0/1 variable, replicate SE, logit CI on the design df."""
-        check_binary(self._base._numeric(y), y)
+        check_binary(numeric(self._base, y), y)
         return self._ratio_like(y, None, by, where, level, "proportion")
 
     def total(
@@ -398,12 +385,12 @@ class ReplicateDesign:
         """Quantiles with the Woodruff CI using the replicate SE of the proportion below."""
         check_level(level)
         base = self._base
-        v = base._numeric(y)
-        dom = base._domain(by, where, [v])
+        v = numeric(base, y)
+        dom = domain(base, by, where, [v])
         if dom.k == 0:
             return empty_by(dom.labels, q)
         st = self._stats(dom)
-        return base._quantile_frames(v, q, dom, st, level, self._woodruff)
+        return quantile_frames(base._s, v, q, dom, st, level, self._woodruff)
 
     def replicate_se(self, statistic: Statistic) -> float | np.ndarray:
         """Replicate SE of ``statistic(data, weights)`` (scalar or 1-D result)."""
@@ -446,7 +433,7 @@ class ReplicateDesign:
         if by is not None or where is not None:
             if domains is not None:
                 raise ValueError("give either by=/where= or domains=, not both")
-            dom = base._domain(by, where, [])
+            dom = domain(base, by, where, [])
             if dom.k == 0:
                 return empty_by(dom.labels)
             st = self._stats(dom)
@@ -477,7 +464,7 @@ class ReplicateDesign:
                 df = np.where(n > 0, self._df, np.nan)
         else:
             full, thetas = self._evaluate(statistic)
-            st = self._stats(base._domain(None, None, []))
+            st = self._stats(domain(base, None, None, []))
             k = np.size(full)
             df, n, nw = np.full(k, st.df[0]), np.full(k, st.n[0]), np.full(k, st.nw[0])
         est = np.atleast_1d(np.asarray(full, dtype=np.float64))
@@ -514,7 +501,7 @@ class ReplicateDesign:
         return full, thetas
 
     def _stats(self, dom: Domain) -> DomainStats:
-        st, _ = self._base._stats(dom)
+        st, _ = domain_stats(self._base, dom)
         if self._df is None:
             return st
         df = np.where(st.n > 0, self._df, np.nan)
@@ -534,9 +521,9 @@ class ReplicateDesign:
     ) -> pd.DataFrame:
         check_level(level)
         base = self._base
-        vy = base._numeric(y)
-        vx = base._numeric(x) if x is not None else None
-        dom = base._domain(by, where, [vy] if vx is None else [vy, vx])
+        vy = numeric(base, y)
+        vx = numeric(base, x) if x is not None else None
+        dom = domain(base, by, where, [vy] if vx is None else [vy, vx])
         if dom.k == 0:
             return empty_by(dom.labels)
         st = self._stats(dom)
@@ -544,14 +531,14 @@ class ReplicateDesign:
             vy = np.where(dom.active, vy, 0.0)
             vx = None if vx is None else np.where(dom.active, vx, 0.0)
         wy = dom.we * vy
-        Y = base._dom_sum(dom, wy)
+        Y = domain_sum(dom, wy)
         Yr = self._factors.totals(wy, dom.codes, dom.k)
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "total":
                 est, reps = Y, Yr
             elif kind == "ratio":
                 wx = dom.we * vx
-                est = Y / base._dom_sum(dom, wx)
+                est = Y / domain_sum(dom, wx)
                 reps = Yr / self._factors.totals(wx, dom.codes, dom.k)
             else:
                 est = Y / st.nw
@@ -577,7 +564,6 @@ class ReplicateDesign:
         est: np.ndarray,
     ) -> np.ndarray:
         """Replicate variance over the SRSWOR variance of the Taylor ``deff`` reference."""
-        base = self._base
         N, n = st.nw, st.n.astype(np.float64)
 
         def at(v: np.ndarray) -> np.ndarray | float:
@@ -586,23 +572,22 @@ class ReplicateDesign:
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "ratio":
                 resid = vy - at(est) * vx
-                factor = N**2 / base._dom_sum(dom, dom.we * vx) ** 2
+                factor = N**2 / domain_sum(dom, dom.we * vx) ** 2
             elif kind == "total":
                 resid = vy - at(est / N)
                 factor = N**2
             else:
                 resid = vy - at(est)
                 factor = np.ones(dom.k)
-            s2 = base._dom_sum(dom, dom.we * resid * resid) / N * n / (n - 1)
+            s2 = domain_sum(dom, dom.we * resid * resid) / N * n / (n - 1)
             return var / (s2 * factor * (N - n) / (N * n))
 
     def _woodruff(
         self, dom: Domain, st: DomainStats, u: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Domain proportion of u and its replicate SE."""
-        base = self._base
         wu = dom.we * (u if dom.active is None else np.where(dom.active, u, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
-            est = base._dom_sum(dom, wu) / st.nw
+            est = domain_sum(dom, wu) / st.nw
             reps = self._factors.totals(wu, dom.codes, dom.k) / self._rep_weight_totals(dom)
         return est, np.sqrt(replicate_variance(reps, est, self.scale, self.rscales, self.mse))

@@ -1,6 +1,6 @@
 """The self-contained "Change since baseline" report (issue 7): ``results/report/change.html``.
 
-Inputs: ``results/change/indicators_change.csv`` (:data:`hhsurvey.analysis.change.CHANGE_COLUMNS`), and per
+Inputs: ``results/change/indicators_change.csv`` (:data:`hhsurvey.engine.results.CHANGE_COLUMNS`), and per
 round its ``indicators.csv`` (the DHS flag of every estimate), ``national_comparison.csv`` (the
 national figures serving that round) and ``ingest/manifest.csv`` (raw-file checksums).
 
@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.analysis.change import CHANGE_COLUMNS
+from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.report.context import figure_context
 from hhsurvey.outputs.report.format import (
     NO_FIGURE,

@@ -1,4 +1,5 @@
-"""The report as an A4 PDF with a document outline, printed from the same HTML.
+"""The one PDF printer: the report (A4, with a document outline) and the brief, each printed
+from the same HTML that readers open.
 
 Why Debian's Chromium driven by Playwright: the HTML report is written for a browser (CSS
 print rules, SVG images as data URIs, Lao script shaped by the system fonts), and the browser
@@ -7,6 +8,10 @@ outline from the headings (``outline=True``) and a tagged, accessible PDF (``tag
 Playwright only drives the installed browser (``executable_path``: no browser download), offline,
 with JavaScript disabled. HTML-to-PDF libraries (WeasyPrint and the like) re-implement layout and
 would print a page that differs from the one readers see.
+
+The page is printed offline: any request other than the page itself and data: URIs is aborted.
+The print time written into the PDF is a fixed stamp (:func:`pdf_stamp`), so that reruns give
+the same bytes (:func:`reproducible`).
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hhsurvey.errors import InputError
 
-__all__ = ["CHROMIUM_ARGS", "find_chromium", "print_pdf", "reproducible"]
+__all__ = ["CHROMIUM_ARGS", "find_chromium", "pdf_stamp", "print_pdf", "reproducible"]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,26 +51,43 @@ def find_chromium(configured: str | None = None) -> str:
     )
 
 
+def pdf_stamp(date: str, environ: Mapping[str, str] | None = None) -> str:
+    """The print time stamped into a PDF (YYYYMMDDHHMMSS, UTC): ``SOURCE_DATE_EPOCH`` if set,
+    else midnight of *date* (ISO, config ``report.date``), so that two runs give the same
+    bytes."""
+    env = os.environ if environ is None else environ
+    if env.get("SOURCE_DATE_EPOCH"):
+        when = datetime.fromtimestamp(int(env["SOURCE_DATE_EPOCH"]), tz=UTC)
+    else:
+        when = datetime.fromisoformat(str(date)).replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+
+
 def print_pdf(
     html: str | os.PathLike[str],
     out: str | os.PathLike[str],
     chromium: str,
     browser: Any = None,
     stamp: str = "19700101000000",
+    outline: bool = True,
 ) -> int:
-    """Print *html* to *out* (A4, CSS page size, backgrounds, outline, tagged); return the
-    number of pages. The page is opened offline with JavaScript disabled. *browser*: an
-    already launched Playwright browser to use (else Chromium is launched and closed).
-    *stamp* (YYYYMMDDHHMMSS) replaces the print time, so that reruns are byte-identical."""
+    """Print *html* to *out* (A4, CSS page size, backgrounds); return the number of pages.
+
+    The page is opened offline with JavaScript disabled; requests other than the page and
+    data: URIs are aborted, and the fonts are loaded before printing. *outline*: a document
+    outline from the headings and a tagged, accessible PDF (the report; the two-page brief is
+    printed without). *browser*: an already launched Playwright browser to use (else Chromium
+    is launched and closed). *stamp* (YYYYMMDDHHMMSS, see :func:`pdf_stamp`) replaces the
+    print time, so that reruns are byte-identical."""
     if browser is not None:
-        pdf = _print(browser, html)
+        pdf = _print(browser, html, outline)
     else:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
-                pdf = _print(launched, html)
+                pdf = _print(launched, html, outline)
             finally:
                 launched.close()
     pdf = reproducible(pdf, stamp)
@@ -72,17 +96,28 @@ def print_pdf(
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
 
 
-def _print(browser: Any, html: str | os.PathLike[str]) -> bytes:
+def _print(browser: Any, html: str | os.PathLike[str], outline: bool) -> bytes:
+    url = Path(html).resolve().as_uri()
     context = browser.new_context(offline=True, java_script_enabled=False)
     try:
+        context.route(
+            "**/*",
+            lambda r: (
+                r.continue_()
+                if r.request.url == url or r.request.url.startswith("data:")
+                else r.abort()
+            ),
+        )
         page = context.new_page()
-        page.goto(Path(html).resolve().as_uri(), wait_until="load")
+        page.goto(url, wait_until="load")
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.emulate_media(media="print")
         return page.pdf(
             format="A4",
             print_background=True,
             prefer_css_page_size=True,
-            outline=True,
-            tagged=True,
+            outline=outline,
+            tagged=outline,
         )
     finally:
         context.close()

@@ -1,4 +1,4 @@
-"""Household aggregates: annual consumption and out-of-pocket spending (DEFINITIONS.md).
+"""Household aggregates: annual consumption and out-of-pocket spending (docs/definitions.md).
 
 All amounts are annual LAK per household, in the prices of the round (deflation to base-year
 prices is applied by :func:`deflate`).

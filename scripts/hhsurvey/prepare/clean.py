@@ -1,4 +1,4 @@
-"""Cleaning with a complete log (DEFINITIONS.md "Consumption and out-of-pocket spending").
+"""Cleaning with a complete log (docs/definitions.md "Consumption and out-of-pocket spending").
 
 Every change to a value is one row of the cleaning log: table, keys, variable, old value, new
 value, rule, reason. No record is dropped silently: records outside the analysis (modules of
@@ -20,6 +20,7 @@ from hhsurvey.survey.io import format_keys
 log = logging.getLogger(__name__)
 
 Tables = dict[str, pd.DataFrame]
+Step = tuple[Tables, list[pd.DataFrame]]  # the tables after a step, and the step's log rows
 LOG_COLUMNS = ["table", "keys", "variable", "old_value", "new_value", "rule", "reason"]
 
 # Amounts that enter OOP or consumption (imputed); others (transport, food and lodging of care)
@@ -102,47 +103,95 @@ def clean_tables(
     params: dict,
     redactions: pd.DataFrame | None = None,
 ) -> tuple[Tables, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Apply the cleaning rules.
+    """Apply the cleaning rules, one step after the other; each step logs its own rows.
 
     Returns the clean tables, the cleaning log, the excluded records (table, keys, reason) and
     the row reconciliation (table, raw, clean, excluded).
     """
-    logs: list[pd.DataFrame] = []
-    excluded: list[pd.DataFrame] = []
-    out: Tables = {}
-    strata = params["strata"]
-    # 1. Don't know / refused amounts and ages were set to missing at ingest; record them here.
-    if len(special):
-        logs.append(
-            special.assign(
-                old_value=special["code"].astype(str) + " (" + special["meaning"] + ")",
-                new_value="missing",
-                variable=special["column"],
-                rule="dk_refused_to_missing",
-                reason="user-missing code (don't know / refused) is not a value",
-            )[LOG_COLUMNS]
-        )
-    # 1b. Free text redacted or withheld at ingest: one row per cell, never the value.
-    if redactions is not None and len(redactions):
-        withheld = redactions["kinds"].str.startswith("withheld")
-        logs.append(
-            redactions.assign(
-                variable=redactions["column"],
-                old_value="free text (not shown)",
-                new_value=np.where(
-                    withheld, "withheld", "redacted: " + redactions["kinds"].astype(str)
-                ),
-                rule=np.where(withheld, "verbatim_withheld", "free_text_redacted"),
-                reason=np.where(
-                    withheld,
-                    "report.show_verbatim is false: no verbatim answer leaves ingest",
-                    "personal identifier (name, phone number or coordinates) in free text",
-                ),
-            )[LOG_COLUMNS]
-        )
+    logs = [*_special_codes_logged(special), *_redactions_logged(redactions)]
     hh = tables["household"]
-    responding = hh.loc[hh["result"].isin(params["responding"]), ["village", "hh", strata]]
-    resp_keys = responding[["village", "hh"]]
+    responding = hh.loc[
+        hh["result"].isin(params["responding"]), ["village", "hh", params["strata"]]
+    ]
+    out, excluded = _keep_responding(tables, responding[["village", "hh"]])
+    for step in (_ranges_to_missing, _no_care_zero_spending, _negative_to_missing, _cap_amounts):
+        out, rows = step(out, params)
+        logs += rows
+    out, rows = _impute_amounts(out, responding.set_index(["village", "hh"])[params["strata"]])
+    logs += rows
+    out, rows = _post_code(out, params)
+    logs += rows
+    cleaning_log = (
+        pd.concat([x for x in logs if len(x)], ignore_index=True)
+        if any(len(x) for x in logs)
+        else pd.DataFrame(columns=LOG_COLUMNS)
+    )
+    cleaning_log = cleaning_log.astype("str")
+    exclusions = (
+        pd.concat(excluded, ignore_index=True)
+        if excluded
+        else pd.DataFrame(
+            {
+                "table": pd.Series(dtype="str"),
+                "keys": pd.Series(dtype="str"),
+                "reason": pd.Series(dtype="str"),
+            }
+        )
+    )
+    recon = pd.DataFrame(
+        {
+            "table": list(tables),
+            "raw": [len(tables[t]) for t in tables],
+            "clean": [len(out[t]) for t in tables],
+            "excluded": [int((exclusions["table"] == t).sum()) for t in tables],
+        }
+    )
+    recon = recon.assign(reconciles=recon["raw"] == recon["clean"] + recon["excluded"])
+    log.info("cleaning: %d log rows, %d excluded records", len(cleaning_log), len(exclusions))
+    return out, cleaning_log, exclusions, recon
+
+
+def _special_codes_logged(special: pd.DataFrame) -> list[pd.DataFrame]:
+    """1. Don't know / refused amounts and ages were set to missing at ingest; log them here."""
+    if not len(special):
+        return []
+    return [
+        special.assign(
+            old_value=special["code"].astype(str) + " (" + special["meaning"] + ")",
+            new_value="missing",
+            variable=special["column"],
+            rule="dk_refused_to_missing",
+            reason="user-missing code (don't know / refused) is not a value",
+        )[LOG_COLUMNS]
+    ]
+
+
+def _redactions_logged(redactions: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """1b. Free text redacted or withheld at ingest: one row per cell, never the value."""
+    if redactions is None or not len(redactions):
+        return []
+    withheld = redactions["kinds"].str.startswith("withheld")
+    return [
+        redactions.assign(
+            variable=redactions["column"],
+            old_value="free text (not shown)",
+            new_value=np.where(
+                withheld, "withheld", "redacted: " + redactions["kinds"].astype(str)
+            ),
+            rule=np.where(withheld, "verbatim_withheld", "free_text_redacted"),
+            reason=np.where(
+                withheld,
+                "report.show_verbatim is false: no verbatim answer leaves ingest",
+                "personal identifier (name, phone number or coordinates) in free text",
+            ),
+        )[LOG_COLUMNS]
+    ]
+
+
+def _keep_responding(tables: Tables, resp_keys: pd.DataFrame) -> tuple[Tables, list[pd.DataFrame]]:
+    """The module records of responding households; the others are listed as exclusions."""
+    out: Tables = {}
+    excluded: list[pd.DataFrame] = []
     for name, df in tables.items():
         if name in ("frame", "household"):
             out[name] = df
@@ -162,7 +211,12 @@ def clean_tables(
                 )
             )
         out[name] = df.loc[m.to_numpy()].reset_index(drop=True)
-    # 2. Out-of-range ages, visits, nights -> missing.
+    return out, excluded
+
+
+def _ranges_to_missing(tables: Tables, params: dict) -> Step:
+    """2. Out-of-range ages, visits, nights -> missing."""
+    out, logs = dict(tables), []
     for table, col, key in [
         ("person", "age", "max_age"),
         ("episode", "visits", "max_visits"),
@@ -189,8 +243,13 @@ def clean_tables(
             )
             bad = bad | neg
         out[table] = df.assign(**{col: df[col].mask(bad)})
-    # 3. Episodes where no care was sought: blank spending is zero.
-    ep = out["episode"]
+    return out, logs
+
+
+def _no_care_zero_spending(tables: Tables, params: dict) -> Step:
+    """3. Episodes where no care was sought: blank spending is zero."""
+    logs = []
+    ep = tables["episode"]
     no_care = ep["sought"] != "yes"
     for col in AMOUNT_COLUMNS["episode"]:
         blank = no_care & ep[col].isna()
@@ -207,8 +266,12 @@ def clean_tables(
             )
         )
         ep = ep.assign(**{col: ep[col].mask(blank, 0.0)})
-    out["episode"] = ep
-    # 4. Negative amounts -> missing (then imputed).
+    return {**tables, "episode": ep}, logs
+
+
+def _negative_to_missing(tables: Tables, params: dict) -> Step:
+    """4. Negative amounts -> missing (then imputed)."""
+    out, logs = dict(tables), []
     for table, cols in AMOUNT_COLUMNS.items():
         df = out[table]
         for col in cols:
@@ -227,9 +290,15 @@ def clean_tables(
             )
             df = df.assign(**{col: df[col].mask(neg)})
         out[table] = df
-    # 5. Extreme amounts: keep (flagged by validation) or cap at a within-item percentile.
-    #    Amounts above the absolute bound of their table (validation.amount_bounds) are capped
-    #    whatever `extreme_amounts` says and however few amounts the item has.
+    return out, logs
+
+
+def _cap_amounts(tables: Tables, params: dict) -> Step:
+    """5. Extreme amounts: keep (flagged by validation) or cap at a within-item percentile.
+
+    Amounts above the absolute bound of their table (validation.amount_bounds) are capped
+    whatever `extreme_amounts` says and however few amounts the item has."""
+    out, logs = dict(tables), []
     for table, cols in AMOUNT_COLUMNS.items():
         df = out[table]
         for col, item in cols.items():
@@ -266,9 +335,15 @@ def clean_tables(
             )
             df = df.assign(**{col: df[col].mask(high, cap)})
         out[table] = df
-    # 6. Imputation of missing amounts: unweighted median of the same variable, same item (and
-    #    recall), same stratum; zeros are donors; episodes only from episodes with care sought.
-    strat = responding.set_index(["village", "hh"])[strata]
+    return out, logs
+
+
+def _impute_amounts(tables: Tables, strat: pd.Series) -> Step:
+    """6. Imputation of missing amounts: unweighted median of the same variable, same item (and
+    recall), same stratum; zeros are donors; episodes only from episodes with care sought.
+
+    ``strat``: the stratum of each responding household, indexed by (village, hh)."""
+    out, logs = dict(tables), []
     for table, cols in AMOUNT_COLUMNS.items():
         df = out[table]
         st = pd.Series(
@@ -311,37 +386,15 @@ def clean_tables(
                 work.loc[idx, col] = new.loc[idx]
             work[f"{col}_imputed"] = work.index.isin(idx)
         out[table] = work.drop(columns="_stratum")
-    # Last: "other, specify" answers that name a known category are post-coded (logged).
+    return out, logs
+
+
+def _post_code(tables: Tables, params: dict) -> Step:
+    """Last: "other, specify" answers that name a known category are post-coded (logged)."""
+    out, logs = dict(tables), []
     for rule in params.get("post_coding") or []:
         name = str(rule["table"])
         if name in out:
             out[name], rows = post_code(out[name], name, rule, KEYS[name], LOG_COLUMNS)
             logs.append(rows)
-    cleaning_log = (
-        pd.concat([x for x in logs if len(x)], ignore_index=True)
-        if any(len(x) for x in logs)
-        else pd.DataFrame(columns=LOG_COLUMNS)
-    )
-    cleaning_log = cleaning_log.astype("str")
-    exclusions = (
-        pd.concat(excluded, ignore_index=True)
-        if excluded
-        else pd.DataFrame(
-            {
-                "table": pd.Series(dtype="str"),
-                "keys": pd.Series(dtype="str"),
-                "reason": pd.Series(dtype="str"),
-            }
-        )
-    )
-    recon = pd.DataFrame(
-        {
-            "table": list(tables),
-            "raw": [len(tables[t]) for t in tables],
-            "clean": [len(out[t]) for t in tables],
-            "excluded": [int((exclusions["table"] == t).sum()) for t in tables],
-        }
-    )
-    recon = recon.assign(reconciles=recon["raw"] == recon["clean"] + recon["excluded"])
-    log.info("cleaning: %d log rows, %d excluded records", len(cleaning_log), len(exclusions))
-    return out, cleaning_log, exclusions, recon
+    return out, logs

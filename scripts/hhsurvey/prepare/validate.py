@@ -372,7 +372,18 @@ def _age_range(t: Tables, p: dict) -> pd.DataFrame:
 
 
 def catalogue() -> list[Check]:
-    """The declared checks, in the order they run."""
+    """The declared checks, in the order they run (the order of ``validation.csv``)."""
+    return [
+        *_key_checks(),
+        *_record_errors(),
+        *_answer_warnings(),
+        *_cross_module_warnings(),
+        *_amount_checks(),
+    ]
+
+
+def _key_checks() -> list[Check]:
+    """Errors of the keys: duplicated records, and records without their parent record."""
     checks: list[Check] = []
     for table in KEYS:
         checks.append(
@@ -406,7 +417,12 @@ def catalogue() -> list[Check]:
                 _orphans(child, parent, on),
             )
         )
-    checks += [
+    return checks
+
+
+def _record_errors() -> list[Check]:
+    """Errors in the frame and the records that the weights or the analysis cannot get past."""
+    return [
         Check(
             "frame_duplicate_village",
             "error",
@@ -488,6 +504,12 @@ def catalogue() -> list[Check]:
             "correct the mother's line number ({birth.line}) in {birth}",
             _birth_men,
         ),
+    ]
+
+
+def _answer_warnings() -> list[Check]:
+    """Warnings on single records: skip patterns, ranges, the listing count, ages, dates."""
+    return [
         Check(
             "skip_op4_when_care_sought",
             "warning",
@@ -563,6 +585,12 @@ def catalogue() -> list[Check]:
             "kept; check the date entry",
             _date_window,
         ),
+    ]
+
+
+def _cross_module_warnings() -> list[Check]:
+    """Warnings between modules: illness vs episodes, the child module, households per village."""
+    return [
         Check(
             "ill_without_episode",
             "warning",
@@ -600,6 +628,11 @@ def catalogue() -> list[Check]:
             _hh_count,
         ),
     ]
+
+
+def _amount_checks() -> list[Check]:
+    """Warnings on amounts, three per table: negative, above the absolute bound, extreme."""
+    checks: list[Check] = []
     for table in AMOUNT_COLUMNS:
         checks.append(
             Check(

@@ -1,4 +1,4 @@
-"""Sampling weights from the frame and the household result codes (DEFINITIONS.md "Weights").
+"""Sampling weights from the frame and the household result codes (docs/definitions.md "Weights").
 
 Stage 1: villages drawn with probability proportional to size within strata; a village whose
 probability would reach 1 is a certainty unit, and the rest are recomputed, repeatedly, as in

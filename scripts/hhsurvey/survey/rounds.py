@@ -9,11 +9,14 @@
   frames agree on the shared villages (same stratum and measure of size). Below
   ``design.revisit_min_share`` the config is refused; the numbers are written by the rule
   ``summarise_revisits`` to ``results/change/revisits.csv`` for the change report.
+* The languages of a round's brief (:func:`brief_languages`), which name the brief jobs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,6 +41,13 @@ def unanalysed_rounds(config: dict) -> list[str]:
     """Rounds described under ``rounds:`` that ``analyse:`` does not list."""
     analysed = set(config.get("analyse") or [])
     return [r for r in config.get("rounds") or {} if r not in analysed]
+
+
+def brief_languages(config: Mapping[str, Any], round_name: str) -> list[str]:
+    """Languages of a round's brief: the round's own ``languages``, else ``report.languages``
+    (en and lo when neither is set, the schema's default)."""
+    own = (config.get("rounds") or {}).get(round_name, {}).get("languages")
+    return list(own or (config.get("report") or {}).get("languages") or ["en", "lo"])
 
 
 def unanalysed_warning(rounds: list[str], config_files: list[str]) -> str:

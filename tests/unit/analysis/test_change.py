@@ -2,7 +2,7 @@
 
 The change is the contrast of the engine's estimates of both rounds stacked into one design
 (``hhsurvey.engine.design.stack``); each test checks it against an independent computation (the
-rounds' own variances, a hand calculation, R in ``test_design_stacked_golden.py``).
+rounds' own variances, a hand calculation, R in ``tests/golden/test_design_estimate_golden.py``).
 """
 
 import numpy as np
@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from hhsurvey.analysis.change import change_table, did_row
-from hhsurvey.analysis.indicators.estimate import Indicator
-from hhsurvey.engine.design import SurveyDesign, stack
+from hhsurvey.catalogue.model import Indicator
+from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.engine.results import stack
 
 
 def round_frame(y, village, stratum, w):

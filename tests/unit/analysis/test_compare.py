@@ -16,11 +16,11 @@ from testpaths import REPO
 
 from hhsurvey.analysis.compare import (
     COMPARISON_COLUMNS,
-    INDICATOR_UNITS,
     NATIONAL_DTYPES,
     compare_national,
     load_national,
 )
+from hhsurvey.catalogue.national import INDICATOR_UNITS
 
 ROOT = REPO
 NATIONAL_CSV = ROOT / "raw" / "reference" / "national_lao.csv"
@@ -447,8 +447,8 @@ def test_no_verdict_when_the_local_indicator_rests_on_an_assumption(indicators, 
 
 def test_indicator_units_follow_the_catalogue():
     """The module's unit table is the catalogue's units in the national vocabulary."""
-    from hhsurvey.analysis.compare import catalogue_units
-    from hhsurvey.analysis.indicators.estimate import load_catalogue
+    from hhsurvey.catalogue.model import load_catalogue
+    from hhsurvey.catalogue.national import catalogue_units
 
     cat = catalogue_units(load_catalogue(str(REPO / "config" / "indicators.yaml")))
     assert {k: v for k, v in INDICATOR_UNITS.items()} == {k: cat[k] for k in INDICATOR_UNITS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hhsurvey.analysis.indicators.estimate import (
+from hhsurvey.analysis.indicators.composites import (
     concentration_index,
     ctp_catastrophic,
     fractional_rank,

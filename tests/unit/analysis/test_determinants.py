@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from hhsurvey.analysis.indicators.estimate import DETERMINANTS, determinants
+from hhsurvey.analysis.indicators.determinants import DETERMINANTS, determinants
 
 
 def test_coefficients_equal_statsmodels_weighted_glm():

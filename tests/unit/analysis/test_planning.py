@@ -5,7 +5,7 @@ mean, as in results/baseline/indicators.csv) are planned by hand below, step by 
 formulas of docs/methods.md, and the sample needed is found by stepping the number of villages
 up one at a time (the module bisects).
 
-Simulation: the simulator's finite population (config/simulate.yaml, as tests/test_coverage_study.py)
+Simulation: the simulator's finite population (config/simulate.yaml, as tests/unit/simulate/test_coverage_study.py)
 is sampled repeatedly with the real design (20 villages x 15 households). Illness in the last
 30 days is the indicator. The planning inputs (SE, deff, n, df) are the design's average over
 pilot samples; a second population is made by turning exactly MDC x N healthy persons ill at
@@ -21,11 +21,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from planning_hand import hand
+from population_study import household_key, make_population, nonresponse_weights
 from scipy import stats
 
-from hhsurvey.analysis.planning import display_table, plan_endline
+from hhsurvey.analysis.planning import plan_endline
 from hhsurvey.engine.design import SurveyDesign
-from hhsurvey.simulate import simulator as sim
+from hhsurvey.outputs.report.planning import display_table
+from hhsurvey.simulate.sample import draw_sample_indices
 
 PLANNING = {
     "endline_villages": 20,
@@ -49,41 +52,6 @@ ROWS = pd.DataFrame(
         "n_unweighted": [1453, 284, 972],
     }
 )
-
-
-def hand(est, se, deff, df, n, target, villages=20, households=284, strata=2, A=20, B=15, r=0.5):
-    """The plan of one indicator, by hand."""
-    m = n / villages  # persons (or households) per village
-    rho = max(0.0, (deff - 1) / (m - 1))  # docs/methods.md: at least 0
-    s2 = n * se**2 / deff
-    u = n / households
-    deff_e = 1 + (B * u - 1) * rho
-    v_b, v_e = se**2, s2 * deff_e / (A * B * u)
-    k_ind = stats.t.ppf(0.975, df + A - strata) + stats.t.ppf(0.80, df + A - strata)
-    k_rev = stats.t.ppf(0.975, A - strata) + stats.t.ppf(0.80, A - strata)
-    mdc_ind = k_ind * math.sqrt(v_b + v_e)
-    mdc_rev = k_rev * math.sqrt(v_b + v_e - 2 * r * math.sqrt(v_b * v_e))
-
-    def needed(revisit: bool) -> int:
-        for a in range(strata + 1, 5_000):
-            ve = s2 * deff_e / (a * B * u)
-            if revisit:
-                k = stats.t.ppf(0.975, a - strata) + stats.t.ppf(0.80, a - strata)
-                v = v_b + ve - 2 * r * math.sqrt(v_b * ve)
-            else:
-                k = stats.t.ppf(0.975, df + a - strata) + stats.t.ppf(0.80, df + a - strata)
-                v = v_b + ve
-            if k * math.sqrt(v) <= target:
-                return a
-        return float("nan")
-
-    return {
-        "icc": rho,
-        "mdc_independent": mdc_ind,
-        "mdc_revisit": mdc_rev,
-        "villages_needed_independent": needed(False),
-        "villages_needed_revisit": needed(True),
-    }
 
 
 def test_plan_reproduces_a_hand_computation_for_two_indicators():
@@ -124,13 +92,11 @@ PILOT, PAIRS = 150, 400
 
 def _sample_illness(P, ill: np.ndarray, rng: np.random.Generator) -> pd.Series:
     """One sample with the real design: the tidy estimate row of illness in the last 30 days."""
-    from test_coverage_study import _key, nonresponse_weights
-
-    idx = sim.draw_sample_indices({"frame": P.pop["frame"], "meta": P.pop["meta"]}, P.params, rng)
+    idx = draw_sample_indices({"frame": P.pop["frame"], "meta": P.pop["meta"]}, P.params, rng)
     h = idx["households"]
     w = nonresponse_weights(h)
     keep = w > 0
-    pos = np.searchsorted(P.hh_key, _key(h["HH1"], h["HH2"])[keep])
+    pos = np.searchsorted(P.hh_key, household_key(h["HH1"], h["HH2"])[keep])
     n = P.size[pos]
     ppos = np.repeat(P.first[pos], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     persons = pd.DataFrame(
@@ -150,8 +116,6 @@ def _sample_illness(P, ill: np.ndarray, rng: np.random.Generator) -> pd.Series:
 
 @pytest.mark.slow
 def test_stated_power_holds_in_repeated_samples():
-    from test_coverage_study import make_population
-
     P = make_population()
     rng = np.random.default_rng(np.random.SeedSequence([int(P.params["seed"]), 17]))
     pilot = pd.DataFrame([_sample_illness(P, P.ill, rng) for _ in range(PILOT)])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhsurvey.analysis.indicators.estimate import (
+from hhsurvey.analysis.indicators.composites import (
     JKN_MAX_PSUS,
     RankedConcentration,
     _DomainShares,

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from hhsurvey import SurveyDesign
-from hhsurvey.engine.design import OUTPUT_COLUMNS
+from hhsurvey.engine.results import OUTPUT_COLUMNS
+from hhsurvey.errors import InputError
 
 
 def frame() -> pd.DataFrame:
@@ -228,8 +229,10 @@ def test_lonely_fail_only_when_used():
     df = df[~((df["stratum"] == "c") & (df["village"] != 1))].reset_index(drop=True)
     d = design(df)
     assert d.describe()["singleton"].tolist() == [False, False, True]
-    with pytest.raises(ValueError, match=r"Stratum \['c'\] has only one PSU"):
+    with pytest.raises(InputError, match=r"Stratum \['c'\] has only one PSU") as err:
         d.mean("y")
+    assert err.value.what.startswith("Stratum ['c'] has only one PSU")
+    assert "lonely_psu" in err.value.fix
     # a domain without the lonely stratum does not touch it
     assert np.isfinite(d.mean("y", where=df["stratum"] != "c")["se"].iloc[0])
     assert design(df, lonely_psu="remove").mean("y")["df"].iloc[0] == 9 - 3  # PSUs - strata

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from testpaths import R_DATA
 
-from hhsurvey.engine.design import SurveyDesign, stack
+from hhsurvey.engine.design import SurveyDesign
+from hhsurvey.engine.results import stack
+from hhsurvey.errors import InputError
 
 DATA = R_DATA
 
@@ -101,7 +103,7 @@ def test_lonely_psu_fail_applies_to_the_domains_that_use_the_stratum():
     df = apistrat()
     one = df[(df["stype"] != "H") | (df["dnum"] == df.loc[df["stype"] == "H", "dnum"].iloc[0])]
     d = SurveyDesign(one, weight="pw", strata="stype", psu="dnum")
-    with pytest.raises(ValueError, match="only one PSU"):
+    with pytest.raises(InputError, match="only one PSU"):
         d.estimate("mean", "api00", by="stype")
     e = d.estimate("mean", "api00", where=one["stype"].ne("H"))
     assert e.vcov()[0, 0] == pytest.approx(e.table["se"].iloc[0] ** 2, rel=1e-12)
@@ -109,7 +111,7 @@ def test_lonely_psu_fail_applies_to_the_domains_that_use_the_stratum():
     two = SurveyDesign(df, weight="pw", strata="stype", psu="dnum").estimate("mean", "api00")
     both = stack([two, d.estimate("mean", "api00", where=one["stype"].ne("H"))])
     assert np.isfinite(both.vcov()).all()
-    with pytest.raises(ValueError, match="only one PSU"):
+    with pytest.raises(InputError, match="only one PSU"):
         stack(
             [
                 two,

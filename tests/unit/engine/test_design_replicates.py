@@ -8,8 +8,9 @@ import pytest
 from testpaths import R_DATA
 
 from hhsurvey import SurveyDesign
-from hhsurvey.engine.design import OUTPUT_COLUMNS
 from hhsurvey.engine.replicates import replicate_variance
+from hhsurvey.engine.results import OUTPUT_COLUMNS
+from hhsurvey.errors import InputError
 
 DATA = R_DATA
 
@@ -111,7 +112,7 @@ def test_bootstrap_se_close_to_linearisation():
 def test_bootstrap_lonely_rules():
     df = small()
     df = df[~((df["h"] == 0) & (df["p"] == 1))]  # stratum 0 now has one PSU
-    with pytest.raises(ValueError, match="only one PSU"):
+    with pytest.raises(InputError, match="only one PSU"):
         SurveyDesign(df, weight="w", strata="h", psu="p").replicates("bootstrap", n=10, seed=1)
     r = SurveyDesign(df, weight="w", strata="h", psu="p", lonely_psu="certainty").replicates(
         "bootstrap", n=10, seed=1
@@ -120,7 +121,7 @@ def test_bootstrap_lonely_rules():
     np.testing.assert_allclose(
         r.replicate_weights[lone], np.repeat(df["w"].to_numpy()[lone, None], 10, axis=1)
     )
-    with pytest.raises(ValueError, match="only one PSU"):
+    with pytest.raises(InputError, match="only one PSU"):
         SurveyDesign(df, weight="w", strata="h", psu="p").replicates("jkn")
 
 

@@ -261,18 +261,3 @@ def test_i18n_check_fails_on_untranslated_fuzzy_and_unextracted_strings(tmp_path
 
     tr = i18n.load_translations(root2 / "report" / "locale", "lo")
     assert tr.gettext("Four numbers") == "Four numbers"
-
-
-def test_pdf_dates_are_fixed_for_reproducible_output():
-    from hhsurvey.outputs.brief.build import fix_pdf_dates, pdf_date
-
-    # 1,700,000,000 s after the epoch is 2023-11-14 22:13:20 UTC
-    when = pdf_date("2026-11-23", {"SOURCE_DATE_EPOCH": "1700000000"})
-    assert when.isoformat() == "2023-11-14T22:13:20+00:00"
-    assert pdf_date("2026-11-23", {}).isoformat() == "2026-11-23T00:00:00+00:00"
-    raw = b"<< /CreationDate (D:20261203164151+00'00') /ModDate (D:20261203164152+00'00') >>"
-    fixed = fix_pdf_dates(raw, when)
-    assert fixed == (
-        b"<< /CreationDate (D:20231114221320+00'00') /ModDate (D:20231114221320+00'00') >>"
-    )
-    assert len(fixed) == len(raw)  # xref offsets stay valid

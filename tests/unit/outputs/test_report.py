@@ -16,6 +16,7 @@ import jinja2
 import pandas as pd
 import pytest
 import yaml
+from demo_config import figures, require_ids, section_keys
 from testpaths import TESTS
 
 from hhsurvey.errors import InputError
@@ -28,7 +29,6 @@ from hhsurvey.outputs.report.build import (
     report_date,
     trusted,
 )
-from hhsurvey.outputs.report.spec import load_report_spec
 
 HERE = TESTS
 REPO = HERE.parent
@@ -238,7 +238,7 @@ def test_page_is_self_contained(fixture_round):
         if tag == "link":
             raise AssertionError("no <link> element may load anything")
     imgs = [a for t, a in fixture_round.page.tags if t == "img"]
-    assert len(imgs) == len(rf.FIGURES)
+    assert len(imgs) == len(figures("round"))  # the round figures of config/report.yaml
     for a in imgs:
         assert len(a.get("alt", "")) > 60
 
@@ -282,6 +282,15 @@ def test_figures_are_byte_identical_across_runs(fixture_round, tmp_path):
 # --------------------------------------------------------------------------- key findings
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+MAX_KEY_FINDINGS = 10  # the report's rule: at most ten key findings
+
+
+def _key_ranked(catalogue: dict[str, dict]) -> list[str]:
+    """Ids with a key_rank, by rank (catalogue order breaks ties)."""
+    ranked = [
+        (e["key_rank"], i, iid) for i, (iid, e) in enumerate(catalogue.items()) if "key_rank" in e
+    ]
+    return [iid for _, _, iid in sorted(ranked)]
 
 
 def _fmt(x: float, unit: str) -> str:
@@ -300,9 +309,20 @@ def _fmt(x: float, unit: str) -> str:
 def test_key_findings_numbers_match_indicators_csv(fixture_round):
     findings = fixture_round.page.findings
     kf_ids = [i for i in findings if i in _catalogue(fixture_round.args["paths"]["catalogue"])]
-    assert 6 <= len(kf_ids) <= 10
     indicators = pd.read_csv(fixture_round.args["paths"]["indicators"], keep_default_na=False)
     overall = indicators[indicators["domain"] == "total"].set_index("indicator")
+    # the catalogue's key_rank order, without the indicators the fixture does not estimate or
+    # suppresses, nor those whose category the round's instrument lacks (every `instrument`
+    # entry of the catalogue, for the fixture's baseline codebook); at most ten
+    cat = _catalogue(fixture_round.args["paths"]["catalogue"])
+    eligible = [
+        i
+        for i in _key_ranked(cat)
+        if i in overall.index and overall.loc[i, "flag"] != "suppressed"
+        and "instrument" not in cat[i]
+    ]  # fmt: skip
+    assert len(eligible) >= 6, "the fixture should give several key findings"
+    assert kf_ids == eligible[:MAX_KEY_FINDINGS]
     comparison = pd.read_csv(
         fixture_round.args["paths"]["comparison"], keep_default_na=False, dtype=str
     )
@@ -339,10 +359,23 @@ def test_key_findings_numbers_match_indicators_csv(fixture_round):
         assert not unexplained, f"{iid}: numbers not in the result tables: {unexplained} in {free}"
 
 
-def test_key_findings_skip_suppressed_and_mark_caution(fixture_round):
-    findings = fixture_round.page.findings
-    assert "institutional_delivery" not in findings  # suppressed in the fixture
-    sba = re.sub(r"\s+", " ", findings["skilled_birth_attendance"]["free"])
+def test_key_findings_skip_suppressed_and_mark_caution(fixture_round, tmp_path):
+    """A suppressed key indicator is no key finding; a caution one is, in parentheses. The two
+    worked examples (roundfixture.SPECIAL_N) are the only ranked entries of a copy of the
+    fixture's catalogue, so that a longer catalogue cannot push them past the ten findings."""
+    suppressed, caution = "institutional_delivery", "skilled_birth_attendance"
+    require_ids(suppressed, caution)
+    doc = yaml.safe_load(Path(fixture_round.args["paths"]["catalogue"]).read_text("utf-8"))
+    for e in doc["indicators"]:
+        e.pop("key_rank", None)
+        if e["id"] in (suppressed, caution):
+            e["key_rank"] = 1
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "utf-8")
+    args = dict(fixture_round.args, paths=dict(fixture_round.args["paths"], catalogue=str(path)))
+    findings = Page(render_report(**args, out=str(tmp_path / "k.html"), environ={})).findings
+    assert list(findings) == [caution]  # the suppressed one is skipped
+    sba = re.sub(r"\s+", " ", findings[caution]["free"])
     assert re.search(r"\(\d+\.\d %\)", sba) and "use with caution" in sba
 
 
@@ -371,7 +404,7 @@ def test_every_catalogue_indicator_in_its_section(fixture_round):
     catalogue = _catalogue(fixture_round.args["paths"]["catalogue"])
     page = fixture_round.page
     placed = {}
-    for key in load_report_spec(REPO / "config" / "report.yaml").indicator_sections:
+    for key in section_keys("indicators"):  # config/report.yaml, read as YAML
         for r in page.table(f"table-{key}"):
             if "data-indicator" in r["attrs"]:
                 assert r["attrs"]["data-indicator"] not in placed  # in one section only
@@ -500,7 +533,15 @@ def test_one_conventions_note_per_section(fixture_round):
     sections = re.findall(
         r'<section id="([a-z_]+)" class="kind-(\w+)[^"]*">(.*?)</section>', html, re.S
     )
-    assert len(sections) > 8
+    # the sections of config/report.yaml in its order, each indicators section that holds an
+    # indicator of the fixture's catalogue among them
+    keys = [k for k, _, _ in sections]
+    assert keys == [k for k in section_keys() if k in keys]
+    used = {
+        e.get("section", "other")
+        for e in _catalogue(fixture_round.args["paths"]["catalogue"]).values()
+    }
+    assert {k for k in section_keys("indicators") if k in used} <= set(keys)
     for key, kind, body in sections:
         notes = body.count('class="note conventions"')
         if kind == "indicators":

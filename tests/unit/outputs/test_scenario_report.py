@@ -8,7 +8,7 @@ import re
 import pytest
 from jinja2 import DictLoader, Environment, FileSystemLoader, StrictUndefined
 from jinja2.loaders import ChoiceLoader
-from test_scenarios import CONFIG, EVERYTHING, OPD_CAPPED, run
+from scenario_fixture import CONFIG, EVERYTHING, OPD_CAPPED, run
 from testpaths import REPO
 
 from hhsurvey.outputs.report.scenarios import report_context

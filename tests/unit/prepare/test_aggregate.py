@@ -1,4 +1,4 @@
-"""Household aggregates against a two-household hand computation (DEFINITIONS.md)."""
+"""Household aggregates against a two-household hand computation (docs/definitions.md)."""
 
 from __future__ import annotations
 

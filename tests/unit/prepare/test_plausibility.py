@@ -1,7 +1,8 @@
 """Plausibility, consistency and privacy rules of issue 18, on small hand-made inputs.
 
 The workflow-level cases (planted in the demo round, one run for several) are in
-tests/test_bad_inputs.py; these tests pin the rules themselves against hand computations."""
+tests/workflow/test_bad_inputs.py and test_bad_input_treatments.py; these tests pin the rules
+themselves against hand computations."""
 
 from __future__ import annotations
 

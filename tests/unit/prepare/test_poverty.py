@@ -9,7 +9,7 @@ import pytest
 import yaml
 from testpaths import REPO
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.errors import InputError
 from hhsurvey.prepare.poverty import indicators_using_lines, line_table, resolve_lines
 

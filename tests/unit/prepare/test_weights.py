@@ -1,4 +1,4 @@
-"""Weights against a hand-computable frame (DEFINITIONS.md "Weights")."""
+"""Weights against a hand-computable frame (docs/definitions.md "Weights")."""
 
 from __future__ import annotations
 

@@ -4,13 +4,13 @@ The finite population is generated once (the demo's: ``config/simulate.yaml``, i
 baseline, scale 1) and its finite-population values of care-seeking (OP1 = 1 among persons ill in
 the last 30 days) and of the household mean annual OOP (SDG 3.8.2 scope) are the simulator's own
 ``compute_truth``; the test checks them against an independent computation from the module
-tables (DEFINITIONS.md) and against the committed ``raw/demo/baseline/truth.csv``.
+tables (docs/definitions.md) and against the committed ``raw/demo/baseline/truth.csv``.
 
 Each replicate sample is drawn with the real design by ``simulate.draw_sample_indices``: villages by
 systematic PPS to census households within the urban/rural strata in frame order (urban first,
 then by remoteness), the large town-centre village a certainty unit; 15 households by systematic
 sampling from each selected village's listing; the interview result HH9 of every sampled
-household. Non-response is INCLUDED as the pipeline handles it (DEFINITIONS.md "Weights"):
+household. Non-response is INCLUDED as the pipeline handles it (docs/definitions.md "Weights"):
 design weight 1 / (pi1 pi2), vacant dwellings (HH9 = 4) ineligible, respondents (HH9 = 1) weighted
 up within their village (stratum fallback). The weights are computed vectorised here and checked
 equal to ``weights.household_weights`` on the first samples. Estimates: ``SurveyDesign(strata=
@@ -32,7 +32,7 @@ random-order PPS   0.968 (var. ratio 0.79)  0.848 (var. ratio 0.90)       0.955 
 the SEs are too small.) Under the real design both coverages are below the 93-97 % asked for:
 
 * Care-seeking: the shortfall is a property of systematic PPS on this population's frame order.
-  The engine's variance is the with-replacement approximation of DEFINITIONS.md, which stands
+  The engine's variance is the with-replacement approximation of docs/definitions.md, which stands
   for random-order PPS; for the demo population, systematic selection in remoteness order
   happens to be LESS efficient than that (exact stage-1 variance, by enumerating the random
   start: 1.56 x the with-replacement variance of the non-certainty villages; 2.0 x in the urban
@@ -65,17 +65,23 @@ variance shortfall for care-seeking; an unbiased variance, skewness and one-side
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
+from population_study import (
+    INDICATORS,
+    Population,
+    household_key,
+    make_population,
+    nonresponse_weights,
+)
 from scipy import stats
 from testpaths import REPO
 
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.prepare.weights import household_weights, stage1_probabilities
-from hhsurvey.simulate import simulator as sim
+from hhsurvey.simulate.sample import draw_sample_indices
 
 ROOT = REPO
 N_SAMPLES = 500
@@ -92,107 +98,8 @@ RESULT_LABELS = {
     6: "other",
 }
 INELIGIBLE, RESPONDING = ["vacant"], ["completed"]
-INELIGIBLE_CODES, RESPONDING_CODES = (4,), (1,)
-INDICATORS = ("care_seeking", "oop_annual_hh_mean")
 RATIO_BIAS_SD = 0.05  # allowance for the O(1/n) bias of a ratio estimator, in SDs
 WEIGHT_CHECKS = 10  # samples whose vectorised weights are compared with household_weights
-
-
-def _key(hh1, hh2) -> np.ndarray:
-    return np.asarray(hh1, np.int64) * 1_000_000 + np.asarray(hh2, np.int64)
-
-
-def household_oop(pop: dict[str, pd.DataFrame]) -> np.ndarray:
-    """Annual OOP (SDG 3.8.2 scope) of every household of ``pop["hh"]``, from the module tables
-    with the DEFINITIONS.md formula (true values: no don't-knows)."""
-    hh = pop["hh"]
-    index = pd.Index(_key(hh["HH1"], hh["HH2"]))
-    H = len(index)
-
-    def per_hh(df: pd.DataFrame, values: np.ndarray) -> np.ndarray:
-        pos = index.get_indexer(_key(df["HH1"], df["HH2"]))
-        return np.bincount(pos, weights=values, minlength=H)
-
-    def amounts(df: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
-        return np.nan_to_num(df[list(cols)].to_numpy(np.float64)).sum(axis=1)
-
-    opd = pop["opd"][pop["opd"]["OP1"] == 1]
-    births = pop["births"][pop["births"]["MN1"] < 12]
-    return (
-        12 * per_hh(opd, amounts(opd, ("OP5A", "OP5B", "OP5C", "OP5F")))
-        + 12 * hh["HE1"].to_numpy(np.float64)
-        + per_hh(pop["ipd"], amounts(pop["ipd"], ("IP3A", "IP3B", "IP3C", "IP3F")))
-        + hh["HE2"].to_numpy(np.float64)
-        + per_hh(births, births["MN4"].to_numpy(np.float64))
-    )
-
-
-@dataclass(frozen=True)
-class Population:
-    """The finite population, reduced to what one sample needs (arrays indexed by household
-    position in ``pop["hh"]`` and person position in ``pop["persons"]``)."""
-
-    pop: dict[str, pd.DataFrame]
-    params: dict
-    truth: dict[str, float]
-    hh_key: np.ndarray  # sorted household keys HH1 * 1e6 + HH2
-    oop: np.ndarray  # annual OOP per household
-    size: np.ndarray  # persons per household
-    first: np.ndarray  # position of the household's first person
-    ill: np.ndarray  # person ill in the last 30 days (ILL1 = 1)
-    care: np.ndarray  # person sought care (OP1 = 1); 0 for persons not ill
-
-
-def make_population(params: dict | None = None) -> Population:
-    params = sim.load_params() if params is None else params
-    pop = sim.simulate_population(params)
-    tr = sim.compute_truth(pop, params).set_index("indicator")["value"]
-    hh, per, opd = pop["hh"], pop["persons"], pop["opd"]
-    hh_key = _key(hh["HH1"], hh["HH2"])
-    if not (np.diff(hh_key) > 0).all():
-        raise AssertionError("population households are not sorted by key")
-    pk = _key(per["HH1"], per["HH2"])
-    if not (np.diff(pk) >= 0).all():
-        raise AssertionError("population persons are not grouped by household")
-    size = np.bincount(np.searchsorted(hh_key, pk), minlength=len(hh_key))
-    first = np.concatenate([[0], np.cumsum(size)[:-1]])
-    op1 = (
-        opd.set_index(["HH1", "HH2", "HL1"])["OP1"]
-        .reindex(pd.MultiIndex.from_frame(per[["HH1", "HH2", "HL1"]]))
-        .to_numpy(np.float64)
-    )
-    ill = per["ILL1"].to_numpy() == 1
-    if not np.array_equal(~np.isnan(op1), ill):
-        raise AssertionError("the opd module must hold exactly one episode per ill person")
-    return Population(
-        pop=pop,
-        params=params,
-        truth={k: float(tr[k]) for k in INDICATORS},
-        hh_key=hh_key,
-        oop=household_oop(pop),
-        size=size,
-        first=first,
-        ill=ill,
-        care=(op1 == 1).astype(np.float64),
-    )
-
-
-def nonresponse_weights(h: pd.DataFrame) -> np.ndarray:
-    """Final weight of every sampled household (DEFINITIONS.md "Weights"), vectorised:
-    design weight x eligible / responding within village, stratum fallback; 0 if not responding."""
-    dw = h["design_weight"].to_numpy(np.float64)
-    elig = ~h["HH9"].isin(INELIGIBLE_CODES).to_numpy()
-    resp = h["HH9"].isin(RESPONDING_CODES).to_numpy()
-    v, vcode = np.unique(h["HH1"].to_numpy(), return_inverse=True)
-    n_elig = np.bincount(vcode, weights=elig, minlength=len(v))
-    n_resp = np.bincount(vcode, weights=resp, minlength=len(v))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vf = np.where(n_resp > 0, n_elig / n_resp, 0.0)[vcode]
-    s, scode = np.unique(h["HH6"].to_numpy(), return_inverse=True)
-    elig_w = np.bincount(scode, weights=dw * elig, minlength=len(s))
-    adj_w = np.bincount(scode, weights=dw * resp * vf, minlength=len(s))
-    sf = (elig_w / adj_w)[scode]
-    return np.where(resp, dw * vf * sf, 0.0)
 
 
 def pipeline_weights(idx: dict[str, pd.DataFrame]) -> np.ndarray:
@@ -238,13 +145,13 @@ def one_sample(
         design_pop["frame"] = shuffled_frame(P.pop["frame"], rng)
     elif order != "frame":
         raise ValueError(f"order must be 'frame' or 'random', got {order!r}")
-    idx = sim.draw_sample_indices(design_pop, P.params, rng)
+    idx = draw_sample_indices(design_pop, P.params, rng)
     h = idx["households"]
     w = nonresponse_weights(h)
     if check_weights:
         np.testing.assert_allclose(w, pipeline_weights(idx), rtol=1e-12)
     keep = w > 0
-    key = _key(h["HH1"], h["HH2"])[keep]
+    key = household_key(h["HH1"], h["HH2"])[keep]
     pos = np.searchsorted(P.hh_key, key)
     if not np.array_equal(P.hh_key[pos], key):
         raise AssertionError("sampled household not in the population")
@@ -349,7 +256,7 @@ def random_order(population: Population) -> dict[str, dict[str, float]]:
 # --------------------------------------------------------------------------------------- tests
 def test_truth_is_the_simulators_and_the_committed_demo(population: Population) -> None:
     P = population
-    # independent recomputation from the population tables (DEFINITIONS.md)
+    # independent recomputation from the population tables (docs/definitions.md)
     np.testing.assert_allclose(P.oop, P.pop["hh_true"]["oop_annual"].to_numpy(), rtol=1e-12)
     assert P.oop.mean() == pytest.approx(P.truth["oop_annual_hh_mean"], rel=1e-12)
     assert P.care[P.ill].mean() == pytest.approx(P.truth["care_seeking"], rel=1e-12)
@@ -363,7 +270,7 @@ def test_truth_is_the_simulators_and_the_committed_demo(population: Population) 
 def test_design_probabilities_and_weights_are_the_pipelines(population: Population) -> None:
     P = population
     rng = np.random.default_rng(study_seeds(P.params)[0].spawn(1)[0])
-    idx = sim.draw_sample_indices(P.pop, P.params, rng)
+    idx = draw_sample_indices(P.pop, P.params, rng)
     v = idx["villages"]
     assert (v.groupby("area")["selected"].sum().to_dict()) == {1: 7, 2: 13}
     assert (v["pi1"] == 1).sum() >= 1  # the town centre is a certainty unit

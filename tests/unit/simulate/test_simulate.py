@@ -11,6 +11,9 @@ import pytest
 from testpaths import REPO
 
 from hhsurvey.simulate import simulator as sim
+from hhsurvey.simulate.params import load_params
+from hhsurvey.simulate.sample import draw_sample, draw_sample_indices, pps_systematic
+from hhsurvey.simulate.truth import compute_truth
 
 ROOT = REPO
 DEMO = ROOT / "raw" / "demo"
@@ -48,7 +51,7 @@ HEADLINE = [
 
 @pytest.fixture(scope="module")
 def params():
-    return sim.load_params(ROOT / "config" / "simulate.yaml")
+    return load_params(ROOT / "config" / "simulate.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +152,7 @@ def test_population_relationships(population):
 
 def test_truth_consistent_with_generator(population, params):
     """compute_truth (layout tables, DEFINITIONS formulas) matches the generator's own sums."""
-    truth = sim.compute_truth(population, params).set_index("indicator")["value"]
+    truth = compute_truth(population, params).set_index("indicator")["value"]
     ht = population["hh_true"]
     m = ht["hhsize"].to_numpy()
     s = ht["budget_share"].to_numpy()
@@ -165,7 +168,7 @@ def test_distress_truth_population_and_household_shares(population, params):
     """distress_financing is the catalogue's population share (persons in households that
     borrowed or sold assets, as household weight x size); distress_financing_hh the household
     share. Recomputed here from the roster and the household module with pandas."""
-    truth = sim.compute_truth(population, params).set_index("indicator")["value"]
+    truth = compute_truth(population, params).set_index("indicator")["value"]
     hh = population["hh"].set_index(["HH1", "HH2"])
     distress = (hh["HF1"] == 1) | (hh["HF2"] == 1)
     size = population["persons"].groupby(["HH1", "HH2"]).size().reindex(hh.index, fill_value=0)
@@ -250,7 +253,7 @@ def test_design_shape_of_demo():
 def test_pps_certainty_and_probabilities():
     rng = np.random.default_rng(3)
     mos = np.array([500, 40, 60, 80, 100, 20, 50, 150], float)
-    sel, pi = sim.pps_systematic(mos, 3, rng)
+    sel, pi = pps_systematic(mos, 3, rng)
     assert sel.sum() == 3 and sel[0] and pi[0] == 1.0
     assert pi.sum() == pytest.approx(3)
     rest = mos[1:]
@@ -258,14 +261,14 @@ def test_pps_certainty_and_probabilities():
     # selection frequencies match the inclusion probabilities
     hits = np.zeros(len(mos))
     for _ in range(4000):
-        hits += sim.pps_systematic(mos, 3, rng)[0]
+        hits += pps_systematic(mos, 3, rng)[0]
     assert np.abs(hits / 4000 - pi).max() < 0.03
 
 
 def test_draw_sample_indices_unbiased(population, params):
     rng = np.random.default_rng(11)
     frame = population["frame"]
-    d = sim.draw_sample_indices(population, params, rng)
+    d = draw_sample_indices(population, params, rng)
     v, h = d["villages"], d["households"]
     assert v["selected"].sum() == 20
     assert np.isclose(v.groupby("area")["pi1"].sum().to_numpy(), [7, 13]).all()
@@ -276,14 +279,14 @@ def test_draw_sample_indices_unbiased(population, params):
     assert np.allclose(h["pi2"].to_numpy(), 15 / listed)
     # Horvitz-Thompson estimate of the number of households is unbiased over repeated draws
     est = [
-        sim.draw_sample_indices(population, params, rng)["households"]["design_weight"].sum()
+        draw_sample_indices(population, params, rng)["households"]["design_weight"].sum()
         for _ in range(300)
     ]
     assert np.mean(est) == pytest.approx(frame["hh_count"].sum(), rel=0.02)
     # response is 93-96 % on average
     resp = np.mean(
         [
-            (sim.draw_sample_indices(population, params, rng)["households"]["HH9"] == 1).mean()
+            (draw_sample_indices(population, params, rng)["households"]["HH9"] == 1).mean()
             for _ in range(50)
         ]
     )
@@ -291,7 +294,7 @@ def test_draw_sample_indices_unbiased(population, params):
 
 
 def test_draw_sample_records(population, params):
-    s = sim.draw_sample(population, params, np.random.default_rng(5))
+    s = draw_sample(population, params, np.random.default_rng(5))
     hh = s["hh"]
     assert len(hh) == 300
     resp = hh[hh["HH9"] == 1]

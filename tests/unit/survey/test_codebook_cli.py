@@ -6,7 +6,7 @@ variable labels prefixed with the question number, sex recoded 0/1 (was 1/2) and
 item recoded 1/0 (was 1/2), each with matching value labels. The known answer of every
 canonical column is the renaming itself, so the draft is scored against it, not against its own
 output. After the known answers are applied, `codebook check` must pass and the workflow must
-give indicators identical to the original round (tests/test_codebook_cli.py::test_workflow_...).
+give indicators identical to the original round (tests/unit/survey/test_codebook_cli.py::test_workflow_...).
 """
 
 from __future__ import annotations

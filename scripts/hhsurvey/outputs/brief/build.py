@@ -10,7 +10,8 @@ files as the report.
 The page is self-contained: inline CSS, the cascade as a data-URI SVG, the Lao font subset as a
 data-URI @font-face (:mod:`hhsurvey.outputs.fonts`), and a Content-Security-Policy that lets nothing else
 load. Every string is a gettext msgid (jinja2.ext.i18n, catalogues in report/locale) and
-numbers follow the locale (Babel). :func:`print_pdf` prints the page with Debian's Chromium.
+numbers follow the locale (Babel). :func:`hhsurvey.outputs.pdf.print_pdf` prints the page with
+Debian's Chromium, as it prints the report.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from __future__ import annotations
 import base64
 import gettext as _gettext
 import os
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import pandas as pd
 import yaml
 from jinja2 import Environment
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade_svg
 from hhsurvey.outputs.brief.messages import KeyMessage, key_messages, quantity
@@ -40,26 +39,12 @@ from hhsurvey.paths import REPO
 
 __all__ = [
     "brief_context",
-    "brief_languages",
-    "fix_pdf_dates",
     "load_spec",
-    "pdf_date",
-    "print_pdf",
     "render_brief",
     "write_brief",
 ]
 
 SCHEMA = REPO / "workflow" / "schemas" / "brief.schema.yaml"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 #: Columns the brief reads from each result table.
 INDICATOR_COLUMNS = ("indicator", "domain", "level", "estimate", "ci_low", "ci_high", "flag")
@@ -107,12 +92,6 @@ def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
             "compare it with workflow/schemas/brief.schema.yaml",
         ) from err
     return spec
-
-
-def brief_languages(config: Mapping[str, Any], round_meta: Mapping[str, Any]) -> list[str]:
-    """The round's own ``languages`` if it has them, else ``report.languages`` (default en, lo)."""
-    langs = round_meta.get("languages") or config.get("report", {}).get("languages") or ["en"]
-    return list(langs)
 
 
 def _precision(q: Any, spec: Mapping[str, Any]) -> str:
@@ -338,72 +317,6 @@ def write_brief(
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(html, encoding="utf-8")
     return html
-
-
-def pdf_date(date: str, environ: Mapping[str, str] | None = None) -> datetime:
-    """The date stamped into the PDF: SOURCE_DATE_EPOCH if set, else *date* (ISO, config
-    ``report.date``), so that two runs give the same bytes."""
-    env = os.environ if environ is None else environ
-    if env.get("SOURCE_DATE_EPOCH"):
-        return datetime.fromtimestamp(int(env["SOURCE_DATE_EPOCH"]), tz=UTC)
-    return datetime.fromisoformat(str(date)).replace(tzinfo=UTC)
-
-
-def fix_pdf_dates(data: bytes, when: datetime) -> bytes:
-    """Replace Chromium's /CreationDate and /ModDate (the time of printing) by *when*.
-
-    The replacement has the same length, so the cross-reference offsets stay valid.
-    """
-    stamp = when.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'").encode("ascii")
-
-    def repl(m: re.Match[bytes]) -> bytes:
-        old = m.group(2)
-        new = stamp if len(stamp) == len(old) else old
-        return m.group(1) + new + b")"
-
-    return re.sub(rb"(/(?:CreationDate|ModDate) \()(D:[^)]*)\)", repl, data)
-
-
-def print_pdf(
-    html: str | os.PathLike[str],
-    pdf: str | os.PathLike[str],
-    chromium: str = CHROMIUM,
-    date: str = "2000-01-01",
-    environ: Mapping[str, str] | None = None,
-) -> None:
-    """Print *html* to an A4 PDF with Debian's Chromium driven by Playwright, offline: any
-    request other than the page itself and data: URIs is aborted. The PDF's dates are those
-    of :func:`pdf_date`, so the file is reproducible."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(chromium).exists():
-        raise InputError(
-            f"Chromium is needed to print the brief and {chromium} does not exist",
-            "rule print_brief",
-            "apt-get install chromium (Debian), or set report.chromium to its path",
-        )
-    url = Path(html).resolve().as_uri()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(offline=True)
-            context.route(
-                "**/*",
-                lambda r: (
-                    r.continue_()
-                    if r.request.url == url or r.request.url.startswith("data:")
-                    else r.abort()
-                ),
-            )
-            page = context.new_page()
-            page.goto(url, wait_until="load")
-            page.evaluate("document.fonts.ready.then(() => true)")
-            page.emulate_media(media="print")
-            data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
-        finally:
-            browser.close()
-    Path(pdf).parent.mkdir(parents=True, exist_ok=True)
-    Path(pdf).write_bytes(fix_pdf_dates(data, pdf_date(date, environ)))
 
 
 def report_summary(

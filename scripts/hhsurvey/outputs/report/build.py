@@ -10,7 +10,7 @@ The work is done by small public modules shared with the change report:
 - :mod:`hhsurvey.outputs.report.render` - autoescaped rendering, CSP, the one :func:`trusted` fragment;
 - :mod:`hhsurvey.outputs.report.provenance` - date, versions, checksums.
 
-Rules the report enforces (DEFINITIONS.md "Reporting", NATIONAL_FIGURES.md):
+Rules the report enforces (docs/definitions.md "Reporting", NATIONAL_FIGURES.md):
 
 - an estimate flagged ``suppressed`` (unweighted denominator < 25) is never shown, only ``*``;
   a ``caution`` estimate (25-49) is shown in parentheses;
@@ -32,11 +32,12 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.analysis.planning import report_context as planning_context
+from hhsurvey.engine.columns import TABLE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.build import report_summary
 from hhsurvey.outputs.report.context import build_context, figure_context
 from hhsurvey.outputs.report.format import fmt_ci, fmt_estimate, fmt_number, read_csv, require
+from hhsurvey.outputs.report.planning import report_context as planning_context
 from hhsurvey.outputs.report.provenance import report_date
 from hhsurvey.outputs.report.render import render, trusted, write_html
 from hhsurvey.outputs.report.scenarios import report_context as scenario_context
@@ -98,21 +99,7 @@ def render_report(
     *summary* (optional) fills the executive summary: ``messages`` and ``cascade_svg``."""
     p = {k: (str(v) if v else "") for k, v in paths.items()}
     indicators = read_csv(p["indicators"])
-    require(
-        indicators,
-        [
-            "indicator",
-            "domain",
-            "level",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "flag",
-            "n_unweighted",
-            "n_weighted",
-        ],
-        p["indicators"],
-    )
+    require(indicators, ["indicator", "domain", "level", *TABLE_COLUMNS, "flag"], p["indicators"])
     comparison = read_csv(p["comparison"])
     require(
         comparison,

@@ -298,7 +298,7 @@ def methods_context(catalogue: Catalogue, config: Mapping[str, Any]) -> dict[str
         "replicates": {"jkn": "JKn jackknife"}.get(
             text_of(ind.get("replicate_method", "jkn")), text_of(ind.get("replicate_method"))
         ),
-        # above this many PSUs the jackknife deletes groups of PSUs (hhsurvey.analysis.indicators.estimate)
+        # above this many PSUs the jackknife deletes groups of PSUs (hhsurvey.analysis.indicators.composites)
         "jkn_max_psus": int(ind.get("jkn_max_psus", 200)),
         "national_line": text_of((pl.get("national") or {}).get("source", "")),
         "international_line": text_of((pl.get("international") or {}).get("source", "")),

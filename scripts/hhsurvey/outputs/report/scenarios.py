@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from hhsurvey.analysis.indicators.estimate import load_catalogue
-from hhsurvey.analysis.scenarios import (
+from hhsurvey.catalogue.model import load_catalogue
+from hhsurvey.catalogue.scenarios import (
     ACTUAL,
     COST_PER_CAPITA,
     COST_TOTAL,

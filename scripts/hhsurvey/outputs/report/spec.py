@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from hhsurvey.analysis.indicators.estimate import Indicator
-from hhsurvey.analysis.indicators.estimate import load_catalogue as _load_entries
+from hhsurvey.catalogue.model import Indicator
+from hhsurvey.catalogue.model import load_catalogue as _load_entries
+from hhsurvey.catalogue.national import INDICATOR_UNITS
 from hhsurvey.errors import InputError
 from hhsurvey.paths import REPO
 
@@ -36,7 +37,8 @@ __all__ = [
 #: The report spec of this checkout (rules pass it as an input; tests may pass another).
 DEFAULT_SPEC = REPO / "config" / "report.yaml"
 
-#: compare.py's units of national figures for ids outside the catalogue.
+#: Units of national figures (:data:`INDICATOR_UNITS`) as catalogue units, for ids outside the
+#: catalogue.
 _FALLBACK_UNITS = {"fraction": "percent", "index": "index"}
 
 
@@ -148,12 +150,10 @@ class Catalogue:
         return e.label if e is not None else (default or iid)
 
     def unit(self, iid: str) -> str:
-        """Catalogue unit; for an id outside the catalogue, the unit compare.py knows."""
+        """Catalogue unit; for an id outside the catalogue, the unit of its national figures."""
         e = self.by_id.get(iid)
         if e is not None:
             return e.unit
-        from hhsurvey.analysis.compare import INDICATOR_UNITS
-
         return _FALLBACK_UNITS.get(INDICATOR_UNITS.get(iid, ""), "")
 
     def section_of(self, iid: str, spec: ReportSpec) -> str:

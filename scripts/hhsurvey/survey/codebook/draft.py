@@ -305,11 +305,45 @@ def _codes_flow(codes: dict[int, str]) -> str:
     return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in sorted(codes.items())) + "}"
 
 
+Proposal = tuple[dict[int, str], list[str], list[str]]  # codes, evidence, TODOs
+
+
+@dataclass
+class _Draft:
+    """What the YAML writer needs: the reference, the new files, the matches and proposals."""
+
+    cb: Codebook
+    doc: dict
+    files: dict[str, dict[str, Var]]
+    assigned: dict[str, tuple[str | None, float, dict[str, Match]]]
+    users: dict
+    codeset_of: dict[tuple[str, str], str]
+    proposals: dict[tuple[str, str], Proposal]
+    codesets: dict[str, tuple[dict[int, str], list[str]]]
+    n_todo: int = 0
+    n_matched: int = 0
+
+
 def draft_codebook(
     raw_dir: str | Path, like: str | Path, like_raw: str | Path | None = None
 ) -> str:
     """The draft codebook (YAML text with comments) for the files of ``raw_dir``."""
     raw_dir = Path(raw_dir)
+    d = _match(raw_dir, like, like_raw)
+    lines = _header(raw_dir, like, like_raw) + _codeset_lines(d) + ["", "tables:"]
+    for tname in d.cb.tables:
+        lines += _table_lines(d, tname)
+    n_cols = sum(len(t.columns) for t in d.cb.tables.values())
+    lines.insert(
+        4,
+        f"# Summary: {d.n_matched} of {n_cols} canonical columns matched with confidence; "
+        f"{d.n_todo} TODO item(s).",
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _match(raw_dir: Path, like: str | Path, like_raw: str | Path | None) -> _Draft:
+    """Match the files of ``raw_dir`` to the ``like`` codebook and propose every code set."""
     cb = load_codebook(like)
     doc = yaml.safe_load(Path(like).read_text(encoding="utf-8"))
     files = _raw_files(raw_dir)
@@ -325,7 +359,7 @@ def draft_codebook(
     codeset_of = {(t, c): name for name, (_, us) in users.items() for t, c, _ in us}
 
     # code proposals of every matched category column
-    proposals: dict[tuple[str, str], tuple[dict[int, str], list[str], list[str]]] = {}
+    proposals: dict[tuple[str, str], Proposal] = {}
     for tname, (fname, _, matches) in assigned.items():
         for col in cb.tables[tname].columns.values():
             m = matches.get(col.name)
@@ -343,9 +377,12 @@ def draft_codebook(
             codesets[name] = (props[0][0], props[0][2])
         else:
             codesets[name] = (ref_map, [])
+    return _Draft(cb, doc, files, assigned, users, codeset_of, proposals, codesets)
 
-    n_cols = sum(len(t.columns) for t in cb.tables.values())
-    lines = [
+
+def _header(raw_dir: Path, like: str | Path, like_raw: str | Path | None) -> list[str]:
+    """The opening comments, the round and the instrument (the summary is inserted later)."""
+    return [
         f"# DRAFT codebook for {raw_dir} (hhsurvey codebook draft, like {like}"
         + (f", labels of {like_raw}" if like_raw else "")
         + ").",
@@ -355,102 +392,107 @@ def draft_codebook(
         f"round: {_scalar(raw_dir.name)}",
         f"instrument: {json.dumps('TODO: describe the instrument (' + raw_dir.name + ')')}",
         "",
-        "codesets:",
     ]
-    for name, (codes, todo) in codesets.items():
-        users_txt = ", ".join(f"{t}.{c}" for t, c, _ in users[name][1])
+
+
+def _codeset_lines(d: _Draft) -> list[str]:
+    """The ``codesets:`` and ``missing_codes:`` sections."""
+    lines = ["codesets:"]
+    for name, (codes, todo) in d.codesets.items():
+        users_txt = ", ".join(f"{t}.{c}" for t, c, _ in d.users[name][1])
         comment = f"  # TODO {'; '.join(todo)}" if todo else ""
         lines.append(f"  # used by {users_txt}")
         lines.append(f"  {name}: {_codes_flow(codes)}{comment}")
     lines += ["", "missing_codes:"]
-    for kind, codes in (doc.get("missing_codes") or {}).items():
+    for kind, codes in (d.doc.get("missing_codes") or {}).items():
         lines.append(
             f"  {kind}: {_codes_flow({int(k): str(v) for k, v in codes.items()})}  # as the reference: check"
         )
-    lines += ["", "tables:"]
-    n_todo = 0
-    n_matched = 0
-    for tname, table in cb.tables.items():
-        fname, fscore, matches = assigned[tname]
-        tdoc = doc["tables"][tname]
-        lines.append(f"  {tname}:")
-        if fname is None:
-            lines.append(f"    file: TODO  # no file left for this table (reference: {table.file})")
-            n_todo += 1
-            fvars: dict[str, Var] = {}
+    return lines
+
+
+def _table_lines(d: _Draft, tname: str) -> list[str]:
+    """One table: its file, keys, identifiers, columns and the variables left unmapped."""
+    table = d.cb.tables[tname]
+    fname, _, matches = d.assigned[tname]
+    lines = [f"  {tname}:"]
+    if fname is None:
+        lines.append(f"    file: TODO  # no file left for this table (reference: {table.file})")
+        d.n_todo += 1
+        fvars: dict[str, Var] = {}
+    else:
+        why = (
+            "same name"
+            if Path(fname).stem.lower() == Path(table.file).stem.lower()
+            else "by its variables"
+        )
+        lines.append(f"    file: {_scalar(fname)}  # reference {table.file}: {why}")
+        fvars = d.files[fname]
+    lines.append(f"    keys: [{', '.join(table.keys)}]")
+    if table.row_number:
+        lines.append(f"    row_number: {table.row_number}")
+    used = {m.var for m in matches.values() if m.var}
+    pii = [
+        v
+        for v in fvars
+        if v not in used and (IDENTIFIER.search(v) or IDENTIFIER.search(fvars[v].label))
+    ]
+    if pii or table.pii:
+        lines.append(
+            f"    pii: [{', '.join(_scalar(p) for p in pii)}]  # identifiers guessed from names and labels"
+            + ("" if pii else " TODO: none found, the reference had " + str(list(table.pii)))
+        )
+    lines.append("    columns:")
+    for col in table.columns.values():
+        lines.append(_column_line(d, tname, col, matches.get(col.name) or Match(None, 0.0, "")))
+    if fname:
+        left = [v for v in fvars if v not in used and v not in pii]
+        if left:
+            lines.append(f"    # variables of {fname} not mapped: {', '.join(left)}")
+    return lines
+
+
+def _column_line(d: _Draft, tname: str, col: Column, m: Match) -> str:
+    """One canonical column: its raw variable, type and codes, with the evidence and TODOs."""
+    table = d.cb.tables[tname]
+    cspec = d.doc["tables"][tname]["columns"][col.name]
+    extra = ""
+    if cspec.get("optional"):
+        extra += ", optional: true"
+    if cspec.get("allow_merge"):
+        extra += f", allow_merge: [{', '.join(cspec['allow_merge'])}]"
+    comments: list[str] = []
+    if m.var is None or m.score < ACCEPT:
+        raw = m.var if m.var and m.score >= 40 else "TODO"
+        comments.append(
+            f"TODO no sure match for {table.file}:{col.raw}"
+            + (f"; best guess {m.var} ({m.evidence}; score {m.score:.0f})" if m.var else "")
+        )
+    else:
+        raw = m.var
+        d.n_matched += 1
+        comments.append(f"was {col.raw}: {m.evidence}; score {m.score:.0f}")
+        if m.alternative:
+            comments.append(f"TODO close alternative: {m.alternative}")
+    codes_txt = ""
+    if col.type == "category":
+        set_name = d.codeset_of.get((tname, col.name))
+        prop = d.proposals.get((tname, col.name))
+        if set_name and (prop is None or prop[0] == d.codesets[set_name][0]):
+            codes_txt = f", codes: {set_name}"
+            if d.codesets[set_name][1]:
+                comments.append(f"TODO shared code set {set_name}: see its possible recode")
+        elif prop is not None:
+            codes_txt = f", codes: {_codes_flow(prop[0] or col.codes)}"
+            if prop[1]:
+                comments.append("; ".join(prop[1]))
+            if prop[2]:
+                comments.append("TODO " + "; ".join(prop[2]))
         else:
-            why = (
-                "same name"
-                if Path(fname).stem.lower() == Path(table.file).stem.lower()
-                else "by its variables"
-            )
-            lines.append(f"    file: {_scalar(fname)}  # reference {table.file}: {why}")
-            fvars = files[fname]
-        lines.append(f"    keys: [{', '.join(table.keys)}]")
-        if table.row_number:
-            lines.append(f"    row_number: {table.row_number}")
-        used = {m.var for m in matches.values() if m.var}
-        pii = [
-            v
-            for v in fvars
-            if v not in used and (IDENTIFIER.search(v) or IDENTIFIER.search(fvars[v].label))
-        ]
-        if pii or table.pii:
-            lines.append(
-                f"    pii: [{', '.join(_scalar(p) for p in pii)}]  # identifiers guessed from names and labels"
-                + ("" if pii else " TODO: none found, the reference had " + str(list(table.pii)))
-            )
-        lines.append("    columns:")
-        for col in table.columns.values():
-            m = matches.get(col.name) or Match(None, 0.0, "")
-            cspec = tdoc["columns"][col.name]
-            extra = ""
-            if cspec.get("optional"):
-                extra += ", optional: true"
-            if cspec.get("allow_merge"):
-                extra += f", allow_merge: [{', '.join(cspec['allow_merge'])}]"
-            comments: list[str] = []
-            if m.var is None or m.score < ACCEPT:
-                raw = m.var if m.var and m.score >= 40 else "TODO"
-                comments.append(
-                    f"TODO no sure match for {table.file}:{col.raw}"
-                    + (f"; best guess {m.var} ({m.evidence}; score {m.score:.0f})" if m.var else "")
-                )
-            else:
-                raw = m.var
-                n_matched += 1
-                comments.append(f"was {col.raw}: {m.evidence}; score {m.score:.0f}")
-                if m.alternative:
-                    comments.append(f"TODO close alternative: {m.alternative}")
-            codes_txt = ""
-            if col.type == "category":
-                set_name = codeset_of.get((tname, col.name))
-                prop = proposals.get((tname, col.name))
-                if set_name and (prop is None or prop[0] == codesets[set_name][0]):
-                    codes_txt = f", codes: {set_name}"
-                    if codesets[set_name][1]:
-                        comments.append(f"TODO shared code set {set_name}: see its possible recode")
-                elif prop is not None:
-                    codes_txt = f", codes: {_codes_flow(prop[0] or col.codes)}"
-                    if prop[1]:
-                        comments.append("; ".join(prop[1]))
-                    if prop[2]:
-                        comments.append("TODO " + "; ".join(prop[2]))
-                else:
-                    codes_txt = f", codes: {_codes_flow(col.codes)}"
-                    comments.append("TODO codes copied from the reference")
-            n_todo += sum("TODO" in c for c in comments)
-            lines.append(
-                f"      {col.name}: {{raw: {_scalar(raw)}, type: {col.type}{codes_txt}{extra}}}"
-                f"  # {' | '.join(comments)}"
-            )
-        if fname:
-            left = [v for v in fvars if v not in used and v not in pii]
-            if left:
-                lines.append(f"    # variables of {fname} not mapped: {', '.join(left)}")
-    lines.insert(
-        4,
-        f"# Summary: {n_matched} of {n_cols} canonical columns matched with confidence; "
-        f"{n_todo} TODO item(s).",
+            codes_txt = f", codes: {_codes_flow(col.codes)}"
+            comments.append("TODO codes copied from the reference")
+    d.n_todo += sum("TODO" in c for c in comments)
+    return (
+        f"      {col.name}: {{raw: {_scalar(raw)}, type: {col.type}{codes_txt}{extra}}}"
+        f"  # {' | '.join(comments)}"
     )
-    return "\n".join(lines) + "\n"

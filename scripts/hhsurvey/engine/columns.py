@@ -1,0 +1,69 @@
+"""The column vocabulary of estimates: the one declaration of the tidy names.
+
+Every estimator of the engine returns one row per domain with the columns of
+:data:`OUTPUT_COLUMNS` (after the ``by`` columns); tables built on estimates elsewhere (indicators,
+changes, scenarios) take these names from here (:mod:`hhsurvey.engine.results` builds the
+tables): each column has a name of its own
+(:data:`ESTIMATE`, :data:`SE`, ...), the tables of indicators call the unweighted count
+``n_unweighted`` (:data:`TABLE_COLUMNS`), and :data:`CHANGE_COLUMNS` is the table of changes
+between two rounds (read by analysis, which writes it, and by the change report).
+
+Plain names only, no imports: the output layer reads this module without loading the engine.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CHANGE_COLUMNS",
+    "CI_HIGH",
+    "CI_LOW",
+    "DEFF",
+    "DF",
+    "ESTIMATE",
+    "N",
+    "N_UNWEIGHTED",
+    "N_WEIGHTED",
+    "OUTPUT_COLUMNS",
+    "SE",
+    "TABLE_COLUMNS",
+]
+
+#: The tidy columns of an estimate, in order.
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "df",
+    "deff",
+    "n",
+    "n_weighted",
+)
+#: Each column of :data:`OUTPUT_COLUMNS` by name, for tables that take some of them.
+ESTIMATE, SE, CI_LOW, CI_HIGH, DF, DEFF, N, N_WEIGHTED = OUTPUT_COLUMNS
+#: The tables of indicators call an estimate's unweighted count ``n`` this (beside
+#: ``n_weighted``).
+N_UNWEIGHTED = "n_unweighted"
+#: :data:`OUTPUT_COLUMNS` as the tables of indicators name them.
+TABLE_COLUMNS: tuple[str, ...] = tuple(N_UNWEIGHTED if c == N else c for c in OUTPUT_COLUMNS)
+#: Columns of the change between two rounds (``results/change/indicators_change.csv``): each
+#: round's estimate and interval, then the change with its SE, interval, df and test.
+CHANGE_COLUMNS: list[str] = [
+    "indicator",
+    "domain",
+    "level",
+    "baseline",
+    f"baseline_{CI_LOW}",
+    f"baseline_{CI_HIGH}",
+    "endline",
+    f"endline_{CI_LOW}",
+    f"endline_{CI_HIGH}",
+    "change",
+    SE,
+    CI_LOW,
+    CI_HIGH,
+    DF,
+    "p_value",
+    "significant",
+    "method",
+]
