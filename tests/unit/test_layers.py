@@ -34,6 +34,7 @@ LAYER_OF = {
     "outputs": "outputs",
     "simulate": "simulate",
     "cli": "entry",
+    "cluster": "entry",
     "__main__": "entry",
     "__init__": "entry",
 }

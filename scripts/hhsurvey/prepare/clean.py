@@ -13,8 +13,9 @@ import logging
 import numpy as np
 import pandas as pd
 
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
 from hhsurvey.prepare.postcode import post_code
-from hhsurvey.prepare.validate import AMOUNT_COLUMNS, KEYS, above_bound, extreme_amounts
+from hhsurvey.prepare.validate import AMOUNT_COLUMNS, KEYS
 from hhsurvey.survey.io import format_keys
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
 from hhsurvey.survey.io import format_keys
 
 Tables = dict[str, pd.DataFrame]
@@ -66,6 +67,9 @@ class Check:
     description: str
     fix: str
     find: Callable[[Tables, dict], pd.DataFrame]  # offending rows (keys columns + "value")
+    # codebook entries ("table.column") a wrong mapping of which breaks this check for many
+    # records at once: the message names them before the raw export
+    mappings: tuple[str, ...] = ()
 
 
 KEYS = {
@@ -172,70 +176,6 @@ def _negative(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
         return pd.concat(parts, ignore_index=True)
 
     return find
-
-
-#: Fewest positive amounts for a group's own median and MAD (smaller groups use a wider one).
-MIN_GROUP = 10
-
-
-def _robust_z(lx: pd.Series, groups: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """|lx - median| / (1.4826 MAD) within groups, and whether the group can be screened."""
-    med = lx.groupby(groups, observed=True).transform("median")
-    mad = (lx - med).abs().groupby(groups, observed=True).transform("median") * 1.4826
-    count = lx.groupby(groups, observed=True).transform("count")
-    usable = (count >= MIN_GROUP) & (mad > 0)
-    return (lx - med).abs() / mad.where(mad > 0), usable
-
-
-def extreme_amounts(
-    df: pd.DataFrame,
-    col: str,
-    item: str | None,
-    threshold: float,
-    family: list[str] | None = None,
-) -> pd.Series:
-    """Robust outlier rule on the log scale, within item (when the table has items).
-
-    A positive amount x is extreme when |log(1+x) - median| / (1.4826 * MAD) > threshold,
-    with the median and MAD of log(1+x) over the positive amounts of the same item. An item
-    with fewer than 10 positive amounts or a zero MAD is screened against the item's family
-    (the same column over every item of the table) and, when that is too small too, against
-    every amount of the family columns (``family``: e.g. the six cost items of an episode)."""
-    x = df[col]
-    lx = np.log1p(x.where(x > 0))
-    groups = df[item] if item else pd.Series(0, index=df.index)
-    z, usable = _robust_z(lx, groups)
-    one = pd.Series(0, index=df.index)
-    z_fam, usable_fam = _robust_z(lx, one)
-    z = z.where(usable, z_fam)
-    usable = usable | usable_fam
-    cols = [c for c in (family or [col]) if c in df.columns]
-    if not usable.all() and len(cols) > 1:
-        pooled = pd.concat([np.log1p(df[c].where(df[c] > 0)) for c in cols], ignore_index=True)
-        med = pooled.median()
-        mad = (pooled - med).abs().median() * 1.4826
-        if pooled.count() >= MIN_GROUP and mad > 0:
-            z = z.where(usable, (lx - med).abs() / mad)
-            usable = pd.Series(True, index=df.index)
-    return (z > threshold) & usable
-
-
-def above_bound(df: pd.DataFrame, table: str, col: str, bounds: dict) -> pd.Series:
-    """Amounts above the absolute plausibility bound of their table (config
-    `validation.amount_bounds`, LAK per record; non-food by recall period)."""
-    x = df[col]
-    if table == "nonfood":
-        limit = (
-            df["recall"]
-            .astype("str")
-            .map({"days30": bounds.get("nonfood_30d"), "months12": bounds.get("nonfood_12m")})
-        )
-        limit = pd.to_numeric(limit, errors="coerce")
-        return (x > limit).fillna(False)
-    b = bounds.get(f"{table}_{col}", bounds.get(table))
-    if b is None:
-        return pd.Series(False, index=df.index)
-    return (x > b).fillna(False)
 
 
 def _above_bound(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
@@ -415,6 +355,7 @@ def _key_checks() -> list[Check]:
                 f"every {child} record belongs to a {'responding household' if parent == 'household' else 'person on the roster'}",
                 f"add the missing {parent} record or correct the keys of the {child} record",
                 _orphans(child, parent, on),
+                tuple(f"{child}.{k}" for k in on),
             )
         )
     return checks
@@ -453,6 +394,7 @@ def _record_errors() -> list[Check]:
             "the frame, which set the selection probabilities",
             "correct {household.area} in {household}, or the village's stratum in {frame}",
             _stratum_mismatch,
+            ("household.area", "frame.area"),
         ),
         Check(
             "blank_recall_period",
@@ -485,6 +427,7 @@ def _record_errors() -> list[Check]:
             "add the village to {frame} with selected = 1 and its listing counts, or correct "
             "the village code ({household.village}) in {household}",
             _village_not_selected,
+            ("household.village", "frame.village", "frame.selected"),
         ),
         Check(
             "completed_without_roster",
@@ -494,6 +437,7 @@ def _record_errors() -> list[Check]:
             "a completed interview ({household.result}) has at least one roster member",
             "enter the roster or correct the result code",
             _no_roster,
+            ("household.result",),
         ),
         Check(
             "birth_to_man",
@@ -503,6 +447,7 @@ def _record_errors() -> list[Check]:
             "the mother of a birth is a woman on the roster",
             "correct the mother's line number ({birth.line}) in {birth}",
             _birth_men,
+            ("person.sex", "birth.line"),
         ),
     ]
 
@@ -749,20 +694,52 @@ def raise_on_errors(
         text = (
             f"[{cid}] {render(chk.description, names, files)} — violated by {len(sub)} "
             f"record(s) in {sub['file'].iloc[0]} (variable {shown}): "
-            f"{first_keys(sub['keys'].tolist())}. Fix: {render(chk.fix, names, files)}."
+            f"{first_keys(sub['keys'].tolist())}."
         )
         n_rows = len(tables[chk.table]) if tables and chk.table in tables else None
-        if n_rows and sub["keys"].nunique() >= n_rows:
-            where = lines.get(f"{chk.table}.{var}", "the round's codebook")
-            text += (
-                f" Every record of the table fails this check: the codebook mapping of "
-                f"{raw or var} ({where}) is the likely cause (a wrong variable or code mapping)."
-            )
+        every = bool(n_rows and sub["keys"].nunique() >= n_rows)
+        if chk.mappings:
+            text += " " + _mapping_first(chk, names, lines, files, every)
+        else:
+            text += f" Fix: {render(chk.fix, names, files)}."
+            if every:
+                where = lines.get(f"{chk.table}.{var}", "the round's codebook")
+                text += (
+                    f" Every record of the table fails this check: the codebook mapping of "
+                    f"{raw or var} ({where}) is the likely cause (a wrong variable or code "
+                    "mapping)."
+                )
         parts.append(text)
+    mapped = any(chk.mappings for chk in by_check.values())
     raise InputError(
         f"{len(by_check)} validation error(s):\n  " + "\n  ".join(parts),
         ", ".join(sorted(set(errors["file"]))),
-        "correct the raw export (the pipeline never edits raw/) and rerun",
+        (
+            "check the codebook mappings named above first (`hhsurvey codebook check CONFIG` "
+            "runs the cross-file checks); if they are right, correct the raw export (the "
+            "pipeline never edits raw/) and rerun"
+        )
+        if mapped
+        else "correct the raw export (the pipeline never edits raw/) and rerun",
+    )
+
+
+def _mapping_first(
+    chk: Check, names: dict[str, str], lines: dict[str, str], files: dict[str, str], every: bool
+) -> str:
+    """The codebook mappings that can break a check, named before the raw export."""
+    maps = ", ".join(
+        f"{m} ({names[m]}, {lines.get(m, 'the codebook')})" if m in names else m
+        for m in chk.mappings
+    )
+    lead = (
+        "Every record of the table fails this check: a wrong codebook mapping is the likely cause."
+        if every
+        else "A wrong codebook mapping can cause this."
+    )
+    return (
+        f"{lead} Check first the mapping of {maps} (its raw variable and codes); if the "
+        f"mapping is right, fix the data: {render(chk.fix, names, files)}."
     )
 
 

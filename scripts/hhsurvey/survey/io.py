@@ -22,7 +22,7 @@ import pyreadstat
 
 from hhsurvey.errors import InputError, first_keys
 from hhsurvey.survey.codebook.model import Codebook, Column, Table, categories
-from hhsurvey.survey.privacy import collect_identifiers, redact_text
+from hhsurvey.survey.privacy import Redactor, collect_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -484,6 +484,7 @@ def read_round(
             if c in raws[n].data.columns
         ]
     )
+    redactor = Redactor(ids) if show_verbatim else None  # the matchers, built once per round
     tables: dict[str, pd.DataFrame] = {}
     specials: list[pd.DataFrame] = []
     redactions: list[pd.DataFrame] = []
@@ -493,8 +494,8 @@ def read_round(
             for col in table.columns.values():
                 if col.type != "text" or col.name in table.keys:
                     continue
-                if show_verbatim:
-                    new, kinds = redact_text(canon[col.name], ids)
+                if redactor is not None:
+                    new, kinds = redactor.redact(canon[col.name])
                 else:
                     new = pd.Series(np.nan, index=canon.index, dtype="str")
                     kinds = pd.Series("", index=canon.index, dtype="str").mask(
