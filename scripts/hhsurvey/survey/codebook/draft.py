@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyreadstat
-import yaml
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
@@ -32,6 +31,7 @@ from hhsurvey.survey.codebook.check import READABLE, codeset_users
 from hhsurvey.survey.codebook.match import best_category, label_similarity, tokens
 from hhsurvey.survey.codebook.model import Codebook, Column, Table, load_codebook
 from hhsurvey.survey.io import read_raw
+from hhsurvey.yamlsafe import load_yaml
 
 ACCEPT = 70.0  # a match scoring below this (0-100) is a TODO
 CLOSE = 5.0  # a second candidate within this many points is named in a TODO
@@ -83,7 +83,11 @@ def read_vars(path: Path) -> dict[str, Var]:
             v = num.dropna()
             if len(v) and (v == v.round()).all() and v.nunique() <= 60:
                 codes = {int(x) for x in v.unique()}
-        vl = {int(k): str(t) for k, t in (raw.value_labels.get(name) or {}).items()}
+        vl = {  # (Stata's extended missing .a is labelled by its letter: not a code)
+            int(k): str(t)
+            for k, t in (raw.value_labels.get(name) or {}).items()
+            if isinstance(k, (int, float))
+        }
         out[name] = Var(
             name=name,
             label=labels.get(name, ""),
@@ -345,7 +349,7 @@ def draft_codebook(
 def _match(raw_dir: Path, like: str | Path, like_raw: str | Path | None) -> _Draft:
     """Match the files of ``raw_dir`` to the ``like`` codebook and propose every code set."""
     cb = load_codebook(like)
-    doc = yaml.safe_load(Path(like).read_text(encoding="utf-8"))
+    doc = load_yaml(Path(like).read_text(encoding="utf-8"), str(like))
     files = _raw_files(raw_dir)
     refs: dict[str, dict[str, Var]] = {}
     if like_raw:
