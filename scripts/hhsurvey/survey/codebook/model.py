@@ -179,6 +179,20 @@ def check_config_file(path: str | Path) -> dict:
     return doc if isinstance(doc, dict) else {}
 
 
+def _category_labels(names: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """``category_labels:`` of a codebook: canonical category -> its names in any script."""
+    names = names or {}
+    if not isinstance(names, dict) or not all(isinstance(v, (list, str)) for v in names.values()):
+        raise InputError(
+            "`category_labels:` must map each canonical category to its names (a list)",
+            where,
+            'write e.g. `cbhi: ["CBHI", "ປະກັນສຸຂະພາບຊຸມຊົນ"]`',
+        )
+    return {
+        str(k): tuple(str(x) for x in ([v] if isinstance(v, str) else v)) for k, v in names.items()
+    }
+
+
 def load_codebook(path: str | Path) -> Codebook:
     """Read and check a codebook; raise InputError naming the line of any problem."""
     path = Path(path)
@@ -288,16 +302,7 @@ def load_codebook(path: str | Path) -> Codebook:
             at("tables"),
             "describe every module file of the round (see config/codebooks/README.md)",
         )
-    names = doc.get("category_labels") or {}
-    if not isinstance(names, dict) or not all(isinstance(v, (list, str)) for v in names.values()):
-        raise InputError(
-            "`category_labels:` must map each canonical category to its names (a list)",
-            at("category_labels"),
-            'write e.g. `cbhi: ["CBHI", "ປະກັນສຸຂະພາບຊຸມຊົນ"]`',
-        )
-    labels = {
-        str(k): tuple(str(x) for x in ([v] if isinstance(v, str) else v)) for k, v in names.items()
-    }
+    labels = _category_labels(doc.get("category_labels"), at("category_labels"))
     return Codebook(
         path=str(path),
         round=str(doc.get("round", "")),
