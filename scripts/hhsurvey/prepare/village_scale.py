@@ -50,29 +50,53 @@ def _log_ratios(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 def village_scale(tables: Tables, ratio: float) -> pd.DataFrame:
     """Villages whose amounts of a table are ``ratio`` times or more off (either way) the same
-    items of the other villages: village, table, ratio (the village's median ratio), amounts
-    (how many), factor (the power of ten that brings them back, or NaN when the ratio is not
-    close to one)."""
-    rows = []
+    items of the other villages: village, table, ratio (the village's median ratio in that
+    table), amounts (how many), factor (the power of ten that brings them back, or NaN when
+    the ratio is not close to one).
+
+    A table where the village has at least :data:`MIN_AMOUNTS` positive amounts is judged on
+    its own; one with fewer (two births, one admission) follows the village's amounts of all
+    tables together when those are off and the table's few amounts lie nearer to them than to
+    the other villages'."""
+    per_table = []
     for table in AMOUNT_COLUMNS:
         df = tables.get(table)
         if df is None or df.empty or df["village"].nunique() < 3:
             continue
-        lr = _log_ratios(df, table)
-        stats = lr.groupby("village")["lr"].agg(["median", "count"])
-        off = stats[(stats["count"] >= MIN_AMOUNTS) & (stats["median"].abs() >= np.log10(ratio))]
-        for village, r in off.iterrows():
-            power = round(float(r["median"]))
-            close = abs(r["median"] - power) <= np.log10(POWER_TOLERANCE) and abs(power) >= 2
-            rows.append(
-                {
-                    "village": village,
-                    "table": table,
-                    "ratio": float(10 ** r["median"]),
-                    "amounts": int(r["count"]),
-                    "factor": float(10.0 ** (-power)) if close else np.nan,
-                }
-            )
+        per_table.append(_log_ratios(df, table).assign(table=table))
+    if not per_table:
+        return pd.DataFrame(columns=SCALE_COLUMNS)
+    lr = pd.concat(per_table, ignore_index=True)
+    limit = np.log10(ratio)
+    pooled = lr.groupby("village")["lr"].agg(["median", "count"])
+    pooled_off = pooled["median"].where(
+        (pooled["count"] >= MIN_AMOUNTS) & (pooled["median"].abs() >= limit)
+    )
+    stats = lr.groupby(["village", "table"], sort=False)["lr"].agg(["median", "count"])
+    rows = []
+    for (village, table), r in stats.iterrows():
+        own = r["count"] >= MIN_AMOUNTS and abs(r["median"]) >= limit
+        village_off = pooled_off.get(village, np.nan)
+        follows = (
+            r["count"] < MIN_AMOUNTS
+            and np.isfinite(village_off)
+            and abs(r["median"] - village_off) < abs(r["median"])
+        )
+        if not (own or follows):
+            continue
+        power = round(float(r["median"]) if own else float(village_off))
+        close = abs(power) >= 2 and abs((r["median"] if own else village_off) - power) <= np.log10(
+            POWER_TOLERANCE
+        )
+        rows.append(
+            {
+                "village": village,
+                "table": table,
+                "ratio": float(10 ** r["median"]),
+                "amounts": int(r["count"]),
+                "factor": float(10.0 ** (-power)) if close else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=SCALE_COLUMNS)
 
 
@@ -121,7 +145,7 @@ def _found(rescalable: bool):
             parts = [
                 f"{r.table} amounts x{r.ratio:.3g} of the same items elsewhere "
                 f"({r.amounts} amounts)"
-                + (f", closest power of ten: x{1 / r.factor:,.0f}" if rescalable else "")
+                + (f"; rescaled, it would be multiplied by {r.factor:,g}" if rescalable else "")
                 for r in grp.itertuples()
             ]
             out.append(

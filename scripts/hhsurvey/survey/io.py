@@ -384,7 +384,7 @@ def _whole_numbers(v: pd.Series, raw: RawFile, col: Column, table: Table) -> Non
     if not frac.any():
         return
     rows = np.flatnonzero(frac.to_numpy())
-    shown = ", ".join(f"row {r + 1}: {v.iloc[r]!r}" for r in rows[:10])
+    shown = ", ".join(f"row {r + 1}: {float(v.iloc[r])!r}" for r in rows[:10])
     raise InputError(
         f"variable {col.raw} ({table.name}.{col.name}) must hold whole numbers but holds "
         f"{len(rows)} fraction(s) ({shown}); a record keyed 3.9999999999 (shown as 4) would "
