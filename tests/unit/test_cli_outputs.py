@@ -10,7 +10,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
-import pytest
 from snakemake.iocontainers import Namedlist
 
 from hhsurvey.cli import run_rule
