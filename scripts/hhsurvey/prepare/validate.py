@@ -63,23 +63,31 @@ def _orphans(child: str, parent: str, on: list[str]) -> Callable[[Tables, dict],
     return find
 
 
-def _of_nonresponding(child: str) -> Callable[[Tables, dict], pd.DataFrame]:
-    """Module records of a household whose result code is not a responding one."""
-
-    def find(t: Tables, p: dict) -> pd.DataFrame:
-        hh = t["household"]
-        other = hh[~hh["result"].isin(p["responding"]) & hh["result"].notna()]
-        m = t[child][["village", "hh"]].merge(
-            other[["village", "hh", "result"]].drop_duplicates(["village", "hh"]),
-            on=["village", "hh"],
-            how="left",
-        )
-        bad = m["result"].notna().to_numpy()
-        return (
-            t[child].loc[bad, KEYS[child]].assign(value=m.loc[bad, "result"].astype(str).to_numpy())
-        )
-
-    return find
+def _of_nonresponding(t: Tables, p: dict) -> pd.DataFrame:
+    """Households whose result code is not a responding one but whose module records (roster,
+    food, non-food) are there: one row per household, the code and the records found."""
+    hh = t["household"]
+    other = hh[~hh["result"].isin(p["responding"]) & hh["result"].notna()]
+    files = p.get("files", {})
+    found = []
+    for module in ("person", "food", "nonfood"):
+        n = t[module].groupby(["village", "hh"]).size().rename(module)
+        found.append(n)
+    counts = pd.concat(found, axis=1).fillna(0).astype(int)
+    keys = pd.MultiIndex.from_frame(other[["village", "hh"]])
+    counts = counts.reindex(keys, fill_value=0)
+    has = counts.sum(axis=1) > 0
+    rows = other.loc[has.to_numpy(), ["village", "hh"]]
+    detail = [
+        ", ".join(f"{files.get(m, m)}: {k}" for m, k in row.items() if k)
+        for _, row in counts[has.to_numpy()].iterrows()
+    ]
+    return rows.assign(
+        value=[
+            f"{r} (records in {d})"
+            for r, d in zip(other.loc[has.to_numpy(), "result"].astype(str), detail, strict=True)
+        ]
+    )
 
 
 def _no_roster(t: Tables, p: dict) -> pd.DataFrame:
@@ -333,23 +341,23 @@ def _key_checks() -> list[Check]:
                 _orphans(child, parent, on),
             )
         )
-    for child in ("person", "food", "nonfood"):
-        checks.append(
-            Check(
-                f"records_of_nonresponding_household_{child}",
-                "error",
-                child,
-                "result",
-                f"{child} records belong to households whose result code ({{household.result}}) "
-                "is one of weights.responding_results, the interviews the weights count",
-                "if these interviews are usable (e.g. partly completed with the modules "
-                "filled), add their result code to weights.responding_results in the config "
-                "(the weights then count them as respondents); otherwise remove their module "
-                f"records from the {child} file or correct the result code in {{household}}",
-                _of_nonresponding(child),
-                show_values=True,
-            )
+    checks.append(
+        Check(
+            "records_of_nonresponding_household",
+            "error",
+            "household",
+            "result",
+            "a household with roster, food or non-food records has a result code "
+            "({household.result}) among weights.responding_results, the interviews the "
+            "weights count",
+            "if these interviews are usable (e.g. partly completed with the modules filled), "
+            "add their result code to weights.responding_results in the config (the weights "
+            "then count them as respondents); otherwise remove their module records or "
+            "correct the result code in {household}",
+            _of_nonresponding,
+            show_values=True,
         )
+    )
     return checks
 
 
@@ -693,9 +701,11 @@ def raise_on_errors(
                 + "; ".join(f"{v}" + (f": {n}" if n > 1 else "") for v, n in seen.head(10).items())
                 + ")"
             )
+        villages = sub["keys"].str.fullmatch(r"village=[^,]*").all()
         text = (
             f"[{cid}] {render(chk.description, names, files)} — violated by {len(sub)} "
-            f"record(s){values} in {sub['file'].iloc[0]} (variable {shown}): "
+            f"{'village' if villages else 'record'}(s){values} in {sub['file'].iloc[0]} "
+            f"(variable {shown}): "
             f"{first_keys(sub['keys'].tolist())}. Fix: {render(chk.fix, names, files)}."
         )
         n_rows = len(tables[chk.table]) if tables and chk.table in tables else None
@@ -708,7 +718,7 @@ def raise_on_errors(
         parts.append(text)
     raise InputError(
         f"{len(by_check)} validation error(s):\n  " + "\n  ".join(parts),
-        ", ".join(sorted(set(errors["file"]))),
+        ", ".join(sorted({f for cell in errors["file"] for f in str(cell).split(", ") if f})),
         "correct the raw export (the pipeline never edits raw/) and rerun",
     )
 

@@ -121,8 +121,8 @@ def test_records_of_a_partly_completed_household_name_responding_results():
     t["household"]["result"] = t["household"]["result"].cat.add_categories([])
     t["household"].loc[t["household"]["village"] == 2, "result"] = "partly_completed"
     text = message(t)
-    assert "[records_of_nonresponding_household_person]" in text
-    assert "violated by 3 record(s) (partly_completed: 3) in persons.sav" in text
+    assert "[records_of_nonresponding_household] a household with roster, food or non-food" in text
+    assert "violated by 1 record(s) (partly_completed (records in persons.sav: 3, " in text
     assert "add their result code to weights.responding_results" in text
     assert "[orphan_person]" not in text
 
