@@ -2,8 +2,9 @@
 
 For each scale the simulator writes a raw round into a scratch folder outside the repository
 (`python -m hhsurvey.simulate --round baseline --out DIR --scale N`), the repository is copied
-next to it (as the workflow tests do), and `snakemake --cores 2` runs the whole workflow on it
-with the config override `rounds.baseline.raw_dir: DIR`. Every rule writes a Snakemake
+next to it (as the workflow tests do), DIR is linked into the copy's raw/ (a round's raw_dir
+must lie under raw/, docs/security.md), and `snakemake --cores 2` runs the whole workflow on it
+with the config override `rounds.baseline.raw_dir: raw/scale`. Every rule writes a Snakemake
 benchmark file (`results/benchmarks/{rule}/{round}.tsv`: wall time, max RSS); this script
 prints one markdown row per scale: households, persons, seconds per rule, the whole run's
 wall time and the largest RSS of any job.
@@ -29,9 +30,9 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
-from test_workflow import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
+from workflow_tools import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
 
 RULES = [
     "ingest_round",
@@ -82,8 +83,9 @@ def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, int]:
     if work.exists():
         shutil.rmtree(work)
     copy_repo(work)
+    (work / "raw" / "scale").symlink_to(raw, target_is_directory=True)
     cfg = work / "scale.yaml"
-    cfg.write_text(f"rounds:\n  baseline:\n    raw_dir: {raw}\n", encoding="utf-8")
+    cfg.write_text("rounds:\n  baseline:\n    raw_dir: raw/scale\n", encoding="utf-8")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     t0 = time.perf_counter()
     proc = subprocess.run(
