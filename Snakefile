@@ -35,6 +35,7 @@ include: "workflow/rules/brief.smk"
 include: "workflow/rules/revisits.smk"
 include: "workflow/rules/change_report.smk"
 include: "workflow/rules/planning.smk"
+include: "workflow/rules/cluster.smk"
 
 
 rule all:

@@ -4,7 +4,7 @@ free text redacted)."""
 from pathlib import Path
 
 from hhsurvey.cli import run_rule
-from hhsurvey.survey.codebook.check import check_round, raise_problems
+from hhsurvey.survey.codebook.check import check_round, plausibility_problems, raise_problems
 from hhsurvey.survey.codebook.model import load_codebook
 from hhsurvey.survey.io import read_round, write_parquet
 
@@ -16,6 +16,8 @@ def main(smk) -> None:
     tables, special, manifest, redactions = read_round(
         smk.params.raw_dir, codebook, show_verbatim=smk.params.show_verbatim
     )
+    # a mapping the data contradict (every mother 'male'): the codebook entry, not the data
+    raise_problems(plausibility_problems(tables, codebook, smk.params.raw_dir), codebook)
     for name, path in zip(smk.params.tables, smk.output.tables, strict=True):
         write_parquet(tables[name], path)
     write_parquet(special, smk.output.special)

@@ -9,9 +9,11 @@ from workflow_tools import copy_repo, snakemake
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
-    """A copy of the repository in which `snakemake --cores 2` has built the demo report."""
+    """A copy of the repository in which `snakemake --cores 2` has built the demo report; the
+    run's console (stdout, then stderr) is kept beside it in ``console.txt``."""
     root = copy_repo(tmp_path_factory.mktemp("run") / "repo")
-    snakemake(root, "--cores", "2")
+    proc = snakemake(root, "--cores", "2")
+    (root.parent / "console.txt").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     return root
 
 

@@ -28,9 +28,25 @@ from hhsurvey.errors import InputError
 log = logging.getLogger("hhsurvey")
 
 
+# Libraries whose INFO messages are noise to a user (fontTools logs every table it subsets)
+QUIET_LIBRARIES = ("fontTools", "matplotlib", "PIL", "playwright", "asyncio")
+
+
+def _console_record(record: logging.LogRecord) -> bool:
+    """What reaches the console: the project's warnings and errors, never a Python warning
+    (with its source line) from a library; those stay in the rule's log file."""
+    return record.name != "py.warnings"
+
+
 def setup_logging(logfile: str | None, stderr: bool = True) -> None:
-    """Send hhsurvey and Python warnings to the rule's log file (and stderr)."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)] if stderr else []
+    """Send hhsurvey messages and Python warnings to the rule's log file (INFO and above) and
+    the project's warnings and errors to stderr (quiet by default: the log file has the rest)."""
+    handlers: list[logging.Handler] = []
+    if stderr:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.WARNING)
+        console.addFilter(_console_record)
+        handlers.append(console)
     if logfile:
         handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
     logging.basicConfig(
@@ -39,6 +55,8 @@ def setup_logging(logfile: str | None, stderr: bool = True) -> None:
         handlers=handlers,
         force=True,
     )
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)
     warnings.simplefilter("default")
 

@@ -2,9 +2,11 @@
 
 The demo baseline round is converted to Stata files: variables renamed to opaque names (keys
 `clust`, `hhnum`, `pline`; the others `hh_q05`, …), variable labels prefixed with the question
-number, sex recoded 0/1 (was 1/2) and every yes/no item recoded 1/0 (was 1/2), each with
-matching value labels. The known answer of every canonical column is the renaming itself.
-:func:`planted_round` is a copy of the baseline with five problems of different kinds.
+number, sex recoded 0/1 (was 1/2; 1 = female) and every yes/no item recoded 1/0 (was 1/2), each
+with matching value labels, or (``value_labels=False``) with no value label at all and the
+frame's stratum renamed too. The known answer of every canonical column is the renaming
+itself, and of every code the recode itself. :func:`planted_round` is a copy of the baseline
+with five problems of different kinds.
 """
 
 from __future__ import annotations
@@ -31,13 +33,20 @@ YESNO_CODES = {1: "yes", 0: "no", 8: "dont_know", 9: "no_response"}
 INSURED_CODES = {1: "yes", 0: "no", 8: "dont_know"}
 
 
-def convert_round(dst: Path) -> dict[str, dict[str, str]]:
-    """Write the baseline round as another firm's Stata files; return file -> {old: new}."""
+# the frame's stratum column in the round without value labels
+BARE_FRAME = {"HH1": "clust", "area": "v3"}
+
+
+def convert_round(dst: Path, value_labels: bool = True) -> dict[str, dict[str, str]]:
+    """Write the baseline round as another firm's Stata files; return file -> {old: new}.
+
+    ``value_labels=False``: no value label in any file (a plain export), and the frame's
+    stratum column renamed as well (``BARE_FRAME``)."""
     dst.mkdir(parents=True, exist_ok=True)
     renames: dict[str, dict[str, str]] = {}
     for p in sorted(SRC.glob("*.sav")):
         df, meta = pyreadstat.read_sav(str(p), user_missing=True, apply_value_formats=False)
-        ren, labels, value_labels = {}, {}, {}
+        ren, labels, vls = {}, {}, {}
         for i, c in enumerate(df.columns):
             new = KEYS.get(c, f"{p.stem[:2]}_q{i:02d}")
             ren[c] = new
@@ -50,21 +59,20 @@ def convert_round(dst: Path) -> dict[str, dict[str, str]]:
             if c == "HL4":  # sex: 0 male, 1 female instead of 1, 2
                 df[c] = df[c].replace({1.0: 0.0, 2.0: 1.0})
                 vl = {0.0: "male", 1.0: "female"}
-            if vl:
-                value_labels[new] = {int(k): t for k, t in vl.items()}
+            if vl and value_labels:
+                vls[new] = {int(k): t for k, t in vl.items()}
         renames[p.name] = ren
         df = df.rename(columns=ren)
         pyreadstat.write_dta(
             df,
             str(dst / f"{p.stem}.dta"),
             column_labels=[labels[c] for c in df.columns],
-            variable_value_labels=value_labels,
+            variable_value_labels=vls,
         )
     frame = pd.read_csv(SRC / "frame.csv", dtype=str, keep_default_na=False)
-    frame.rename(columns={"HH1": "clust"}).to_csv(
-        dst / "frame.csv", index=False, lineterminator="\n"
-    )
-    renames["frame.csv"] = {"HH1": "clust"}
+    ren = {"HH1": "clust"} if value_labels else BARE_FRAME
+    frame.rename(columns=ren).to_csv(dst / "frame.csv", index=False, lineterminator="\n")
+    renames["frame.csv"] = ren
     return renames
 
 
@@ -80,13 +88,25 @@ def hhsurvey(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
+def _source_variables(file: str) -> set[str]:
+    """The variables of one file of the demo baseline."""
+    path = SRC / file
+    if path.suffix == ".csv":
+        return set(pd.read_csv(path, nrows=0).columns)
+    return set(pyreadstat.read_sav(str(path), metadataonly=True)[1].column_names)
+
+
 def known_answers(renames: dict[str, dict[str, str]]) -> dict[tuple[str, str], str]:
-    """(table, column) -> the raw name the converted round uses (from the renaming)."""
+    """(table, column) -> the raw name the converted round uses (from the renaming); an
+    optional column the demo's files do not hold (frame.village_result) has no answer."""
     cb = yaml.safe_load(BASELINE_CB.read_text(encoding="utf-8"))
     out = {}
     for t, spec in cb["tables"].items():
         ren = renames[spec["file"]]
+        present = _source_variables(spec["file"])
         for c, cs in spec["columns"].items():
+            if cs.get("optional") and cs["raw"] not in present:
+                continue
             out[t, c] = ren.get(cs["raw"], cs["raw"])
     return out
 
@@ -96,6 +116,12 @@ def resolve(draft: dict, renames: dict[str, dict[str, str]]) -> dict:
     doc = dict(draft)
     for (t, c), raw in known_answers(renames).items():
         doc["tables"][t]["columns"][c]["raw"] = raw
+    # an optional column the round does not hold keeps the reference's name (absent: missing)
+    ref = yaml.safe_load(BASELINE_CB.read_text(encoding="utf-8"))["tables"]
+    for t, spec in ref.items():
+        for c, cs in spec["columns"].items():
+            if cs.get("optional") and (t, c) not in known_answers(renames):
+                doc["tables"][t]["columns"][c]["raw"] = cs["raw"]
     doc["tables"]["person"]["columns"]["sex"]["codes"] = SEX_CODES
     doc["tables"]["person"]["columns"]["insured"]["codes"] = INSURED_CODES
     doc["codesets"]["yesno"] = YESNO_CODES

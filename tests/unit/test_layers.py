@@ -35,6 +35,7 @@ LAYER_OF = {
     "outputs": "outputs",
     "simulate": "simulate",
     "cli": "entry",
+    "cluster": "entry",
     "__main__": "entry",
     "__init__": "entry",
 }

@@ -80,7 +80,7 @@ def repo(tmp_path_factory) -> Path:
 def _dry_run(repo: Path, site_home: Path, monkeypatch, *extra: str) -> dict[str, dict]:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(site_home))
     args = shlex.split(readme_cluster_command())
-    assert args[0] == "snakemake"
+    assert args[0] == ".venv/bin/snakemake"  # runs from a fresh shell, no activation needed
     out = snakemake(repo, "-n", *args[1:], *extra)
     text = out.stdout + out.stderr
     assert "This was a dry-run" in text
@@ -171,12 +171,14 @@ def test_profile_keeps_site_settings_out_and_names_status_command():
 
 def test_readme_cluster_command_is_the_one_the_cluster_test_runs():
     command = readme_cluster_command()
-    assert command == f"snakemake --profile {SITE_PROFILE} --workflow-profile {PROFILE}"
+    assert command == f".venv/bin/snakemake --profile {SITE_PROFILE} --workflow-profile {PROFILE}"
     assert "--default-resources" not in command
     script = CLUSTER_SCRIPT.read_text(encoding="utf-8")
     # the cluster test extracts the command and the site profile from the README ...
     assert "command = readme_cluster_command()" in script
-    assert "readme_site_profile() + TEST_ONLY" in script
+    assert "text = readme_site_profile()" in script and "text + TEST_ONLY" in script
+    # ... and runs it from a fresh shell: no .venv/bin on PATH, no PYTHONPATH
+    assert 'endswith(".venv/bin")' in script and '"PYTHONPATH"' in script
     # ... runs that command, unchanged, for the good and the planted bad input
     assert 'Run("cluster", command,' in script and 'Run("bad", command,' in script
     site = yaml.safe_load(readme_site_profile())

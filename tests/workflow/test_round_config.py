@@ -94,3 +94,33 @@ def test_parse_time_warning_and_error():
     proc = _dry_run("config/endline.yaml", feature_config("endline_revisits_baseline.yaml"))
     assert proc.returncode != 0
     assert "shares only 7 of the 20 villages" in proc.stdout + proc.stderr
+
+
+def test_unanalysed_warning_only_for_rounds_of_the_users_own_config(tmp_path):
+    """The user's own round config (analyse: [myround], rounds: {myround}) inherits the demo
+    baseline from config/config.yaml: not the user's doing, no warning. A round the user's
+    file describes without analysing it is warned about."""
+    from hhsurvey.survey.rounds import described_rounds, own_config_files, unanalysed_rounds
+
+    own = tmp_path / "my_round.yaml"
+    own.write_text(
+        yaml.safe_dump({"analyse": ["myround"], "rounds": {"myround": {"raw_dir": "x"}}}),
+        encoding="utf-8",
+    )
+    merged = _config()
+    merged["analyse"] = ["myround"]
+    merged["rounds"]["myround"] = {"raw_dir": "x"}
+    files = own_config_files(["config/config.yaml", str(own)])
+    assert files == [str(own)]
+    assert unanalysed_rounds(merged, described_rounds(files)) == []
+    # without the filter the inherited rounds would be named
+    assert unanalysed_rounds(merged) == ["baseline", "endline"]
+    # a round the user's own file describes and does not analyse
+    merged["rounds"]["spare"] = {}
+    own.write_text(
+        yaml.safe_dump({"analyse": ["myround"], "rounds": {"myround": {}, "spare": {}}}),
+        encoding="utf-8",
+    )
+    assert unanalysed_rounds(merged, described_rounds(files)) == ["spare"]
+    # no --configfile: config/config.yaml is the user's own
+    assert own_config_files(["config/config.yaml"]) == ["config/config.yaml"]

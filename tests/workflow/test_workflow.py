@@ -8,6 +8,7 @@ intervals cover the simulated population's truth, and two runs are byte-identica
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -49,6 +50,29 @@ def test_report_and_tables_are_built(demo_run):
     assert set(ind["indicator"]) == set(catalogue_ids())
     recon = pd.read_csv(demo_run / "results/baseline/row_counts.csv")
     assert recon["reconciles"].all() and (recon["raw"] == recon["clean"] + recon["excluded"]).all()
+
+
+# A line of the project's (or a library's) Python logging, as opposed to Snakemake's own.
+LOGGED = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
+
+
+def test_a_clean_run_is_quiet(demo_run):
+    """Issue 26, "Quiet by default": the console of a clean demo run (the session's run) has
+    no fontTools INFO line, no ResourceWarning, no traceback or bare `raise` line, and at most
+    a few dozen lines beyond Snakemake's own (the rule logs keep the INFO messages)."""
+    lines = (demo_run.parent / "console.txt").read_text(encoding="utf-8").splitlines()
+    counts = {
+        "INFO fontTools": sum("INFO fontTools" in ln for ln in lines),
+        "ResourceWarning": sum("ResourceWarning" in ln for ln in lines),
+        "Traceback": sum("Traceback" in ln for ln in lines),
+        "bare raise": sum(bool(re.match(r"^\s*raise\b", ln)) for ln in lines),
+    }
+    assert counts == dict.fromkeys(counts, 0), counts
+    logged = [ln for ln in lines if LOGGED.match(ln)]
+    assert len(logged) <= 30, "\n".join(logged)
+    # the INFO messages are in the rule logs
+    log = (demo_run / "results/logs/ingest_round/baseline.log").read_text(encoding="utf-8")
+    assert "INFO hhsurvey.survey.io: person: 1453 rows" in log
 
 
 def test_nothing_to_do_then_library_edit_reruns_dependants(demo_run):

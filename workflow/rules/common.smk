@@ -329,12 +329,17 @@ from hhsurvey.errors import InputError
 from hhsurvey.survey.rounds import (
     brief_languages,
     check_revisits,
+    described_rounds,
+    own_config_files,
     unanalysed_rounds,
     unanalysed_warning,
 )
 
-if unanalysed_rounds(config):
-    logger.warning(unanalysed_warning(unanalysed_rounds(config), config_files()))
+# only rounds the user's own configuration describes (not the defaults it inherits)
+_own = own_config_files(config_files())
+_unanalysed = unanalysed_rounds(config, described_rounds(_own))
+if _unanalysed:
+    logger.warning(unanalysed_warning(_unanalysed, _own))
 try:
     REVISITS = check_revisits(config, config_files())
 except InputError as _err:

@@ -65,11 +65,14 @@ def subset_font(path: str | os.PathLike[str], text: str, flavor: str | None = No
     options.notdef_outline = True
     options.flavor = flavor
     font = subset.load_font(str(path), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=text)
-    subsetter.subset(font)
-    buf = io.BytesIO()
-    subset.save_font(font, buf, options)
+    try:  # the font holds its file open until closed (a ResourceWarning otherwise)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=text)
+        subsetter.subset(font)
+        buf = io.BytesIO()
+        subset.save_font(font, buf, options)
+    finally:
+        font.close()
     return buf.getvalue()
 
 

@@ -1,19 +1,13 @@
-"""Amounts: which columns hold them, and the two plausibility rules of a single amount.
+"""Amounts: which columns of each canonical table hold them.
 
-:data:`AMOUNT_COLUMNS` names the amount columns of each canonical table with the item column
-their rules group by. :func:`extreme_amounts` is the robust outlier rule on the log scale
-within item; :func:`above_bound` the absolute bound of config ``validation.amount_bounds``.
-Validation flags what they find (:mod:`hhsurvey.prepare.validate`), cleaning caps it
-(:mod:`hhsurvey.prepare.clean`), and the village-level rule
-(:mod:`hhsurvey.prepare.village_scale`) looks at whole villages first.
+:data:`AMOUNT_COLUMNS` names the amount columns of each table with the item column their
+rules group by: the record-level rules (:mod:`hhsurvey.prepare.outliers`), validation,
+cleaning and the village-level rule (:mod:`hhsurvey.prepare.village_scale`) read it here.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-__all__ = ["AMOUNT_COLUMNS", "CARE_COSTS", "MIN_GROUP", "above_bound", "extreme_amounts"]
+__all__ = ["AMOUNT_COLUMNS", "CARE_COSTS"]
 
 # The six spending components of an outpatient episode (OP5A-F) and an admission (IP3A-F).
 CARE_COSTS = (
@@ -33,67 +27,3 @@ AMOUNT_COLUMNS = {
     "admission": dict.fromkeys(CARE_COSTS),
     "birth": {"cost": None},
 }
-
-
-#: Fewest positive amounts for a group's own median and MAD (smaller groups use a wider one).
-MIN_GROUP = 10
-
-
-def _robust_z(lx: pd.Series, groups: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """|lx - median| / (1.4826 MAD) within groups, and whether the group can be screened."""
-    med = lx.groupby(groups, observed=True).transform("median")
-    mad = (lx - med).abs().groupby(groups, observed=True).transform("median") * 1.4826
-    count = lx.groupby(groups, observed=True).transform("count")
-    usable = (count >= MIN_GROUP) & (mad > 0)
-    return (lx - med).abs() / mad.where(mad > 0), usable
-
-
-def extreme_amounts(
-    df: pd.DataFrame,
-    col: str,
-    item: str | None,
-    threshold: float,
-    family: list[str] | None = None,
-) -> pd.Series:
-    """Robust outlier rule on the log scale, within item (when the table has items).
-
-    A positive amount x is extreme when |log(1+x) - median| / (1.4826 * MAD) > threshold,
-    with the median and MAD of log(1+x) over the positive amounts of the same item. An item
-    with fewer than 10 positive amounts or a zero MAD is screened against the item's family
-    (the same column over every item of the table) and, when that is too small too, against
-    every amount of the family columns (``family``: e.g. the six cost items of an episode)."""
-    x = df[col]
-    lx = np.log1p(x.where(x > 0))
-    groups = df[item] if item else pd.Series(0, index=df.index)
-    z, usable = _robust_z(lx, groups)
-    one = pd.Series(0, index=df.index)
-    z_fam, usable_fam = _robust_z(lx, one)
-    z = z.where(usable, z_fam)
-    usable = usable | usable_fam
-    cols = [c for c in (family or [col]) if c in df.columns]
-    if not usable.all() and len(cols) > 1:
-        pooled = pd.concat([np.log1p(df[c].where(df[c] > 0)) for c in cols], ignore_index=True)
-        med = pooled.median()
-        mad = (pooled - med).abs().median() * 1.4826
-        if pooled.count() >= MIN_GROUP and mad > 0:
-            z = z.where(usable, (lx - med).abs() / mad)
-            usable = pd.Series(True, index=df.index)
-    return (z > threshold) & usable
-
-
-def above_bound(df: pd.DataFrame, table: str, col: str, bounds: dict) -> pd.Series:
-    """Amounts above the absolute plausibility bound of their table (config
-    `validation.amount_bounds`, LAK per record; non-food by recall period)."""
-    x = df[col]
-    if table == "nonfood":
-        limit = (
-            df["recall"]
-            .astype("str")
-            .map({"days30": bounds.get("nonfood_30d"), "months12": bounds.get("nonfood_12m")})
-        )
-        limit = pd.to_numeric(limit, errors="coerce")
-        return (x > limit).fillna(False)
-    b = bounds.get(f"{table}_{col}", bounds.get(table))
-    if b is None:
-        return pd.Series(False, index=df.index)
-    return (x > b).fillna(False)

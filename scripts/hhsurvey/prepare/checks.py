@@ -46,6 +46,9 @@ class Check:
     description: str
     fix: str
     find: Callable[[Tables, dict], pd.DataFrame]
+    # codebook entries ("table.column") a wrong mapping of which breaks this check for many
+    # records at once: the message names them before the raw export
+    mappings: tuple[str, ...] = ()
     relaxed: Callable[[dict], bool] | None = None
     show_values: bool = False
 

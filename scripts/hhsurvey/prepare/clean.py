@@ -13,8 +13,9 @@ import logging
 import numpy as np
 import pandas as pd
 
-from hhsurvey.prepare.amounts import AMOUNT_COLUMNS, above_bound, extreme_amounts
+from hhsurvey.prepare.amounts import AMOUNT_COLUMNS
 from hhsurvey.prepare.checks import KEYS
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
 from hhsurvey.prepare.postcode import post_code
 from hhsurvey.prepare.skips import impute_filters
 from hhsurvey.prepare.village_scale import rescale_villages, village_scale

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
-from hhsurvey.prepare.amounts import AMOUNT_COLUMNS, above_bound, extreme_amounts
+from hhsurvey.prepare.amounts import AMOUNT_COLUMNS
 from hhsurvey.prepare.checks import KEYS, Check, Tables, flagged
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
 from hhsurvey.prepare.sample_checks import sample_checks
 from hhsurvey.prepare.skips import skip_checks
 from hhsurvey.prepare.village_scale import rescale_villages, village_checks, village_scale
@@ -339,6 +340,7 @@ def _key_checks() -> list[Check]:
                 f"every {child} record belongs to a {'responding household' if parent == 'household' else 'person on the roster'}",
                 f"add the missing {parent} record or correct the keys of the {child} record",
                 _orphans(child, parent, on),
+                tuple(f"{child}.{k}" for k in on),
             )
         )
     checks.append(
@@ -394,6 +396,7 @@ def _record_errors() -> list[Check]:
             "the frame, which set the selection probabilities",
             "correct {household.area} in {household}, or the village's stratum in {frame}",
             _stratum_mismatch,
+            ("household.area", "frame.area"),
         ),
         Check(
             "blank_recall_period",
@@ -426,6 +429,7 @@ def _record_errors() -> list[Check]:
             "add the village to {frame} with selected = 1 and its listing counts, or correct "
             "the village code ({household.village}) in {household}",
             _village_not_selected,
+            ("household.village", "frame.village", "frame.selected"),
         ),
         Check(
             "completed_without_roster",
@@ -435,6 +439,7 @@ def _record_errors() -> list[Check]:
             "a completed interview ({household.result}) has at least one roster member",
             "enter the roster or correct the result code",
             _no_roster,
+            ("household.result",),
         ),
         Check(
             "birth_to_man",
@@ -444,6 +449,7 @@ def _record_errors() -> list[Check]:
             "the mother of a birth is a woman on the roster",
             "correct the mother's line number ({birth.line}) in {birth}",
             _birth_men,
+            ("person.sex", "birth.line"),
         ),
     ]
 
@@ -706,20 +712,52 @@ def raise_on_errors(
             f"[{cid}] {render(chk.description, names, files)} — violated by {len(sub)} "
             f"{'village' if villages else 'record'}(s){values} in {sub['file'].iloc[0]} "
             f"(variable {shown}): "
-            f"{first_keys(sub['keys'].tolist())}. Fix: {render(chk.fix, names, files)}."
+            f"{first_keys(sub['keys'].tolist())}."
         )
         n_rows = len(tables[chk.table]) if tables and chk.table in tables else None
-        if n_rows and sub["keys"].nunique() >= n_rows:
-            where = lines.get(f"{chk.table}.{var}", "the round's codebook")
-            text += (
-                f" Every record of the table fails this check: the codebook mapping of "
-                f"{raw or var} ({where}) is the likely cause (a wrong variable or code mapping)."
-            )
+        every = bool(n_rows and sub["keys"].nunique() >= n_rows)
+        if chk.mappings:
+            text += " " + _mapping_first(chk, names, lines, files, every)
+        else:
+            text += f" Fix: {render(chk.fix, names, files)}."
+            if every:
+                where = lines.get(f"{chk.table}.{var}", "the round's codebook")
+                text += (
+                    f" Every record of the table fails this check: the codebook mapping of "
+                    f"{raw or var} ({where}) is the likely cause (a wrong variable or code "
+                    "mapping)."
+                )
         parts.append(text)
+    mapped = any(chk.mappings for chk in by_check.values())
     raise InputError(
         f"{len(by_check)} validation error(s):\n  " + "\n  ".join(parts),
         ", ".join(sorted({f for cell in errors["file"] for f in str(cell).split(", ") if f})),
-        "correct the raw export (the pipeline never edits raw/) and rerun",
+        (
+            "check the codebook mappings named above first (`hhsurvey codebook check CONFIG` "
+            "runs the cross-file checks); if they are right, correct the raw export (the "
+            "pipeline never edits raw/) and rerun"
+        )
+        if mapped
+        else "correct the raw export (the pipeline never edits raw/) and rerun",
+    )
+
+
+def _mapping_first(
+    chk: Check, names: dict[str, str], lines: dict[str, str], files: dict[str, str], every: bool
+) -> str:
+    """The codebook mappings that can break a check, named before the raw export."""
+    maps = ", ".join(
+        f"{m} ({names[m]}, {lines.get(m, 'the codebook')})" if m in names else m
+        for m in chk.mappings
+    )
+    lead = (
+        "Every record of the table fails this check: a wrong codebook mapping is the likely cause."
+        if every
+        else "A wrong codebook mapping can cause this."
+    )
+    return (
+        f"{lead} Check first the mapping of {maps} (its raw variable and codes); if the "
+        f"mapping is right, fix the data: {render(chk.fix, names, files)}."
     )
 
 

@@ -1,7 +1,9 @@
 """Checks of the round configuration made when the workflow is parsed.
 
-* A round described under ``rounds:`` but absent from ``analyse:`` is never run: a warning
-  names it.
+* A round that the user's own configuration describes under ``rounds:`` but that is absent
+  from ``analyse:`` is never run: a warning names it. The rounds of config/config.yaml that a
+  ``--configfile`` merely inherits (the demo baseline under a user's own round) are not the
+  user's doing and give no warning.
 * ``rounds.<endline>.revisits: <baseline>`` claims the endline revisits the baseline's villages
   (shared PSUs, so the covariance between rounds enters the SE of the change). The claim is
   measured on the two frames (``frame`` table of each codebook, selected = 1): the number and
@@ -27,7 +29,9 @@ from hhsurvey.errors import InputError
 from hhsurvey.paths import is_inside
 from hhsurvey.survey.codebook.model import load_codebook
 from hhsurvey.survey.io import outside_round, read_raw
+from hhsurvey.yamlsafe import load_yaml
 
+DEFAULT_CONFIG = "config/config.yaml"
 REVISIT_COLUMNS = [
     "round",
     "revisits",
@@ -41,10 +45,34 @@ REVISIT_COLUMNS = [
 ]
 
 
-def unanalysed_rounds(config: dict) -> list[str]:
-    """Rounds described under ``rounds:`` that ``analyse:`` does not list."""
+def unanalysed_rounds(config: dict, described: set[str] | None = None) -> list[str]:
+    """Rounds described under ``rounds:`` that ``analyse:`` does not list; with ``described``,
+    only those (the rounds the user's own configuration files describe)."""
     analysed = set(config.get("analyse") or [])
-    return [r for r in config.get("rounds") or {} if r not in analysed]
+    return [
+        r
+        for r in config.get("rounds") or {}
+        if r not in analysed and (described is None or r in described)
+    ]
+
+
+def described_rounds(config_files: list[str | Path]) -> set[str]:
+    """The rounds described under ``rounds:`` in these configuration files themselves."""
+    out: set[str] = set()
+    for f in config_files:
+        try:
+            doc = load_yaml(Path(f).read_text(encoding="utf-8"), str(f)) or {}
+        except (OSError, InputError):
+            continue
+        rounds = doc.get("rounds") if isinstance(doc, dict) else None
+        out |= set(rounds or {})
+    return out
+
+
+def own_config_files(config_files: list[str]) -> list[str]:
+    """The user's own configuration: the --configfile(s) of the run, or config/config.yaml
+    when there is none."""
+    return [f for f in config_files if f != DEFAULT_CONFIG] or [DEFAULT_CONFIG]
 
 
 def brief_languages(config: Mapping[str, Any], round_name: str) -> list[str]:

@@ -16,7 +16,8 @@ from canonical_fixture import CODEBOOK, PARAMS, tiny_round
 from testpaths import REPO
 
 from hhsurvey.errors import InputError
-from hhsurvey.prepare.validate import above_bound, extreme_amounts, raise_on_errors, run_checks
+from hhsurvey.prepare.outliers import above_bound, extreme_amounts
+from hhsurvey.prepare.validate import raise_on_errors, run_checks
 from hhsurvey.survey.codebook.model import check_config_file, load_codebook
 from hhsurvey.survey.io import RawFile, read_raw, read_round, to_canonical
 from hhsurvey.survey.privacy import collect_identifiers, redact_text

@@ -174,3 +174,29 @@ def test_every_check_has_a_unique_id_and_fix():
     ids = [c.id for c in catalogue()]
     assert len(ids) == len(set(ids))
     assert all(c.severity in ("error", "warning") and c.fix for c in catalogue())
+
+
+def test_birth_to_man_names_the_sex_mapping_before_the_raw_export():
+    """Every mother coded male (the sexes swapped by the codebook, issue 26): the message names
+    the codebook entry person.sex (its raw variable and line) first, then the data."""
+    t = tiny_round()
+    sex = t["person"]["sex"]
+    t["person"]["sex"] = sex.map({"male": "female", "female": "male"}).astype(sex.dtype)
+    names = {"person.sex": "HL4", "birth.line": "HL1"}
+    lines = {"person.sex": "config/codebooks/baseline.yaml line 144"}
+    with pytest.raises(InputError) as err:
+        raise_on_errors(findings(t), t, names, lines, FILES)
+    msg = err.value.message
+    line = next(ln for ln in msg.splitlines() if "[birth_to_man]" in ln)
+    first = line.index("person.sex (HL4, config/codebooks/baseline.yaml line 144)")
+    assert first < line.index("correct the mother's line number")
+    assert "Every record of the table fails this check" in line
+    assert err.value.fix.startswith("check the codebook mappings named above first")
+
+
+def test_a_check_no_mapping_can_break_still_blames_the_export():
+    t = tiny_round()
+    t["person"] = pd.concat([t["person"], t["person"].iloc[[0]]], ignore_index=True)
+    with pytest.raises(InputError) as err:
+        raise_on_errors(findings(t))
+    assert err.value.fix.startswith("correct the raw export")

@@ -409,6 +409,7 @@ def test_snakemake_script(tmp_path):
     assert manifest.count("\n") == len(list((tmp_path / "out" / "baseline").iterdir()))
 
 
+@pytest.mark.slow  # worker processes: about 10 s; make test runs it, make unit does not
 def test_result_independent_of_worker_processes(tmp_path, params):
     """Two blocks of villages (scale 21): serial and parallel generation give the same bytes."""
     out = {}

@@ -17,6 +17,8 @@ import yaml
 from byo_round import (
     BASELINE_CB,
     ROOT,
+    SEX_CODES,
+    YESNO_CODES,
     hhsurvey,
     known_answers,
     planted_round,
@@ -39,16 +41,24 @@ def test_draft_maps_at_least_90_percent_of_the_variables(byo):
         assert Path(draft["tables"][t]["file"]).stem == Path(spec["file"]).stem
 
 
-def test_draft_flags_both_recodes_with_todo_and_the_hint(byo):
+def test_draft_flags_both_recodes_with_their_evidence(byo):
+    """Labels and data agree (all mothers have sex = 1, labelled 'female'): each recode is
+    flagged with its evidence and filled in, not left as a TODO."""
     lines = byo["text"].splitlines()
     sex = next(ln for ln in lines if ln.strip().startswith("sex:"))
     yesno = next(ln for ln in lines if ln.strip().startswith("yesno:"))
     for line in (sex, yesno):
-        assert "TODO" in line and "possible recode" in line, line
-    # every guess carries evidence, every variable of a yes/no item points at the code set's TODO
+        assert "possible recode" in line and "backed by the data" in line, line
+        assert "value labels and data agree" in line and "TODO" not in line, line
+    assert "62 of 62 mothers in births.dta have sex = 1" in sex
+    assert "persons with an outpatient record in opd.dta have ill_30d = 1" in yesno
+    # every guess carries evidence, every variable of a yes/no item names the code set
     assert "was HL4: 'Q4. Sex'" in sex
     electricity = next(ln for ln in lines if ln.strip().startswith("electricity:"))
-    assert "codes: yesno" in electricity and "TODO" in electricity
+    assert "codes: yesno" in electricity and "TODO" not in electricity
+    doc = yaml.safe_load(byo["text"])
+    assert doc["tables"]["person"]["columns"]["sex"]["codes"] == SEX_CODES
+    assert doc["codesets"]["yesno"] == YESNO_CODES
 
 
 def test_check_passes_after_the_todos_are_resolved(byo):

@@ -19,6 +19,7 @@ import pandas as pd
 from rapidfuzz import process
 
 from hhsurvey.errors import InputError
+from hhsurvey.survey.codebook.evidence import mapping_problems
 from hhsurvey.survey.codebook.match import category_score, contradictions, uncompared
 from hhsurvey.survey.codebook.model import Codebook, Column, Table
 from hhsurvey.survey.io import RawFile, outside_round, read_raw, to_canonical
@@ -200,9 +201,15 @@ def _check_codes(
 
 
 def check_table(
-    raw_dir: Path, table: Table, codebook: Codebook, users: dict, deep: bool = True
+    raw_dir: Path,
+    table: Table,
+    codebook: Codebook,
+    users: dict,
+    deep: bool = True,
+    canonical: dict[str, pd.DataFrame] | None = None,
 ) -> list[Problem]:
-    """Every problem of one table of the codebook against its file in ``raw_dir``."""
+    """Every problem of one table of the codebook against its file in ``raw_dir`` (with
+    ``deep``, the canonical table is kept in ``canonical`` for the cross-file checks)."""
     if (err := outside_round(raw_dir, table, codebook)) is not None:
         return [Problem("outside_round", err.what, err.where, err.fix)]
     path, how = _find_file(raw_dir, table.file)
@@ -283,12 +290,65 @@ def check_table(
                 + "; `hhsurvey codebook draft` proposes names from the file's labels.",
             )
         )
-    blocking = [p for p in out[n_before:] if p.severity == "error"]
+    # a value label that contradicts the codebook does not stop the mapping itself
+    blocking = [
+        p for p in out[n_before:] if p.severity == "error" and p.kind != "label_contradiction"
+    ]
     if deep and how == "ok" and not blocking:
         try:
-            to_canonical(raw, table, codebook)
+            canon, _ = to_canonical(raw, table, codebook)
         except InputError as err:
             out.append(Problem("ingest", err.what, err.where, err.fix))
+        else:
+            if canonical is not None:
+                canonical[table.name] = canon
+    return out
+
+
+def _swap_hint(codebook: Codebook, target: str, have: str, want: str) -> str:
+    """`codes: {...}` with the two categories swapped, for a mapping the data contradict."""
+    t, c = target.split(".")
+    codes = codebook.tables[t].columns[c].codes
+    swap = {have: want, want: have}
+    new = {k: swap.get(v, v) for k, v in sorted(codes.items())}
+    return "{" + ", ".join(f"{k}: {v}" for k, v in new.items()) + "}"
+
+
+def plausibility_problems(
+    tables: dict[str, pd.DataFrame], codebook: Codebook, raw_dir: str | Path = ""
+) -> list[Problem]:
+    """The cross-file plausibility rules of :mod:`hhsurvey.survey.codebook.evidence` on the
+    canonical tables: a mapping the data contradict (all mothers 'male') is an error naming
+    the codebook entry of the column and the evidence."""
+    files = {t.name: t.file for t in codebook.tables.values()}
+    raw = {
+        f"{t.name}.{c.name}": c.raw for t in codebook.tables.values() for c in t.columns.values()
+    }
+    users = codeset_users(codebook)
+    out: list[Problem] = []
+    for found in mapping_problems(tables, files, raw):
+        tname, cname = found.target.split(".")
+        table, col = codebook.tables[tname], codebook.tables[tname].columns[cname]
+        rule, have = found.rule, found.dominant
+        hint = ""
+        if have in col.codes.values() and rule.category in col.codes.values():
+            hint = (
+                f" If this instrument numbers them the other way round, write `codes: "
+                f"{_swap_hint(codebook, found.target, have, rule.category)}`"
+                f" (or `raw:` names the wrong variable)."
+            )
+        out.append(
+            Problem(
+                "implausible_mapping",
+                found.what,
+                f"{codebook.where(tname, cname)} ({found.target}: raw {col.raw}, codes "
+                f"{col.codes}); {Path(raw_dir) / table.file if raw_dir else table.file}",
+                f"correct the mapping of {found.target} at {codebook.where(tname, cname)} "
+                f"(its `codes:`, or its `raw:` variable): the code that the "
+                f"{rule.members.format(file=table.file).split(' in ')[0]} hold is "
+                f"'{rule.category}'." + hint + shared_codeset_note(col, table, codebook, users),
+            )
+        )
     return out
 
 
@@ -306,8 +366,10 @@ def check_round(raw_dir: str | Path, codebook: Codebook, deep: bool = True) -> l
         ]
     users = codeset_users(codebook)
     out: list[Problem] = []
+    canonical: dict[str, pd.DataFrame] = {}
     for table in codebook.tables.values():
-        out += check_table(raw_dir, table, codebook, users, deep=deep)
+        out += check_table(raw_dir, table, codebook, users, deep=deep, canonical=canonical)
+    out += plausibility_problems(canonical, codebook, raw_dir)
     return sorted(out, key=lambda p: p.severity != "error")
 
 
