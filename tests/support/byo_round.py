@@ -114,13 +114,14 @@ def known_answers(renames: dict[str, dict[str, str]]) -> dict[tuple[str, str], s
 def resolve(draft: dict, renames: dict[str, dict[str, str]]) -> dict:
     """Apply the known answers to the draft: what an evaluator does with its TODOs."""
     doc = dict(draft)
-    for (t, c), raw in known_answers(renames).items():
+    answers = known_answers(renames)
+    for (t, c), raw in answers.items():
         doc["tables"][t]["columns"][c]["raw"] = raw
     # an optional column the round does not hold keeps the reference's name (absent: missing)
     ref = yaml.safe_load(BASELINE_CB.read_text(encoding="utf-8"))["tables"]
     for t, spec in ref.items():
         for c, cs in spec["columns"].items():
-            if cs.get("optional") and (t, c) not in known_answers(renames):
+            if cs.get("optional") and (t, c) not in answers:
                 doc["tables"][t]["columns"][c]["raw"] = cs["raw"]
     doc["tables"]["person"]["columns"]["sex"]["codes"] = SEX_CODES
     doc["tables"]["person"]["columns"]["insured"]["codes"] = INSURED_CODES
