@@ -42,7 +42,7 @@ def not_visited(frame: pd.DataFrame) -> pd.Series:
 def _size_outlier(t: Tables, p: dict) -> pd.DataFrame:
     fr = t["frame"].drop_duplicates("village")
     strata = p.get("strata", "area")
-    lo, hi = p.get("mos_ratio", [0.05, 20.0])
+    lo, hi = p.get("mos_ratio", [0.02, 50.0])
     size = fr["mos_hh"].where(np.isfinite(fr["mos_hh"]) & (fr["mos_hh"] > 0))
     median = size.groupby(fr[strata], observed=True).transform("median")
     ratio = size / median

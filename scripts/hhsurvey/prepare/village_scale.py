@@ -27,8 +27,10 @@ from hhsurvey.survey.io import format_keys
 
 __all__ = ["SCALE_COLUMNS", "rescale_villages", "village_checks", "village_scale"]
 
-#: Fewest positive amounts of a village in a table for its ratio to be read.
-MIN_AMOUNTS = 5
+#: Fewest positive amounts of a village in a table for the table to be judged on its own (a
+#: median of five admissions can be 40 times the others' by chance: at 100x the demo, 2,000
+#: villages, it was), and of all its tables together for the village to be judged.
+MIN_AMOUNTS = 20
 #: Largest factor between a village's ratio and the nearest power of ten (of at least 100)
 #: for the village to be rescaled by that power (10 ** 0.3: about 2).
 POWER_TOLERANCE = 10**0.3
