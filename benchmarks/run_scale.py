@@ -2,8 +2,9 @@
 
 For each scale the simulator writes a raw round into a scratch folder outside the repository
 (`python -m hhsurvey.simulate --round baseline --out DIR --scale N`), the repository is copied
-next to it (as the workflow tests do), and `snakemake --cores 2` runs the whole workflow on it
-with the config override `rounds.baseline.raw_dir: DIR`: every rule of the demo config, the
+next to it (as the workflow tests do), DIR is linked into the copy's raw/ (a round's raw_dir
+must lie under raw/, docs/security.md), and `snakemake --cores 2` runs the whole workflow on it
+with the config override `rounds.baseline.raw_dir: raw/scale`: every rule of the demo config, the
 scenarios, the report and its PDF, the briefs in every language and their PDFs. Every rule
 writes a Snakemake benchmark file (`results/benchmarks/{rule}/{round}[_{lang}].tsv`: wall time,
 max RSS); a second, short run then redoes only `ingest_round` with `report.show_verbatim: false`
@@ -111,8 +112,9 @@ def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, float, int, 
     if work.exists():
         shutil.rmtree(work)
     copy_repo(work)
+    (work / "raw" / "scale").symlink_to(raw, target_is_directory=True)
     cfg = work / "scale.yaml"
-    cfg.write_text(f"rounds:\n  baseline:\n    raw_dir: {raw}\n", encoding="utf-8")
+    cfg.write_text("rounds:\n  baseline:\n    raw_dir: raw/scale\n", encoding="utf-8")
     off = work / "verbatim_off.yaml"
     off.write_text("report:\n  show_verbatim: false\n", encoding="utf-8")
     total, cpu, rc = snakemake(work, "--cores", str(cores), "--configfile", str(cfg))

@@ -29,6 +29,8 @@ def main(smk) -> None:
         "fieldwork_end": smk.params.fieldwork["end"],
         "responding": smk.params.responding,
         "extreme_mad_threshold": smk.params.extreme_mad_threshold,
+        # the treatments the config chose (a finding they treat is a warning)
+        **smk.params.treatments.get("cleaning", {}),
         "strata": smk.params.strata,
         "raw_names": names,
     }

@@ -20,6 +20,7 @@ rule validate_round:
         limits=config["validation"],
         responding=config["weights"]["responding_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
+        treatments=config_slice("cleaning.village_amount_scale", "cleaning.blank_filter"),
         codebook=get_codebook,
         strata=config["design"]["strata"],
     script:
