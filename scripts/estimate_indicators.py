@@ -1,7 +1,10 @@
 """Rule estimate_indicators: every catalogue indicator, overall and by domain, with SEs."""
 
 from hhsurvey.analysis.indicators.determinants import determinants
-from hhsurvey.analysis.indicators.estimate import estimate_catalogue, log_lonely_strata
+from hhsurvey.analysis.indicators.estimate import (
+    estimate_catalogue,
+    log_lonely_strata,
+)
 from hhsurvey.analysis.indicators.export import write_indicator_tables
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule

@@ -21,6 +21,7 @@ rule validate_round:
         responding=config["weights"]["responding_results"],
         ineligible=config["weights"]["ineligible_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
+        treatments=config_slice("cleaning.village_amount_scale", "cleaning.blank_filter"),
         codebook=get_codebook,
         strata=config["design"]["strata"],
     script:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import yaml
-
+from hhsurvey.catalogue.expressions import parse
 from hhsurvey.errors import InputError
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "ESTIMATORS",
@@ -25,6 +25,7 @@ __all__ = [
     "UNITS",
     "VALUE_UNITS",
     "Indicator",
+    "expressions_of",
     "load_catalogue",
 ]
 
@@ -111,7 +112,7 @@ class Indicator:
 def load_catalogue(path: str) -> list[Indicator]:
     """Read and check the catalogue; unknown units or estimators are errors with the entry id."""
     with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+        doc = load_yaml(fh.read(), str(path))
     entries = doc.get("indicators") if isinstance(doc, dict) else None
     if not entries:
         raise InputError(
@@ -168,5 +169,24 @@ def load_catalogue(path: str) -> list[Indicator]:
             )
         rng = tuple(e["range"]) if e.get("range") is not None else None
         tuples = {k: tuple(e.get(k, ())) for k in ("by", "show_by", "plot")}
-        out.append(Indicator(**{**e, **tuples, "range": rng}))
+        ind = Indicator(**{**e, **tuples, "range": rng})
+        for what, expr in expressions_of(ind):
+            parse(expr, f"{path}, indicator {iid} ({what})")
+        out.append(ind)
+    return out
+
+
+def expressions_of(ind: Indicator) -> list[tuple[str, str]]:
+    """(key, expression) of every expression of an entry: the universe, the definition and
+    denominator of a linear indicator, and ``params.variable`` of a composite one. A
+    composite's ``definition`` names a registered function and is no expression."""
+    out = []
+    if ind.universe not in ("all", "", None):
+        out.append(("universe", str(ind.universe)))
+    if ind.estimator != "composite":
+        out.append(("definition", str(ind.definition)))
+    if ind.denominator:
+        out.append(("denominator", str(ind.denominator)))
+    if isinstance(ind.params, dict) and ind.params.get("variable"):
+        out.append(("params.variable", str(ind.params["variable"])))
     return out

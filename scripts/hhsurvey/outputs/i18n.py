@@ -31,7 +31,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
@@ -41,6 +40,7 @@ from babel.numbers import format_decimal, parse_decimal
 from babel.support import Translations
 
 from hhsurvey.paths import REPO
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "DOMAIN",
@@ -140,7 +140,7 @@ def parse_number(text: str, lang: str) -> float:
 
 def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
     """(msgid, where) of the labels of config/brief.yaml and the indicators it names."""
-    spec = yaml.safe_load((repo / BRIEF_CONFIG).read_text(encoding="utf-8"))
+    spec = load_yaml((repo / BRIEF_CONFIG).read_text(encoding="utf-8"), str(BRIEF_CONFIG))
     for g in spec["cascade"]["groups"]:
         yield g["label"], BRIEF_CONFIG
     ids: list[str] = list(spec["tiles"])
@@ -152,7 +152,7 @@ def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
     msg = spec["messages"]
     for rule in ("size", "quintile_gradient", "insurance_gap", "national"):
         ids += list(msg.get(rule, []))
-    cat = yaml.safe_load((repo / CATALOGUE).read_text(encoding="utf-8"))["indicators"]
+    cat = load_yaml((repo / CATALOGUE).read_text(encoding="utf-8"), str(CATALOGUE))["indicators"]
     labels = {e["id"]: e["label"] for e in cat}
     for iid in dict.fromkeys(ids):
         if iid in labels:

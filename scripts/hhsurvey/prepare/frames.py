@@ -98,9 +98,15 @@ def design_columns(
 
 
 def design_args(design: Mapping[str, Any]) -> dict[str, Any]:
-    """The design arguments of every estimate on the analysis frames (config ``design``): the
-    frames' design columns and the lonely-PSU rule."""
-    return {"strata": DESIGN_STRATUM, "psu": DESIGN_PSU, "lonely_psu": design["lonely_psu"]}
+    """The keyword arguments of :class:`~hhsurvey.engine.design.SurveyDesign` for every estimate
+    on the analysis frames (config ``design``): the frames' design columns (certainty villages as
+    their own strata), the lonely-PSU rule and the convention (``r`` when absent)."""
+    return {
+        "strata": DESIGN_STRATUM,
+        "psu": DESIGN_PSU,
+        "lonely_psu": design["lonely_psu"],
+        "convention": design.get("convention", "r"),
+    }
 
 
 def _check_units(units: set[str], where: str) -> None:

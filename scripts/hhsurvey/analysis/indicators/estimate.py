@@ -83,6 +83,10 @@ def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> 
         "remove": "contributes no variance (R 'remove')",
         "certainty": "treated as sampled with certainty: no variance (R 'certainty')",
         "fail": "stops the estimation (R 'fail')",
+        "collapse": (
+            "merged with the next stratum in sorted order (the last stratum with the one "
+            "before) and the merged stratum's PSUs give the variance (engine 'collapse')"
+        ),
     }[design_args["lonely_psu"]]
     for s in lonely:
         log.warning(

@@ -38,6 +38,7 @@ from hhsurvey.outputs.i18n import LocaleFormat, load_translations, review_status
 from hhsurvey.outputs.report.render import csp, environment, trusted
 from hhsurvey.paths import REPO
 from hhsurvey.prepare.poverty import assumption_marks
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "brief_context",
@@ -105,7 +106,7 @@ def _read_csv(path: str, columns: Sequence[str]) -> pd.DataFrame:
 def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     """config/brief.yaml, validated against workflow/schemas/brief.schema.yaml."""
     try:
-        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        spec = load_yaml(Path(path).read_text(encoding="utf-8"), str(path))
         schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
         jsonschema.validate(spec, schema)
     except OSError as err:
