@@ -2,11 +2,15 @@
 
 For each scale the simulator writes a raw round into a scratch folder outside the repository
 (`python -m hhsurvey.simulate --round baseline --out DIR --scale N`), the repository is copied
-next to it (as the workflow tests do), and `snakemake --cores 2` runs the whole workflow on it
-with the config override `rounds.baseline.raw_dir: DIR`. Every rule writes a Snakemake
-benchmark file (`results/benchmarks/{rule}/{round}.tsv`: wall time, max RSS); this script
-prints one markdown row per scale: households, persons, seconds per rule, the whole run's
-wall time and the largest RSS of any job.
+next to it (as the workflow tests do), DIR is linked into the copy's raw/ (a round's raw_dir
+must lie under raw/, docs/security.md), and `snakemake --cores 2` runs the whole workflow on it
+with the config override `rounds.baseline.raw_dir: raw/scale`: every rule of the demo config, the
+scenarios, the report and its PDF, the briefs in every language and their PDFs. Every rule
+writes a Snakemake benchmark file (`results/benchmarks/{rule}/{round}[_{lang}].tsv`: wall time,
+max RSS); a second, short run then redoes only `ingest_round` with `report.show_verbatim: false`
+(every free-text answer withheld instead of redacted). The script prints one markdown row per
+scale: households, persons, seconds per rule (summed over the languages of the briefs), the
+whole run's wall time and the largest RSS of any job.
 
     .venv/bin/python benchmarks/run_scale.py                    # scales 1 10 100 1000
     .venv/bin/python benchmarks/run_scale.py --scales 10 100 --scratch /tmp/hhscale --keep
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -29,32 +34,32 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
-from test_workflow import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
+from workflow_tools import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
 
-RULES = [
-    "ingest_round",
-    "validate_round",
-    "clean_round",
-    "compute_weights",
-    "aggregate_households",
-    "estimate_indicators",
-    "compare_national",
-    "plot_figures",
-    "render_report",
-]
+# Rules in the order of the workflow, with the short column names of the table.
 SHORT = {
     "ingest_round": "ingest",
+    "ingest_round (verbatim off)": "ingest, verbatim off",
     "validate_round": "validate",
     "clean_round": "clean",
     "compute_weights": "weights",
     "aggregate_households": "aggregate",
+    "build_frames": "frames",
     "estimate_indicators": "indicators",
+    "estimate_differences": "differences",
+    "simulate_scenarios": "scenarios",
     "compare_national": "compare",
+    "plan_endline": "planning",
     "plot_figures": "figures",
     "render_report": "report",
+    "render_brief": "briefs",
+    "print_report": "report PDF",
+    "print_brief": "brief PDFs",
 }
+RULES = list(SHORT)
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
 
 
 def generate(scale: int, out: Path) -> float:
@@ -69,6 +74,7 @@ def generate(scale: int, out: Path) -> float:
         [sys.executable, "-m", "hhsurvey.simulate", "--round", "baseline"]
         + ["--out", str(out), "--scale", str(scale)],
         cwd=REPO,
+        env={**ENV, "PYTHONPATH": str(REPO / "scripts")},  # this checkout's library
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -77,35 +83,66 @@ def generate(scale: int, out: Path) -> float:
     return elapsed
 
 
-def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, int]:
-    """Copy the repository to ``work`` and run the whole workflow on ``raw``."""
-    if work.exists():
-        shutil.rmtree(work)
-    copy_repo(work)
-    cfg = work / "scale.yaml"
-    cfg.write_text(f"rounds:\n  baseline:\n    raw_dir: {raw}\n", encoding="utf-8")
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    t0 = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds (user + sys) of the finished child processes and their descendants."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def snakemake(work: Path, *args: str) -> tuple[float, float, int]:
+    """Run Snakemake in ``work``; its wall time, the CPU time of Snakemake and every job, and
+    the exit code (output in snakemake.out)."""
+    cpu0, t0 = children_cpu(), time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", str(cfg)],
+        [sys.executable, "-m", "snakemake", *args],
         cwd=work,
-        env=env,
+        env=ENV,
         capture_output=True,
         text=True,
     )
-    elapsed = time.perf_counter() - t0
-    (work / "snakemake.out").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    return elapsed, proc.returncode
+    elapsed, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    with (work / "snakemake.out").open("a", encoding="utf-8") as fh:
+        fh.write(proc.stdout + proc.stderr)
+    return elapsed, cpu, proc.returncode
 
 
-def benchmarks(work: Path) -> dict[str, tuple[float, float]]:
-    """Per rule: (wall seconds, max RSS in MB) from Snakemake's benchmark files."""
+def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, float, int, dict]:
+    """Copy the repository to ``work`` and run the whole workflow on ``raw``; then redo the
+    ingest with ``show_verbatim: false``. Returns the first run's wall time, CPU time and exit
+    code, and the per-rule benchmarks of both."""
+    if work.exists():
+        shutil.rmtree(work)
+    copy_repo(work)
+    (work / "raw" / "scale").symlink_to(raw, target_is_directory=True)
+    cfg = work / "scale.yaml"
+    cfg.write_text("rounds:\n  baseline:\n    raw_dir: raw/scale\n", encoding="utf-8")
+    off = work / "verbatim_off.yaml"
+    off.write_text("report:\n  show_verbatim: false\n", encoding="utf-8")
+    total, cpu, rc = snakemake(work, "--cores", str(cores), "--configfile", str(cfg))
+    bench = benchmarks(work)
+    if rc == 0:
+        _, _, rc_off = snakemake(
+            work, "--cores", str(cores), "--configfile", str(cfg), str(off),
+            "--until", "ingest_round", "--forcerun", "ingest_round",
+        )  # fmt: skip
+        if rc_off == 0:
+            bench["ingest_round (verbatim off)"] = benchmarks(work)["ingest_round"]
+    return total, cpu, rc, bench
+
+
+def benchmarks(work: Path) -> dict[str, tuple[float, float, float]]:
+    """Per rule: wall seconds and CPU seconds summed over its jobs, and max RSS in MB, from
+    Snakemake's benchmark files."""
     out = {}
     for rule in RULES:
-        f = work / "results" / "benchmarks" / rule / "baseline.tsv"
-        if f.exists():
-            b = pd.read_csv(f, sep="\t")
-            out[rule] = (float(b["s"].iloc[0]), float(pd.to_numeric(b["max_rss"]).iloc[0]))
+        files = sorted((work / "results" / "benchmarks" / rule).glob("baseline*.tsv"))
+        if files:
+            b = pd.concat([pd.read_csv(f, sep="\t") for f in files])
+            out[rule] = (
+                float(b["s"].sum()),
+                float(pd.to_numeric(b["cpu_time"]).sum()),
+                float(pd.to_numeric(b["max_rss"]).max()),
+            )
     return out
 
 
@@ -130,32 +167,32 @@ def main() -> None:
     if REPO in scratch.parents or scratch == REPO:
         sys.exit("the scratch folder must be outside the repository")
     scratch.mkdir(parents=True, exist_ok=True)
-    header = (
-        "| scale | households | persons | "
-        + " | ".join(SHORT[r] for r in RULES)
-        + " | total (s) | peak RSS (MB) |"
-    )
-    rows = [header, "|" + "---:|" * (len(RULES) + 5)]
+    header = "| scale | households | persons | " + " | ".join(SHORT[r] for r in RULES)
+    rows = {
+        "wall": [header + " | total (s) | peak RSS (MB) |", "|" + "---:|" * (len(RULES) + 4) + "---|"],
+        "cpu": [header + " | total (s) |", "|" + "---:|" * (len(RULES) + 4)],
+    }  # fmt: skip
     for scale in args.scales:
         raw = scratch / f"raw_x{scale}"
         gen = generate(scale, raw)
         work = scratch / f"repo_x{scale}"
-        total, rc = run_workflow(raw, work, args.cores)
+        total, cpu, rc, bench = run_workflow(raw, work, args.cores)
         if rc != 0:
             print(f"scale {scale}: the workflow failed (see {work}/snakemake.out)", file=sys.stderr)
-        bench = benchmarks(work)
         hh, persons = sizes(work)
-        cells = [f"{bench[r][0]:.1f}" if r in bench else "n/a" for r in RULES]
-        peak = max((v[1] for v in bench.values()), default=float("nan"))
-        rows.append(
-            f"| {scale}x | {hh:,} | {persons:,} | "
-            + " | ".join(cells)
-            + f" | {total:.1f} | {peak:,.0f} |"
-        )
+        peak = max(bench, key=lambda r: bench[r][2], default=None)
+        rss = f"{bench[peak][2]:,.0f} ({SHORT[peak]})" if peak else "n/a"
+        for kind, col, last in (("wall", 0, f"{total:.1f} | {rss}"), ("cpu", 1, f"{cpu:.1f}")):
+            cells = [f"{bench[r][col]:.1f}" if r in bench else "n/a" for r in RULES]
+            rows[kind].append(f"| {scale}x | {hh:,} | {persons:,} | {' | '.join(cells)} | {last} |")
+            print(rows[kind][-1], file=sys.stderr, flush=True)
         print(f"scale {scale}: generated in {gen:.0f} s, workflow {total:.1f} s", file=sys.stderr)
         if not args.keep:
             shutil.rmtree(work)
-    print("\n".join(rows))
+    print("Wall seconds per rule (each job's wall time, Python start-up included):\n")
+    print("\n".join(rows["wall"]))
+    print("\nCPU seconds per rule (user + sys of each job; total: Snakemake and every job):\n")
+    print("\n".join(rows["cpu"]))
 
 
 if __name__ == "__main__":

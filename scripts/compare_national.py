@@ -6,7 +6,7 @@ from hhsurvey.analysis.compare import HEADLINE_INDICATORS, compare_national, loa
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.catalogue.national import catalogue_units
 from hhsurvey.cli import run_rule
-from hhsurvey.prepare.poverty import indicators_using_lines, line_table
+from hhsurvey.prepare.poverty import assumption_marks
 
 
 def main(smk) -> None:
@@ -14,15 +14,7 @@ def main(smk) -> None:
     indicators = pd.read_csv(smk.input.indicators, keep_default_na=False, na_values=[""])
     national = load_national(smk.input.national, units=catalogue_units(catalogue))
     # results resting on a poverty line marked ASSUMPTION get no verdict ("for context only")
-    lines = line_table(smk.params.poverty_lines, smk.params.prices)
-    assumed = lines.loc[lines["assumption"], "column"].tolist()
-    names = dict(zip(lines["column"], lines["line"], strict=True))
-    context = {
-        iid: "uses the "
-        + " and ".join(f"{names[c]} poverty line" for c in cols)
-        + ", which is an ASSUMPTION (config poverty_lines)"
-        for iid, cols in indicators_using_lines(catalogue, assumed).items()
-    }
+    context = assumption_marks(catalogue, smk.params.poverty_lines, smk.params.prices)
     labels = {ind.id: ind.label for ind in catalogue}
     headline = {iid: labels.get(iid, label) for iid, label in HEADLINE_INDICATORS.items()}
     out = compare_national(

@@ -6,6 +6,7 @@ from hhsurvey.analysis.change import change_table
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
 from hhsurvey.prepare.frames import FRAME_UNITS, read_frames
+from hhsurvey.prepare.frames import design_args as frame_design
 
 
 def main(smk) -> None:
@@ -25,15 +26,16 @@ def main(smk) -> None:
         indicators,
         baseline=names[0],
         endline=names[1],
-        design_args={
-            "strata": design["strata"],
-            "psu": design["psu"],
-            "lonely_psu": design["lonely_psu"],
-        },
+        # the frames' design columns (certainty villages as their own strata, config design)
+        design_args=frame_design(design),
         revisited=revisited,
         by=list(smk.params.by),
         level=design["level"],
         comparison_area=smk.params.comparison_area,
+        # the minimum detectable change of a change that is not significant (planning.power)
+        power=smk.params.power,
+        rules=smk.params.precision,
+        multiplicity=smk.params.multiplicity,
     )
     out.to_csv(smk.output.change, index=False)
 

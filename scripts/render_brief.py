@@ -7,6 +7,7 @@ from hhsurvey.outputs.brief.build import write_brief
 TABLES = (
     "indicators",
     "comparison",
+    "differences",
     "weights_diagnostics",
     "frame",
     "catalogue",

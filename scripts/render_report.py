@@ -8,6 +8,7 @@ TABLES = (
     "indicators",
     "xlsx",
     "comparison",
+    "differences",
     "validation",
     "validation_findings",
     "cleaning_log",

@@ -6,6 +6,7 @@ from hhsurvey.analysis.indicators.estimate import log_lonely_strata
 from hhsurvey.analysis.scenarios import simulate
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.cli import run_rule
+from hhsurvey.prepare.frames import design_args as frame_design
 from hhsurvey.prepare.poverty import resolve_lines
 
 
@@ -14,7 +15,8 @@ def main(smk) -> None:
         n: pd.read_parquet(p) for n, p in zip(smk.params.tables, smk.input.tables, strict=True)
     }
     design = smk.params.design
-    design_args = {k: design[k] for k in ("strata", "psu", "lonely_psu")}
+    # the frame's design columns (certainty villages as their own strata, config design)
+    design_args = frame_design(design)
     # the household analysis frame of rule build_frames (only that unit is needed)
     household = pd.read_parquet(smk.input.household)
     # a lonely PSU under lonely_psu: fail stops here with the project's message, as in

@@ -28,7 +28,10 @@ def main(smk) -> None:
         "fieldwork_start": smk.params.fieldwork["start"],
         "fieldwork_end": smk.params.fieldwork["end"],
         "responding": smk.params.responding,
+        "ineligible": smk.params.ineligible,
         "extreme_mad_threshold": smk.params.extreme_mad_threshold,
+        # the treatments the config chose (a finding they treat is a warning)
+        **smk.params.treatments.get("cleaning", {}),
         "strata": smk.params.strata,
         "raw_names": names,
     }

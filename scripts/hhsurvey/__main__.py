@@ -15,23 +15,18 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 from hhsurvey.errors import InputError
+from hhsurvey.yamlsafe import load_yaml
 
 DEFAULT_LIKE = "config/codebooks/baseline.yaml"
 
 
 def _rounds(config_path: Path, pick: str | None) -> dict[str, dict]:
     try:
-        doc = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        doc = load_yaml(config_path.read_text(encoding="utf-8"), str(config_path)) or {}
     except OSError as err:
         raise InputError(
             f"cannot read the config: {err.strerror}", str(config_path), "give a config YAML"
-        ) from None
-    except yaml.YAMLError as err:
-        raise InputError(
-            f"the config is not valid YAML: {err}", str(config_path), "fix the YAML syntax"
         ) from None
     rounds = doc.get("rounds") if isinstance(doc, dict) else None
     if not isinstance(rounds, dict) or not rounds:
@@ -79,8 +74,9 @@ def _reference_raw(codebook: str) -> str | None:
     target = Path(codebook).resolve()
     for cfg in sorted(Path("config").glob("*.yaml")):
         try:
-            rounds = (yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}).get("rounds") or {}
-        except (OSError, yaml.YAMLError, AttributeError):
+            doc = load_yaml(cfg.read_text(encoding="utf-8"), str(cfg)) or {}
+            rounds = doc.get("rounds") or {}
+        except (OSError, InputError, AttributeError):
             continue
         for rc in rounds.values():
             if isinstance(rc, dict) and Path(str(rc.get("codebook", ""))).resolve() == target:

@@ -25,6 +25,7 @@ from hhsurvey.engine.intervals import (
     korn_graubard,
     log_interval,
     precision,
+    support_interval,
 )
 
 FIX = R_FIXTURES
@@ -52,9 +53,36 @@ def test_korn_graubard_equals_r_svyciprop_beta(stype, level):
     assert r["estimate"] == pytest.approx(case["estimate"][0], rel=1e-12)
     assert r["se"] == pytest.approx(case["se"][0], rel=1e-9)
     assert (r["df"], r["n"]) == (case["df"][0], case["n"][0])
-    lo, hi = korn_graubard(r["estimate"], r["se"], r["df"], r["n"], level)
+    # R does not cap the effective sample size at n (NCHS does: the next test)
+    lo, hi = korn_graubard(r["estimate"], r["se"], r["df"], r["n"], level, cap_at_n=False)
     assert lo == pytest.approx(case["ci_low"][0], rel=1e-7), case["call"]
     assert hi == pytest.approx(case["ci_high"][0], rel=1e-7), case["call"]
+
+
+@pytest.mark.parametrize("stype", ["all", "E", "H", "M"])
+def test_korn_graubard_caps_the_effective_sample_size_at_n_as_nchs(stype):
+    """NCHS (Parker et al. 2017; Talih's SAS macro): n_eff = min(p(1 - p)/SE^2, n), then the df
+    adjustment (t(n - 1)/t(df))^2. Where p(1 - p)/SE^2 <= n the interval is R's; the high
+    schools (stype H) have a design effect below 1, so there the cap binds: hand computation
+    with qbeta on n_eff = n x adjustment."""
+    d = _apiclus1()
+    where = None if stype == "all" else d.data["stype"].eq(stype)
+    r = d.proportion("ell0", where=where).iloc[0]
+    p, se, df, n = r["estimate"], r["se"], r["df"], r["n"]
+    raw = p * (1 - p) / se**2
+    adj = (stats.t.ppf(0.025, n - 1) / stats.t.ppf(0.025, df)) ** 2
+    n_eff = min(raw, n) * adj
+    want = (
+        stats.beta.ppf(0.025, n_eff * p, n_eff * (1 - p) + 1),
+        stats.beta.ppf(0.975, n_eff * p + 1, n_eff * (1 - p)),
+    )
+    got = tuple(float(x) for x in korn_graubard(p, se, df, n))
+    assert got == pytest.approx(want, rel=1e-12)
+    uncapped = korn_graubard(p, se, df, n, cap_at_n=False)
+    if raw > n:  # the cap binds: a wider interval than R's
+        assert stype == "H" and got[1] - got[0] > uncapped[1] - uncapped[0]
+    else:
+        assert [float(x) for x in got] == pytest.approx([float(x) for x in uncapped], rel=1e-12)
 
 
 def test_korn_graubard_at_zero_is_the_limit_case_not_a_point():
@@ -81,7 +109,8 @@ def test_log_interval_is_positive_and_the_delta_method_on_the_log_scale():
     assert lo[0] == pytest.approx(np.exp(np.log(100) - t * 0.8))
     assert hi[0] == pytest.approx(np.exp(np.log(100) + t * 0.8))
     assert (lo[:2] > 0).all() and 30_000 - t * 16_670 < 0 < lo[1]  # t interval would be < 0
-    assert lo[2] == 0 and hi[2] == 0  # an estimate of 0 with SE 0: nothing observed
+    # an estimate of 0 with SE 0 (fewer than two distinct values): no interval, never [0, 0]
+    assert np.isnan(lo[2]) and np.isnan(hi[2])
     assert np.isnan(log_interval(1.0, np.nan, 5.0)[0])
 
 
@@ -163,11 +192,64 @@ def test_index_intervals_clipped_to_their_range_by_hand():
     support = pd.Series(["real"] * 4)
     ranges = pd.Series([(-1.0, 1.0), (-2.0, 1.0), np.nan, (-1.0, 1.0)])
     res = support_intervals(out, support, level=0.95, ranges=ranges)
-    assert res["ci_low"].tolist()[:3] == pytest.approx([0.85, -2.0, -5.0])
-    assert res["ci_high"].tolist()[:3] == pytest.approx([1.0, -1.80, 5.0])
+    t = stats.t.ppf(0.975, 30)  # the t interval of a signed quantity: estimate +- t SE
+    assert res["ci_low"].tolist()[:3] == pytest.approx([0.95 - t * 0.05, -2.0, -t * 2.5])
+    assert res["ci_high"].tolist()[:3] == pytest.approx([1.0, -1.95 + t * 0.075, t * 2.5])
     assert np.isnan(res.loc[3, "ci_low"]) and np.isnan(res.loc[3, "ci_high"])
     # without ranges nothing is clipped; the function itself, row-wise bounds
     same = support_intervals(out, support, level=0.95)
-    assert same["ci_high"].iloc[0] == pytest.approx(1.05)
+    assert same["ci_high"].iloc[0] == pytest.approx(0.95 + t * 0.05)
     lo, hi = clip_to_range([-3.0, 0.5], [2.0, 0.9], [-2.0, -np.inf], [1.0, np.inf])
     assert lo.tolist() == [-2.0, 0.5] and hi.tolist() == [1.0, 0.9]
+
+
+def test_nchs_2017_has_no_relative_se_criterion_for_proportions():
+    """Issue 23: a rare proportion with a narrow absolute interval (1.6 %, SE 0.63 points:
+    relative SE 40 %) is presented by the 2017 standard; a relative-SE rule for proportions is a
+    labelled deviation, off by default. Amounts keep the relative-SE rule."""
+    rows = _rows([0.016, 0.016, 1_000.0], [0.0063, 0.0063, 400.0], [30] * 3, [284] * 3)
+    sup = pd.Series(["proportion", "proportion", "non_negative"])
+    got = precision(rows, sup, PRECISION_DEFAULTS)
+    # n_eff = 0.016 x 0.984 / 0.0063^2 = 397 >= 30; Korn-Graubard width < 0.05: presented
+    lo, hi = korn_graubard(0.016, 0.0063, 30, 284)
+    assert hi - lo < 0.05
+    assert got.loc[0, "precision"] == "" and "relative" not in got.loc[0, "precision_note"]
+    assert got.loc[2, "precision"] == "low"  # an amount: RSE 40 % > 30 %
+    assert "relative standard error 40 % (limit 30 %)" == got.loc[2, "precision_note"]
+    dev = precision(rows, sup, PRECISION_DEFAULTS | {"relative_se_for_proportions": True})
+    assert dev.loc[0, "precision"] == "low"
+    assert dev.loc[0, "precision_note"] == (
+        "relative standard error 39 % (limit 30 %; a deviation from the NCHS 2017 standard)"
+    )
+
+
+def test_a_standard_error_of_zero_is_not_estimable_except_a_proportion_at_an_edge():
+    rows = _rows([0.0, 0.0, 0.4, 25_000.0], [0.0, 0.0, 0.0, 0.0], [18] * 4, [60] * 4)
+    sup = pd.Series(["proportion", "non_negative", "proportion", "non_negative"])
+    got = precision(rows, sup, PRECISION_DEFAULTS)
+    assert got["precision"].tolist() == ["", "not estimable", "not estimable", "not estimable"]
+    assert "no case observed" in got.loc[0, "precision_note"]
+    assert got.loc[1, "precision_note"].startswith("standard error 0: fewer than two distinct")
+
+
+def test_one_interval_rule_per_kind_of_quantity_by_hand():
+    t = stats.t.ppf(0.975, 20)
+    sup = ["proportion", "proportion", "non_negative", "real", "real", "non_negative"]
+    est = [0.30, 0.0, 2_000.0, -0.05, 0.1, 0.0]
+    se = [0.05, 0.0, 500.0, 0.02, 0.0, 0.0]
+    lo, hi = support_interval(sup, est, se, [20] * 6, [100] * 6)
+    # logit: expit(logit(0.3) +- t x 0.05 / (0.3 x 0.7))
+    logit = np.log(0.3 / 0.7)
+    half = t * 0.05 / 0.21
+    assert lo[0] == pytest.approx(1 / (1 + np.exp(-(logit - half))), rel=1e-12)
+    assert hi[0] == pytest.approx(1 / (1 + np.exp(-(logit + half))), rel=1e-12)
+    # Korn-Graubard at 0 with n_eff = n = 100: [0, 1 - 0.025^(1/100)]
+    assert lo[1] == 0 and hi[1] == pytest.approx(1 - 0.025 ** (1 / 100), rel=1e-12)
+    # log: 2000 x exp(+- t x 0.25), positive
+    assert (lo[2], hi[2]) == pytest.approx((2000 * np.exp(-t * 0.25), 2000 * np.exp(t * 0.25)))
+    # t: signed
+    assert (lo[3], hi[3]) == pytest.approx((-0.05 - t * 0.02, -0.05 + t * 0.02))
+    # SE 0 of a signed or non-negative quantity: no interval (never a zero-width one)
+    assert np.isnan([lo[4], hi[4], lo[5], hi[5]]).all()
+    with pytest.raises(ValueError, match="unknown support"):
+        support_interval(["share"], [0.1], [0.01], [10], [50])

@@ -3,7 +3,8 @@
 Shared by tests/workflow/test_bad_inputs.py (the cases that stop with a message) and
 tests/workflow/test_bad_input_treatments.py (the cases the run treats and goes on): raw SPSS
 files read and written back with their metadata, villages made to refuse, one case run with
-raw/ checked unchanged, and the clear-error outcome.
+raw/ checked unchanged and no file written outside results/ and Snakemake's own folder, and
+the clear-error outcome.
 """
 
 from __future__ import annotations
@@ -87,6 +88,29 @@ def checksums(folder: Path) -> dict[str, str]:
     }
 
 
+def edit_text(root: Path, rel: str, old: str, new: str) -> None:
+    """Replace the one occurrence of ``old`` in a text file of the copy."""
+    p = root / rel
+    text = p.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (rel, old)
+    p.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def outside_results(root: Path) -> dict[str, str]:
+    """Checksums of every file around the run (the copy and the folder holding it) but those
+    the workflow may write: results/ (its job logs included), Snakemake's .snakemake/ (its
+    log and metadata) and Python's byte-code caches."""
+    base = root.parent
+    out = {}
+    for p in sorted(base.rglob("*")):
+        rel = p.relative_to(base)
+        skip = rel.parts[:2] in ((root.name, "results"), (root.name, ".snakemake"))
+        if skip or "__pycache__" in rel.parts or not p.is_file():
+            continue
+        out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
 def all_logs(root: Path) -> str:
     """Every job log and Snakemake's own log of the run, concatenated."""
     files = sorted((root / "results" / "logs").rglob("*.log"))
@@ -110,12 +134,23 @@ class Run:
 
 
 def run_case(tmp: Path, corrupt: Callable[[Path], None], *args: str) -> Run:
-    """Copy the repo, corrupt it, run the whole workflow; raw/ must not change during the run."""
+    """Copy the repo, corrupt it, run the whole workflow; raw/ must not change during the run,
+    and no file may be written outside results/ and .snakemake/ (the copy or around it)."""
     root = copy_repo(tmp / "repo")
     corrupt(root)
+    return run_in(root, *args)
+
+
+def run_in(root: Path, *args: str) -> Run:
+    """Run the whole workflow in a repository copy already planted (or already run): raw/
+    must not change, and no file may be written outside results/ and .snakemake/."""
     before = checksums(root / "raw")
+    around = outside_results(root)
     proc = snakemake(root, "--cores", "2", *args, check=False)
     assert checksums(root / "raw") == before, "the workflow changed a file under raw/"
+    after = outside_results(root)
+    changed = sorted(k for k in set(around) | set(after) if around.get(k) != after.get(k))
+    assert not changed, f"the workflow wrote outside results/ and .snakemake/: {changed}"
     return Run(root, proc.returncode, proc.stdout + proc.stderr, all_logs(root))
 
 

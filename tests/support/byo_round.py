@@ -88,13 +88,25 @@ def hhsurvey(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
+def _source_variables(file: str) -> set[str]:
+    """The variables of one file of the demo baseline."""
+    path = SRC / file
+    if path.suffix == ".csv":
+        return set(pd.read_csv(path, nrows=0).columns)
+    return set(pyreadstat.read_sav(str(path), metadataonly=True)[1].column_names)
+
+
 def known_answers(renames: dict[str, dict[str, str]]) -> dict[tuple[str, str], str]:
-    """(table, column) -> the raw name the converted round uses (from the renaming)."""
+    """(table, column) -> the raw name the converted round uses (from the renaming); an
+    optional column the demo's files do not hold (frame.village_result) has no answer."""
     cb = yaml.safe_load(BASELINE_CB.read_text(encoding="utf-8"))
     out = {}
     for t, spec in cb["tables"].items():
         ren = renames[spec["file"]]
+        present = _source_variables(spec["file"])
         for c, cs in spec["columns"].items():
+            if cs.get("optional") and cs["raw"] not in present:
+                continue
             out[t, c] = ren.get(cs["raw"], cs["raw"])
     return out
 
@@ -102,8 +114,15 @@ def known_answers(renames: dict[str, dict[str, str]]) -> dict[tuple[str, str], s
 def resolve(draft: dict, renames: dict[str, dict[str, str]]) -> dict:
     """Apply the known answers to the draft: what an evaluator does with its TODOs."""
     doc = dict(draft)
-    for (t, c), raw in known_answers(renames).items():
+    answers = known_answers(renames)
+    for (t, c), raw in answers.items():
         doc["tables"][t]["columns"][c]["raw"] = raw
+    # an optional column the round does not hold keeps the reference's name (absent: missing)
+    ref = yaml.safe_load(BASELINE_CB.read_text(encoding="utf-8"))["tables"]
+    for t, spec in ref.items():
+        for c, cs in spec["columns"].items():
+            if cs.get("optional") and (t, c) not in answers:
+                doc["tables"][t]["columns"][c]["raw"] = cs["raw"]
     doc["tables"]["person"]["columns"]["sex"]["codes"] = SEX_CODES
     doc["tables"]["person"]["columns"]["insured"]["codes"] = INSURED_CODES
     doc["codesets"]["yesno"] = YESNO_CODES

@@ -26,8 +26,9 @@ import yaml
 from scipy import stats
 from testpaths import REPO
 
+from hhsurvey.analysis.change import change_flags
 from hhsurvey.analysis.compare import compare_national, load_national
-from hhsurvey.engine.columns import CHANGE_COLUMNS
+from hhsurvey.catalogue.model import load_catalogue as load_indicators
 from hhsurvey.outputs.change_report import ROLES, headline_frame, round_flags
 from hhsurvey.outputs.figures.charts import change_dumbbell, save_svg
 from hhsurvey.outputs.report.spec import load_catalogue
@@ -81,9 +82,13 @@ def make_rounds(catalogue: list[dict]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def make_change(catalogue: list[dict], rounds: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def make_change(
+    catalogue: list[dict], rounds: dict[str, pd.DataFrame], catalogue_path: Path | None = None
+) -> pd.DataFrame:
     """The change of every (indicator, total or area) estimated in both rounds, its SE combining
-    the two rounds as independent samples, t on :data:`DF` degrees of freedom."""
+    the two rounds as independent samples, t on :data:`DF` degrees of freedom; the flags, the
+    minimum detectable change and the headline family's adjusted p-values as the pipeline
+    adds them (:func:`hhsurvey.analysis.change.change_flags`)."""
     composite = {e["id"] for e in catalogue if e["estimator"] in ("composite", "quantile")}
     cols = ["indicator", "domain", "level", "estimate", "ci_low", "ci_high", "se"]
     b, e = (rounds[r].loc[rounds[r]["domain"].isin(["total", "area"]), cols] for r in ROLES)
@@ -112,7 +117,10 @@ def make_change(catalogue: list[dict], rounds: dict[str, pd.DataFrame]) -> pd.Da
             "linearised, stacked design",
         ),
     )
-    return out[CHANGE_COLUMNS]
+    inds = load_indicators(str(catalogue_path or REPO / "config" / "indicators.yaml"))
+    return change_flags(
+        out, rounds, inds, baseline="baseline", endline="endline", level=0.95, power=0.8
+    )
 
 
 def write_change(
@@ -159,7 +167,7 @@ def write_change(
             "comparison": str(d / "national_comparison.csv"),
             "manifest": str(d / "manifest.csv"),
         }
-    change = make_change(doc["indicators"], rounds_ind)
+    change = make_change(doc["indicators"], rounds_ind, catalogue_path)
     change.to_csv(dest / "indicators_change.csv", index=False)
 
     rounds = {}

@@ -154,6 +154,8 @@ def indicator_round() -> dict[str, pd.DataFrame]:
         "person",
         ["relation", "sex", "insured", "scheme", "ill_30d"],
     )
+    # cleaning adds the categories that post-coding codes into (config cleaning.post_coding)
+    person["scheme"] = person["scheme"].cat.add_categories(["military_police"])
 
     food = _frame(
         [

@@ -12,5 +12,7 @@ TESTS = REPO / "tests"
 FIXTURES = TESTS / "fixtures"
 R_FIXTURES = FIXTURES / "r"
 R_DATA = R_FIXTURES / "data"
+# Real survey data (Stata's NHANES II, R's YRBS): tests/fixtures/surveys/README.md
+SURVEYS = FIXTURES / "surveys"
 # Small feature configurations the workflow tests pass with --configfile (.test/README.md)
 FEATURE_CONFIGS = REPO / ".test" / "config"

@@ -26,6 +26,7 @@ LIB = REPO / "scripts" / "hhsurvey"
 LAYER_OF = {
     "errors": "base",
     "paths": "base",
+    "yamlsafe": "base",
     "engine": "engine",
     "catalogue": "catalogue",
     "survey": "survey",

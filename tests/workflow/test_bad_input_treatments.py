@@ -21,14 +21,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 import pytest
 import yaml
 from bad_inputs import (
     INDICATORS,
+    MODULES,
     RAW,
     REPORT,
     Run,
+    edit_frame,
     edit_sav,
+    edit_text,
     make_nonresponding,
     read_sav,
     run_case,
@@ -116,13 +120,20 @@ def test_round_with_no_births(empty_modules_run):
 
 @pytest.fixture(scope="module")
 def nonresponse_run(tmp_path_factory) -> Run:
-    """One rural village refuses entirely; all urban villages but one refuse entirely."""
+    """One rural village refuses entirely; all urban villages but one refuse entirely; another
+    rural village could not be visited: no record in any file, marked in the frame."""
 
     def corrupt(root: Path) -> None:
         sel = _selected(root)
         urban = sel.loc[sel["area"] == 1, "HH1"].tolist()
         rural = sel.loc[sel["area"] == 2, "HH1"].tolist()
         make_nonresponding(root, [rural[0], *urban[1:]])
+        for name in ["hh.sav", *MODULES]:
+            edit_sav(root, name, lambda d: d[d["HH1"] != rural[1]])
+        edit_frame(
+            root,
+            lambda d: d.assign(village_result=np.where(d["HH1"] == str(rural[1]), "2", "")),
+        )
 
     return run_case(tmp_path_factory.mktemp("nonresponse"), corrupt)
 
@@ -162,13 +173,36 @@ def test_stratum_with_single_responding_village(nonresponse_run):
     # a domain inside one PSU has no design df: no SE or interval is claimed, and it is flagged
     assert len(urban) > 10
     assert (urban["df"] == 0).all() and urban["se"].isna().all() and urban["ci_low"].isna().all()
-    assert urban["flag"].isin(["suppressed", "caution"]).all()
+    # ("not applicable": a structural zero, e.g. impoverishment where all are below the line)
+    assert urban["flag"].isin(["suppressed", "caution", "not applicable"]).all()
+    assert urban["flag"].isin(["suppressed", "caution"]).sum() > 10
     # the other stratum keeps the whole sample's estimates honest: no zero SE but at 0 or 1
     # (ratios excepted: a ratio whose denominator is positive in one household has SE 0)
     ratios = {e["id"] for e in _catalogue(run.root) if e["estimator"] == "ratio"}
     total = ind[(ind["domain"] == "total") & ~ind["indicator"].isin(ratios)]
     zero = total[(total["se"] == 0) & ~total["estimate"].isin([0.0, 1.0])]
     assert zero.empty, zero
+
+
+def test_a_selected_village_not_visited_is_carried_by_its_stratum(nonresponse_run):
+    """The weighted households fell by 5 % and the diagnostics said 19 villages where the
+    frame has 20. By hand: villages drawn with probability proportional to size (none a
+    certainty unit in the rural stratum), so the visited villages carry n_h / (n_h - 1)."""
+    run = nonresponse_run
+    _assert_completed(run)
+    sel = _selected(run.root)
+    rural = sel[sel["area"] == 2]
+    fr = pd.read_csv(run.root / RAW / "frame.csv")
+    total = fr.loc[fr["area"] == 2, "mos_hh"].sum()
+    assert (len(rural) * rural["mos_hh"] / total).max() < 1  # no certainty unit
+    diag = run.read("results/baseline/weights_diagnostics.csv").set_index(
+        ["scope", "level", "measure"]
+    )
+    assert diag.loc[("overall", "total", "villages_selected"), "value"] == len(sel)
+    assert diag.loc[("overall", "total", "villages_not_visited"), "value"] == 1
+    factor = diag.loc[("stratum", "rural", "village_nonresponse_factor"), "value"]
+    assert factor == pytest.approx(len(rural) / (len(rural) - 1), rel=1e-12)
+    assert "selected but not visited (frame village_result)" in run.logs
 
 
 @pytest.fixture(scope="module")
@@ -514,3 +548,141 @@ def test_reruns_follow_content_and_imports_not_clocks(treatments_run, tmp_path):
     manifest = pd.read_csv(root / "results/baseline/ingest/manifest.csv")
     sha = manifest.set_index("file").loc["opd.sav", "sha256"]
     assert sha == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Round two (issue 27): treatments that give back the demo's own estimates, all in one run
+
+
+def _round_two(root: Path) -> None:
+    sel = _selected(root)
+    village = int(sel["HH1"].iloc[8])  # its team recorded every amount in thousands of kip
+    # opd.sav: "sought care" (OP1) blank for ten episodes with a provider and spending
+    blanked: list[str] = []
+
+    def opd(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        rows = d.index[(d["OP1"] == 1) & d["OP2"].notna() & d["OP4"].isna()][:10]
+        blanked.extend(
+            f"village={int(a)}, hh={int(b)}, line={int(c)}"
+            for a, b, c in d.loc[rows, ["HH1", "HH2", "HL1"]].itertuples(index=False)
+        )
+        d.loc[rows, "OP1"] = np.nan
+        return _thousands(d, [f"OP5{x}" for x in "ABCDEF"], village)
+
+    edit_sav(root, "opd.sav", opd)
+
+    # persons.sav: a zero-width space inside every Lao "other, specify" answer
+    def persons(d: pd.DataFrame) -> pd.DataFrame:
+        lao = d["INS2_OTHER"].str.contains("ປະກັນ|ກອງທຶນ", regex=True)
+        text = d["INS2_OTHER"].where(
+            ~lao, d["INS2_OTHER"].str[:6] + "\u200b" + d["INS2_OTHER"].str[6:]
+        )
+        return d.assign(INS2_OTHER=text)
+
+    edit_sav(root, "persons.sav", persons)
+    # u5 exported from Stata: CA6 (sought advice) holds .a / .b where it was not asked
+    path = root / RAW / "u5.sav"
+    df, meta = read_sav(path)
+    ca6 = df["CA6"].astype(object)
+    unasked = df.index[df["CA6"].isna()]
+    ca6.loc[unasked[:5]] = "a"
+    ca6.loc[unasked[5:8]] = "b"
+    labels = {k: {int(c): v for c, v in vl.items()} for k, vl in meta.variable_value_labels.items()}
+    labels["CA6"] |= {"a": "not applicable", "b": "not asked"}
+    pyreadstat.write_dta(
+        df.assign(CA6=ca6),
+        str(root / RAW / "u5.dta"),
+        column_labels=meta.column_names_to_labels,
+        variable_value_labels=labels,
+        missing_user_values={"CA6": ["a", "b"]},
+    )
+    path.unlink()
+    edit_text(root, "config/codebooks/baseline.yaml", "file: u5.sav", "file: u5.dta")
+    # the village in thousands, in every module with amounts; the config rescales it
+    edit_sav(root, "hh.sav", lambda d: _thousands(d, ["HE1", "HE2"], village))
+    edit_sav(
+        root, "food.sav", lambda d: _thousands(d, ["FOOD_BUY", "FOOD_OWN", "FOOD_GIFT"], village)
+    )
+    edit_sav(root, "nonfood.sav", lambda d: _thousands(d, ["NF_VALUE"], village))
+    edit_sav(root, "ipd.sav", lambda d: _thousands(d, [f"IP3{x}" for x in "ABCDEF"], village))
+    edit_sav(root, "births.sav", lambda d: _thousands(d, ["MN4"], village))
+    edit_text(
+        root, "config/config.yaml", "village_amount_scale: stop", "village_amount_scale: rescale"
+    )
+    (root / "planted.yaml").write_text(
+        yaml.safe_dump({"village": village, "blanked": blanked}), encoding="utf-8"
+    )
+
+
+def _thousands(d: pd.DataFrame, cols: list[str], village: int) -> pd.DataFrame:
+    """The village's amounts divided by 1,000 (don't know / refused codes kept)."""
+    d = d.copy()
+    for c in cols:
+        amount = (d["HH1"] == village) & d[c].notna() & (d[c] < 9_999_998)
+        d.loc[amount, c] = d.loc[amount, c] / 1000
+    return d
+
+
+@pytest.fixture(scope="module")
+def round_two_run(tmp_path_factory) -> Run:
+    return run_case(tmp_path_factory.mktemp("round_two"), _round_two)
+
+
+def test_round_two_treatments_give_back_the_demo_estimates(round_two_run, demo_run):
+    """Care-seeking fell from 62.0 % to 54.7 %, a coverage figure dropped and mean OOP fell
+    14 %, each with nothing logged; every estimate is now the demo's own."""
+    run = round_two_run
+    _assert_completed(run)
+    ours = run.read(str(INDICATORS)).set_index(["indicator", "domain", "level"]).sort_index()
+    demo = (
+        pd.read_csv(demo_run / INDICATORS).set_index(["indicator", "domain", "level"]).sort_index()
+    )
+    assert ours.index.equals(demo.index)
+    assert (ours["n_unweighted"] == demo["n_unweighted"]).all()
+    for col in ("estimate", "se", "ci_low", "ci_high", "n_weighted"):
+        assert np.allclose(ours[col], demo[col], rtol=1e-9, atol=1e-9, equal_nan=True), col
+    assert (ours["flag"].fillna("") == demo["flag"].fillna("")).all()
+
+
+def test_blank_sought_care_is_imputed_and_logged(round_two_run):
+    run = round_two_run
+    planted = yaml.safe_load((run.root / "planted.yaml").read_text(encoding="utf-8"))
+    log = run.read("results/baseline/cleaning_log.csv")
+    rows = log[log["rule"] == "filter_imputed"]
+    assert sorted(rows["keys"]) == sorted(planted["blanked"])
+    assert set(rows["new_value"]) == {"yes"} and set(rows["variable"]) == {"sought"}
+    found = run.read("results/baseline/validation.csv")
+    warned = found[found["check"] == "blank_filter_episode_sought"]
+    assert sorted(warned["keys"]) == sorted(planted["blanked"])
+    assert (warned["severity"] == "warning").all()
+
+
+def test_the_village_in_thousands_is_one_warning_and_rescaled_with_a_log_row_each(round_two_run):
+    run = round_two_run
+    village = yaml.safe_load((run.root / "planted.yaml").read_text(encoding="utf-8"))["village"]
+    found = run.read("results/baseline/validation.csv")
+    mine = found[found["check"] == "village_amount_scale"]
+    assert mine["keys"].tolist() == [f"village={village}"] and mine["severity"].tolist() == [
+        "warning"
+    ]
+    record_level = found[found["check"].str.startswith("extreme_amount")]
+    assert not record_level["keys"].str.startswith(f"village={village},").any()
+    log = run.read("results/baseline/cleaning_log.csv")
+    rescaled = log[log["rule"] == "village_rescaled"]
+    assert rescaled["keys"].str.startswith(f"village={village},").all() and len(rescaled) > 300
+    assert rescaled["reason"].str.endswith("(cleaning.village_amount_scale: rescale)").all()
+    assert f"village {village}: food amounts" in run.logs
+
+
+def test_zero_width_spaces_and_stata_missing_values_are_read_and_logged(round_two_run):
+    run = round_two_run
+    assert "scheme_other (INS2_OTHER): zero-width characters removed from 33 answer(s)" in run.logs
+    person = run.read("results/baseline/clean/person.parquet")
+    assert not person["scheme_other"].dropna().str.contains("\u200b").any()
+    log = run.read("results/baseline/cleaning_log.csv")
+    stata = log[(log["rule"] == "dk_refused_to_missing") & (log["variable"] == "sought")]
+    assert (
+        sorted(stata["old_value"])
+        == ["." + x for x in ["a (not applicable)"] * 5] + [".b (not asked)"] * 3
+    )

@@ -20,17 +20,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from bad_inputs import (
     RAW,
     assert_clear_error,
     edit_frame,
     edit_sav,
+    edit_text,
     make_nonresponding,
     read_sav,
     run_case,
+    run_in,
     write_sav,
 )
-from workflow_tools import apply_feature_config
+from workflow_tools import apply_feature_config, copy_repo, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -415,3 +418,284 @@ def test_config_file_refused_before_any_rule(case, tmp_path):
     for part in expected:
         assert part in m.group(0), m.group(0)
     assert not (run.root / "results").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Round two (issue 27): files outside the round, the frame and the sample, tracebacks,
+# misleading messages and cost attacks. Each case is planted as a user's data or config would
+# hold it; run_case checks raw/ unchanged and nothing written outside results/.
+
+
+def _raw_dir_traversal(root: Path) -> None:
+    edit_text(
+        root, "config/config.yaml", "raw_dir: raw/demo/baseline", "raw_dir: raw/../../../../../etc"
+    )
+
+
+def _price_year_beyond_cpi(root: Path) -> None:
+    edit_text(root, "config/config.yaml", "price_year: 2013", "price_year: 2024")
+
+
+def _expression_injection(root: Path) -> None:
+    # a catalogue expression that writes a file outside results/ and overwrites a raw file
+    edit_text(
+        root,
+        "config/indicators.yaml",
+        "definition: \"insured == 'yes'\"",
+        "definition: \"(insured == 'yes') + 0 * age.to_csv('../outside.csv').__len__()"
+        " + 0 * age.to_csv('raw/demo/baseline/frame.csv').__len__()\"",
+    )
+
+
+ROUND_TWO_DAG_CASES = {
+    "raw_dir_traversal": (
+        _raw_dir_traversal,
+        [
+            "rounds.baseline.raw_dir = 'raw/../../../../../etc'",
+            "outside raw/",
+            "config/config.yaml",
+        ],
+    ),
+    "price_year_beyond_cpi": (
+        _price_year_beyond_cpi,
+        ["rounds.baseline.price_year = 2024", "outside the CPI table", "add the CPI of 2024"],
+    ),
+    "expression_injection": (
+        _expression_injection,
+        ["a call of `__len__(...)`", "indicator coverage_any (definition)", "docs/expressions.md"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROUND_TWO_DAG_CASES))
+def test_round_two_refused_before_any_rule(case, tmp_path):
+    """The path-traversal and expression-injection cases fail on the code before issue 27:
+    nine "module file is missing" messages, and a file written outside results/."""
+    corrupt, expected = ROUND_TWO_DAG_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    text = run.output + run.logs
+    assert run.returncode != 0
+    assert "Traceback" not in text, text[-4000:]
+    m = re.search(r"ERROR: .*?\n  where: .*?\n  how to fix: [^\n]*", text, re.S)
+    assert m, text[-4000:]
+    for part in expected:
+        assert part in m.group(0), m.group(0)
+    assert run.output.count("ERROR:") == 1  # one message, naming the key
+    assert "is missing" not in text
+    assert not (run.root / "results").exists()
+    assert not (tmp_path / "outside.csv").exists()
+
+
+def _outside_file_and_lao_labels(root: Path) -> None:
+    # the codebook reads the frame from outside the round, whose names would reach the report
+    outside = root / "outside"
+    outside.mkdir()
+    fr = pd.read_csv(root / RAW / "frame.csv", dtype=str, keep_default_na=False)
+    fr.assign(village_en="TEXT FROM OUTSIDE").to_csv(outside / "frame.csv", index=False)
+    edit_text(
+        root,
+        "config/codebooks/baseline.yaml",
+        "file: frame.csv",
+        "file: ../../../outside/frame.csv",
+    )
+    # persons.sav: the scheme's value labels in Lao script, CBHI and HEF swapped
+    path = root / RAW / "persons.sav"
+    df, meta = read_sav(path)
+    meta.variable_value_labels["INS2"] = {
+        1.0: "ອົງການປະກັນສັງຄົມແຫ່ງລັດ",
+        2.0: "ສຳນັກງານປະກັນສັງຄົມ",
+        3.0: "ກອງທຶນເພື່ອຄວາມເທົ່າທຽມດ້ານສຸຂະພາບ",  # the Health Equity Fund, on CBHI's code
+        4.0: "ປະກັນສຸຂະພາບຊຸມຊົນ",  # community-based health insurance, on HEF's code
+        5.0: "ປະກັນໄພເອກະຊົນ",
+        6.0: "ອື່ນໆ",
+    }
+    write_sav(df, meta, path)
+
+
+def _frame_duplicate_column(root: Path) -> None:
+    edit_frame(
+        root, lambda d: pd.concat([d, d[["area"]].rename(columns={"area": "area2"})], axis=1)
+    )
+    p = root / RAW / "frame.csv"
+    lines = p.read_text(encoding="utf-8").split("\n", 1)
+    p.write_text(lines[0].replace("area2", "area") + "\n" + lines[1], encoding="utf-8")
+
+
+def _csv_field_of_one_mib(root: Path) -> None:
+    edit_frame(
+        root, lambda d: d.assign(village_en=d["village_en"].where(d.index != 3, "x" * (1 << 20)))
+    )
+
+
+def _key_almost_whole(root: Path) -> None:
+    def fn(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        d.loc[d.index[7], "HL1"] = d.loc[d.index[7], "HL1"] - 1e-10  # shown as a whole number
+        return d
+
+    edit_sav(root, "persons.sav", fn)
+
+
+def _codebook_alias_bomb(root: Path) -> None:
+    p = root / "config/codebooks/baseline.yaml"
+    lines = ['a0: &a0 ["' + '", "'.join(["lol"] * 10) + '"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    p.write_text("\n".join(lines) + "\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+ROUND_TWO_INGEST_CASES = {
+    "outside_file_and_lao_labels": (
+        _outside_file_and_lao_labels,
+        [
+            "2 problems between the round's files and its codebook",
+            "`file: ../../../outside/frame.csv` (table frame) leaves the round's raw folder",
+            "tables.frame.file",
+            "value labels of INS2 contradict the codebook",
+            "the codes look swapped",
+        ],
+    ),
+    "frame_duplicate_column": (
+        _frame_duplicate_column,
+        ["names column(s) ['area'] more than once", "frame.csv, line 1", "rename or remove"],
+    ),
+    "csv_field_of_one_mib": (
+        _csv_field_of_one_mib,
+        ["longer than 131,072 characters", "not an unclosed quote", "frame.csv, line 5"],
+    ),
+    "key_almost_whole": (
+        _key_almost_whole,
+        [
+            "variable HL1 (person.line) must hold whole numbers",
+            "persons.sav, variable HL1, row(s) [8]",
+        ],
+    ),
+    "codebook_alias_bomb": (
+        _codebook_alias_bomb,
+        ["expands to more than 200,000 values through its aliases", "baseline.yaml"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROUND_TWO_INGEST_CASES))
+def test_round_two_ingest_stops_with_a_message(case, tmp_path):
+    corrupt, expected = ROUND_TWO_INGEST_CASES[case]
+    run = run_case(tmp_path, corrupt)
+    assert "Error in rule ingest_round:" in run.output, run.output[-3000:]
+    message = assert_clear_error(run)
+    text = run.output + run.logs
+    for part in expected:
+        assert part in text, f"{part!r} not in:\n{message}"
+    job_log = (run.root / "results/logs/ingest_round/baseline.log").read_text(encoding="utf-8")
+    assert message.splitlines()[0] in job_log  # the rule's log holds the message
+    assert "TEXT FROM OUTSIDE" not in text
+    assert not list((run.root / "results").rglob("*.parquet"))  # nothing half-written
+
+
+def test_a_truncated_parquet_in_results_is_named(tmp_path):
+    """An interrupted run left results/baseline/ingest/person.parquet cut in half: the next
+    run named nothing but a traceback of pyarrow."""
+    root = copy_repo(tmp_path / "repo")
+    first = snakemake(root, "--cores", "2", "results/baseline/ingest/manifest.csv", check=False)
+    assert first.returncode == 0, first.stdout[-3000:]
+    target = root / "results/baseline/ingest/person.parquet"
+    data = target.read_bytes()
+    target.write_bytes(data[: len(data) // 2])
+    run = run_in(root)
+    message = assert_clear_error(
+        run,
+        "the file results/baseline/ingest/person.parquet is truncated or unreadable",
+        "delete it and rerun",
+    )
+    assert "Error in rule validate_round:" in run.output
+    log = (root / "results/logs/validate_round/baseline.log").read_text(encoding="utf-8")
+    assert message.splitlines()[0] in log
+
+
+def _sample_disagrees(root: Path) -> None:
+    """Every check of the frame and the sample, and the village in thousands, in one run."""
+    fr = pd.read_csv(root / RAW / "frame.csv", dtype=str, keep_default_na=False)
+    sel = fr[fr["selected"] == "1"]
+    urban_off = fr.index[(fr["selected"] == "0") & (fr["area"] == "1")][0]
+    rural_off = fr.index[(fr["selected"] == "0") & (fr["area"] == "2")][0]
+    gone, zero, thousands, partly = (int(v) for v in sel["HH1"].iloc[[2, 5, 8, 11]])
+    fr.loc[urban_off, "mos_hh"] = str(int(fr.loc[urban_off, "mos_hh"]) * 1000)
+    fr.loc[rural_off, "area"] = ""
+    fr.loc[fr["HH1"] == str(zero), "sampled_hh"] = "0"
+    fr.to_csv(root / RAW / "frame.csv", index=False, lineterminator="\n")
+    (root / "planted.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "urban_off": int(fr.loc[urban_off, "HH1"]),
+                "rural_off": int(fr.loc[rural_off, "HH1"]),
+                "gone": gone,
+                "zero": zero,
+                "thousands": thousands,
+                "partly": partly,
+            }
+        ),
+        encoding="utf-8",
+    )
+
+    def hh(d: pd.DataFrame) -> pd.DataFrame:
+        d = d[d["HH1"] != gone].copy()  # a selected village with no record in any file
+        blank = d.index[d["HH9"] == 1][20:25]
+        d.loc[blank, "HH6"] = np.nan  # HH6 blank for five households
+        two = d.index[(d["HH1"] == partly) & (d["HH9"] == 1)][:2]
+        d.loc[two, "HH9"] = 5.0  # partly completed, with full data
+        return _in_thousands(d, ["HE1", "HE2"], thousands)
+
+    edit_sav(root, "hh.sav", hh)
+    for name, cols in AMOUNT_FILES.items():
+        edit_sav(root, name, lambda d, c=cols: _in_thousands(d[d["HH1"] != gone], c, thousands))
+    for name in ("persons.sav", "births.sav", "u5.sav"):
+        edit_sav(root, name, lambda d: d[d["HH1"] != gone])
+
+
+AMOUNT_FILES = {
+    "food.sav": ["FOOD_BUY", "FOOD_OWN", "FOOD_GIFT"],
+    "nonfood.sav": ["NF_VALUE"],
+    "opd.sav": [f"OP5{x}" for x in "ABCDEF"],
+    "ipd.sav": [f"IP3{x}" for x in "ABCDEF"],
+}
+
+
+def _in_thousands(d: pd.DataFrame, cols: list[str], village: int) -> pd.DataFrame:
+    """The village's amounts as a team recording thousands of kip would hold them (the
+    don't-know and refused codes 9999998/9999999 kept)."""
+    d = d.copy()
+    rows = d["HH1"] == village
+    for c in cols:
+        amount = rows & d[c].notna() & (d[c] < 9_999_998)
+        d.loc[amount, c] = d.loc[amount, c] / 1000
+    return d
+
+
+def test_the_frame_and_the_sample_disagree_in_one_message(tmp_path):
+    run = run_case(tmp_path, _sample_disagrees)
+    message = assert_clear_error(run)
+    assert "Error in rule validate_round:" in run.output
+    p = yaml.safe_load((run.root / "planted.yaml").read_text(encoding="utf-8"))
+    parts = {m.group(1): m.group(0) for m in re.finditer(r"\[(\w+)\][^\n]*", message)}
+    # an unselected village's census size x1000 (the urban total would go from 3,158 to 88,073)
+    assert f"village={p['urban_off']}" in parts["frame_size_outlier"]
+    assert "times the median of its stratum" in parts["frame_size_outlier"]
+    # a blank stratum for an unselected village
+    assert f"village={p['rural_off']}" in parts["frame_blank_stratum"]
+    # a selected village with no record in any file
+    assert f"village={p['gone']}" in parts["selected_village_without_data"]
+    assert "village_result to 2 (not visited)" in parts["selected_village_without_data"]
+    # sampled_hh = 0, and HH6 blank for five households, before any weight is computed
+    assert f"village={p['zero']}" in parts["frame_listing_counts"]
+    assert "zero or negative" in parts["frame_listing_counts"]
+    assert "violated by 5 record(s)" in parts["household_blank_stratum"]
+    assert "HH6" in parts["household_blank_stratum"]
+    # partly completed households with full data: the config key is named
+    nonresp = parts["records_of_nonresponding_household"]
+    assert "weights.responding_results" in nonresp and "violated by 2 record(s)" in nonresp
+    assert "partly_completed (records in persons.sav: " in nonresp
+    # one village in thousands of kip: one village-level message, not hundreds of records
+    assert parts["village_amount_scale"].count(f"village={p['thousands']}") == 1
+    assert "multiplied by 1,000" in parts["village_amount_scale"]
+    assert "cleaning.village_amount_scale: rescale" in parts["village_amount_scale"]
+    assert "extreme_amount" not in message
+    assert not (run.root / "results/baseline/weights.parquet").exists()

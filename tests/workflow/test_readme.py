@@ -61,6 +61,12 @@ def test_engine_example_runs_and_returns_tidy_tables(demo_run: Path) -> None:
             assert list(value.columns[:3]) == ["stratum", "n_psu", "n"], src
             assert sorted(value["stratum"]) == ["rural", "urban"], src
             assert value["n_psu"].sum() == 20, src
+        elif isinstance(value, pd.DataFrame) and "term" in value.columns:  # a regression
+            assert value["term"].iloc[0] == "(Intercept)" and (value["se"] > 0).all(), src
+            assert (value["ci_low"] < value["ci_high"]).all(), src
+        elif isinstance(value, pd.DataFrame) and "test" in value.columns:  # Rao-Scott tests
+            assert value["test"].tolist() == ["F", "Chisq"], src
+            assert value["p_value"].between(0, 1).all() and (value["ndf"] > 0).all(), src
         elif isinstance(value, pd.DataFrame):
             assert [c for c in value.columns if c in OUTPUT_COLUMNS] == list(OUTPUT_COLUMNS), src
             assert len(value) >= 1 and value["estimate"].notna().all(), src
@@ -71,6 +77,16 @@ def test_engine_example_runs_and_returns_tidy_tables(demo_run: Path) -> None:
             assert (np.diag(value) > 0).all(), src
         else:  # the replicate SE of a composite statistic
             assert isinstance(value, float) and np.isfinite(value) and value > 0, src
+    # every level in one call: the five quintiles' shares in each area add up to 1
+    shares = values['d.categorical("quintile", by="area")']
+    assert shares.groupby("area")["estimate"].sum().round(12).tolist() == [1.0, 1.0]
+    # Stata's convention: the same estimate (no village lacks OOP), the design df
+    stata = values[
+        'SurveyDesign(df, weight="weight", strata="area", psu="village", convention="stata")'
+        '.mean("oop")'
+    ]
+    assert stata["estimate"].iloc[0] == values['d.mean("oop")']["estimate"].iloc[0]
+    assert stata["df"].iloc[0] == 18
     by_quintile = values['d.mean("oop", by="quintile")']
     assert by_quintile["quintile"].tolist() == [1, 2, 3, 4, 5]
     female = values['d.mean("oop", where=df["head_sex"].eq("female"))']

@@ -16,6 +16,7 @@ rule render_brief:
     input:
         indicators=rules.estimate_indicators.output.csv,
         comparison=rules.compare_national.output.comparison,
+        differences=rules.estimate_differences.output.csv,
         weights_diagnostics=rules.compute_weights.output.diagnostics,
         # Village names shown on the page (escaped).
         frame="results/{round}/clean/frame.parquet",
@@ -40,8 +41,15 @@ rule render_brief:
         # only what the brief reads (write_brief): editing anything else in the config (the
         # cleaning rules, the planning, the list of languages) reruns no brief job
         round_meta=round_meta_slice("name", "title", "synthetic", "fieldwork"),
+        # poverty_lines and prices: the mark of a figure resting on an assumed line
         config=config_slice(
-            "design.level", "report.fonts", "money", "prices", "scenarios", "indicators.catalogue"
+            "design.level",
+            "report.fonts",
+            "money",
+            "prices",
+            "poverty_lines",
+            "scenarios",
+            "indicators.catalogue",
         ),
         locale_dir="report/locale",
     script:
@@ -55,9 +63,9 @@ rule render_summary:
         weights_diagnostics=rules.compute_weights.output.diagnostics,
         catalogue=config["indicators"]["catalogue"],
         brief=config["report"].get("brief", "config/brief.yaml"),
+        differences=rules.estimate_differences.output.csv,
         implications=IMPLICATIONS,
         scenarios=scenario_table,
-        differences=differences_table,
         template="report/templates/summary.html.j2",
         partials=["report/templates/_summary.html.j2"],
         css="report/static/summary.css",

@@ -20,5 +20,8 @@ rule estimate_change:
         design=config["design"],
         by=config.get("change", {}).get("by", ["area"]),
         comparison_area=config.get("change", {}).get("comparison_area"),
+        power=config.get("planning", {}).get("power", 0.8),
+        precision=config["indicators"].get("precision", {}),
+        multiplicity=config.get("change", {}).get("multiplicity", "benjamini_hochberg"),
     script:
         "../../scripts/estimate_change.py"

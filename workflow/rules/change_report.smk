@@ -33,6 +33,8 @@ rule plot_change_figures:
         rounds=change_report_rounds("name", "price_year") if "change" in config else {},
         base_year=config["prices"]["base_year"],
         suppress_below=config["indicators"]["suppress_below"],
+        poverty_lines=config["poverty_lines"],
+        prices=config["prices"],
     script:
         "../../scripts/plot_change_figures.py"
 
@@ -92,7 +94,15 @@ rule render_change_summary:
         "../../envs/hhsurvey.yaml"
     params:
         rounds=(change_report_rounds("name", "title", "synthetic") if "change" in config else {}),
-        config=config_slice("design.level", "report.fonts", "money", "prices", "indicators"),
+        config=config_slice(
+            "design.level",
+            "report.fonts",
+            "money",
+            "prices",
+            "indicators",
+            "planning.power",
+            "change.multiplicity",
+        ),
         locale_dir="report/locale",
     script:
         "../../scripts/render_change_summary.py"

@@ -19,7 +19,9 @@ rule validate_round:
         fieldwork=get_fieldwork,
         limits=config["validation"],
         responding=config["weights"]["responding_results"],
+        ineligible=config["weights"]["ineligible_results"],
         extreme_mad_threshold=config["cleaning"]["extreme_mad_threshold"],
+        treatments=config_slice("cleaning.village_amount_scale", "cleaning.blank_filter"),
         codebook=get_codebook,
         strata=config["design"]["strata"],
     script:

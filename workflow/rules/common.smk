@@ -6,27 +6,48 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import yaml
 from snakemake.logging import logger
 from snakemake.utils import validate
 
 # scripts/ is on the path (config_guard.smk)
+from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.survey.codebook.model import check_config_file
 from hhsurvey.errors import InputError
+from hhsurvey.paths import is_inside
+from hhsurvey.survey.rounds import check_paths, check_price_years
+from hhsurvey.yamlsafe import load_yaml
 
 validate(config, "../schemas/config.schema.yaml")
 
-try:  # YAML errors and tags in the catalogue: the project's message, not a traceback
+
+def config_files():
+    """config/config.yaml and any --configfile of the run (repository-relative when inside)."""
+    files = ["config/config.yaml"]
+    for f in workflow.overwrite_configfiles:
+        p = Path(f).resolve()
+        rel = os.path.relpath(p) if p.is_relative_to(Path.cwd()) else str(p)
+        if rel not in files:
+            files.append(rel)
+    return files
+
+
+try:
+    # the fence: every path of the config inside the project (raw_dir inside raw/), every
+    # year the CPI converts inside prices.cpi; then YAML errors, tags and alias bombs in the
+    # catalogue, and its expressions parsed against the allowed grammar (docs/expressions.md)
+    check_paths(config, config_files())
+    check_price_years(config, config_files())
     _catalogue = check_config_file(config["indicators"]["catalogue"])
+    validate(_catalogue, "../schemas/indicators.schema.yaml")
+    load_catalogue(config["indicators"]["catalogue"])
 except InputError as _err:
     raise WorkflowError(_err.message) from None
-validate(_catalogue, "../schemas/indicators.schema.yaml")
 
 REPORT_SPEC = "config/report.yaml"
 # The rules of "What this means for the NHI" (schema workflow/schemas/implications.schema.yaml)
 IMPLICATIONS = "config/implications.yaml"
 with open(REPORT_SPEC, encoding="utf-8") as _fh:
-    validate(yaml.safe_load(_fh), "../schemas/report.schema.yaml")
+    validate(load_yaml(_fh.read(), REPORT_SPEC), "../schemas/report.schema.yaml")
 
 REPO = Path(workflow.basedir)
 # Rule scripts import this repository's library (scripts/hhsurvey), never another installed
@@ -128,15 +149,6 @@ def scenario_table(wildcards):
     return []
 
 
-def differences_table(wildcards):
-    """The round's table of tested differences (results/{round}/differences.csv, rule
-    estimate_differences), an input of the statements of "What this means" when the workflow
-    has that rule; none otherwise (the statements that need it are then left out)."""
-    if "estimate_differences" in {r.name for r in workflow.rules}:
-        return f"results/{wildcards.round}/differences.csv"
-    return []
-
-
 def round_config(wildcards):
     return config["rounds"][wildcards.round]
 
@@ -150,13 +162,15 @@ def get_raw_files(wildcards):
     rc = round_config(wildcards)
     try:
         with open(rc["codebook"], encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh) or {}
+            doc = load_yaml(fh.read(), rc["codebook"]) or {}
         files = [t.get("file", "") for t in (doc.get("tables") or {}).values()]
-    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+    except (OSError, InputError, AttributeError, TypeError):
         # the ingest job reads the codebook again and explains the problem in its log
         return []
     paths = [os.path.join(rc["raw_dir"], str(f)) for f in files if f]
-    return [p for p in paths if os.path.isfile(p)]
+    # a file outside the round's folder is never read, not even for its checksum (ingest
+    # stops with the message naming the codebook's `file:`)
+    return [p for p in paths if is_inside(p, rc["raw_dir"]) and os.path.isfile(p)]
 
 
 def raw_checksums(wildcards):
@@ -212,16 +226,11 @@ def config_slice(*keys):
 
 
 def price_factor(wildcards):
-    """Factor bringing the round's amounts to base-year prices (CPI base / CPI round)."""
+    """Factor bringing the round's amounts to base-year prices (CPI base / CPI round); every
+    year is in prices.cpi (check_price_years, when the workflow is parsed)."""
     cpi = {int(k): float(v) for k, v in config["prices"]["cpi"].items()}
     year = int(round_config(wildcards)["price_year"])
     base = int(config["prices"]["base_year"])
-    missing = [y for y in (year, base) if y not in cpi]
-    if missing:
-        raise ValueError(
-            f"config: prices.cpi has no value for year(s) {missing} (round {wildcards.round}). "
-            "Add the CPI of those years under prices.cpi."
-        )
     return cpi[base] / cpi[year]
 
 
@@ -231,6 +240,7 @@ def get_final_outputs():
     for r in rounds:
         out += [html for html, _, _ in round_documents(r)]
         out += [pdf for _, pdf, _ in round_documents(r)]
+    out += expand("results/{round}/differences.csv", round=rounds)
     if config.get("scenarios", {}).get("packages"):
         out += expand("results/{round}/scenarios.csv", round=rounds)
     if "planning" in config:
@@ -326,17 +336,6 @@ def change_report_rounds(*keys):
     return rounds
 
 
-def config_files():
-    """config/config.yaml and any --configfile of the run (repository-relative when inside)."""
-    files = ["config/config.yaml"]
-    for f in workflow.overwrite_configfiles:
-        p = Path(f).resolve()
-        rel = os.path.relpath(p) if p.is_relative_to(Path.cwd()) else str(p)
-        if rel not in files:
-            files.append(rel)
-    return files
-
-
 def get_raw_dir(wildcards):
     return round_config(wildcards)["raw_dir"]
 
@@ -362,7 +361,7 @@ def report_figures(report):
     """Names of the figures of one report ("round" or "change"), from the figure registry of
     config/report.yaml: the one place a figure is declared."""
     with open(REPORT_SPEC, encoding="utf-8") as fh:
-        figures = (yaml.safe_load(fh) or {}).get("figures") or {}
+        figures = (load_yaml(fh.read(), REPORT_SPEC) or {}).get("figures") or {}
     return [name for name, f in figures.items() if f.get("report", "round") == report]
 
 

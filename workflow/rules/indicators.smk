@@ -5,6 +5,8 @@ rule build_frames:
     input:
         tables=rules.clean_round.output.tables,
         households=rules.aggregate_households.output.households,
+        # the stage-1 selection probabilities (certainty villages: design columns)
+        weights=rules.compute_weights.output.weights,
         lib=script_lib("build_frames"),
     output:
         person="results/{round}/frames/person.parquet",
@@ -19,6 +21,8 @@ rule build_frames:
     params:
         tables=TABLES,
         strata=config["design"]["strata"],
+        psu=config["design"]["psu"],
+        certainty_own_stratum=config["design"]["certainty_own_stratum"],
         u5_excluded_sources=config["indicators"]["u5_excluded_sources"],
         poverty_lines=config["poverty_lines"],
         prices=config["prices"],
@@ -53,3 +57,27 @@ rule estimate_indicators:
         date=config["report"]["date"],
     script:
         "../../scripts/estimate_indicators.py"
+
+
+rule estimate_differences:
+    input:
+        person=rules.build_frames.output.person,
+        household=rules.build_frames.output.household,
+        household_pop=rules.build_frames.output.household_pop,
+        indicators=rules.estimate_indicators.output.csv,
+        catalogue=config["indicators"]["catalogue"],
+        lib=script_lib("estimate_differences"),
+    output:
+        csv="results/{round}/differences.csv",
+    log:
+        "results/logs/estimate_differences/{round}.log",
+    benchmark:
+        "results/benchmarks/estimate_differences/{round}.tsv"
+    conda:
+        "../../envs/hhsurvey.yaml"
+    params:
+        differences=config["differences"],
+        design=config["design"],
+        power=config.get("planning", {}).get("power", 0.8),
+    script:
+        "../../scripts/estimate_differences.py"

@@ -11,6 +11,8 @@ rule plan_endline:
         planning="results/{round}/endline_planning.csv",
     log:
         "results/logs/plan_endline/{round}.log",
+    benchmark:
+        "results/benchmarks/plan_endline/{round}.tsv"
     conda:
         "../../envs/hhsurvey.yaml"
     params:

@@ -52,6 +52,7 @@ rule render_report:
         indicators=rules.estimate_indicators.output.csv,
         xlsx=rules.estimate_indicators.output.xlsx,
         comparison=rules.compare_national.output.comparison,
+        differences=rules.estimate_differences.output.csv,
         validation=rules.validate_round.output.summary,
         validation_findings=rules.validate_round.output.findings,
         cleaning_log=rules.clean_round.output.log_csv,
@@ -68,7 +69,6 @@ rule render_report:
         report_spec=REPORT_SPEC,
         brief_spec=config["report"]["brief"],
         implications=IMPLICATIONS,
-        differences=differences_table,
         # stages that add sections (config/report.yaml, kind include), when configured
         scenarios=scenario_table,
         planning="results/{round}/endline_planning.csv" if "planning" in config else [],

@@ -4,20 +4,22 @@ Pure functions: :func:`load_national` reads and validates ``raw/reference/nation
 (format: ``raw/reference/README.md``). :func:`compare_national` builds the table written to
 ``results/{round}/national_comparison.csv``.
 
-Statistical rule. When the national figure has a published standard error, the difference is
-tested with ``se_diff = sqrt(se_local**2 + se_national**2)``. This treats the district survey
-and the national survey as **independent samples** (the national sample overlaps the district
-by a negligible share). The reference distribution is Student's t on the local design degrees of
-freedom, or the normal when the df is missing. Without a national SE (every current figure), the
-national value is treated as fixed and we only report whether it lies inside the local confidence
-interval. Context-only figures (including every ``percent_che`` figure) and suppressed local
-estimates are never tested.
+Which comparator may get a verdict (higher, lower, not distinguishable) is decided by one rule,
+:func:`hhsurvey.catalogue.national.verdict_basis`, which the report, the brief and the change
+report read too: a national **survey** estimate with the **same definition**
+(``comparability: comparable``), not marked uncertain, whose **uncertainty is published** (an
+SE or a CI), against a district estimate that rests on no assumption (a poverty line marked
+ASSUMPTION, ``context`` argument of :func:`compare_national`). Every other row reads "for
+context only" (``context_only`` column) with the reason in ``caveat``: administrative figures,
+national accounts, definitions that differ, uncertain or assumption-based figures. No current
+figure qualifies.
 
-No verdict (higher, lower, not distinguishable) is given when the comparator is flagged
-``uncertain``, is ``context_only``, or when the local indicator rests on an assumption, such as a
-poverty line marked ASSUMPTION in the config (``context`` argument of :func:`compare_national`,
-from :func:`hhsurvey.prepare.poverty.indicators_using_lines`). Such rows read "for context only" in the
-``context_only`` column, with the reason in ``caveat``.
+Statistical rule. The difference is tested with ``se_diff = sqrt(se_local**2 +
+se_national**2)`` (the national SE, or its CI's half-width / z(0.975) when only a CI is
+published). This treats the district survey and the national survey as **independent
+samples** (the national sample overlaps the district by a negligible share). The reference
+distribution is Student's t on the local design degrees of freedom, or the normal when the df
+is missing. Suppressed local estimates are never tested.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hhsurvey.catalogue.national import INDICATOR_UNITS
+from hhsurvey.catalogue.national import INDICATOR_UNITS, SOURCE_TYPES, verdict_basis
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -63,10 +65,13 @@ NATIONAL_DTYPES: dict[str, str] = {
     "comparability": "str",
     "round": "str",
     "uncertain": "bool",
+    "source_type": "str",
 }
 #: ``read_in``: where the primary figure was read (a copy, mirror or news page): a secondary
 #: note; ``source`` names the primary publisher, document, table or indicator code and year.
-_OPTIONAL_NATIONAL = ("national_label", "read_in")
+#: ``source_type`` (survey, administrative, accounts, other): blank reads "not stated", and
+#: such a figure gets no verdict.
+_OPTIONAL_NATIONAL = ("national_label", "read_in", "source_type")
 _NUMERIC_NATIONAL = ("value", "se", "ci_low", "ci_high")
 
 #: Headline indicators (id -> label). Each appears in the comparison even when it has no
@@ -127,13 +132,18 @@ COMPARISON_COLUMNS: dict[str, str] = {
     "comparability": "str",
     "context_only": "str",
     "read_in": "str",
+    # the columns of the verdict rule (hhsurvey.catalogue.national.verdict_basis)
+    "source_type": "str",
+    "uncertain": "boolean",
+    "national_se": "float64",
+    "national_ci_low": "float64",
+    "national_ci_high": "float64",
+    "assumption": "str",
 }
 
 VERDICT_HIGHER = "higher than national"
 VERDICT_LOWER = "lower than national"
 VERDICT_SAME = "not distinguishable from national"
-VERDICT_CONTEXT = "not comparable"
-VERDICT_UNCERTAIN = "no verdict (uncertain comparator or assumption)"
 CONTEXT_ONLY = "for context only"
 VERDICT_SUPPRESSED = "estimate suppressed (n < 25)"
 VERDICT_UNTESTED = "not tested (no local standard error or CI)"
@@ -217,6 +227,12 @@ def _validate_national(text: pd.DataFrame, path: str, units: Mapping[str, str]) 
             err("round", f"unknown round '{row['round']}'", f"use one of {', '.join(ROUNDS)}")
         if row["uncertain"].lower() not in _TRUE | _FALSE:
             err("uncertain", f"'{row['uncertain']}' is not a boolean", "write true or false")
+        if row["source_type"] and row["source_type"] not in SOURCE_TYPES:
+            err(
+                "source_type",
+                f"unknown source type '{row['source_type']}'",
+                f"use one of {', '.join(SOURCE_TYPES)}",
+            )
 
         nums: dict[str, float] = {}
         for col in _NUMERIC_NATIONAL:
@@ -388,18 +404,26 @@ def _compare_one(
     row = _local_part(local, nat["indicator"], labels)
     est, se, lo, hi = row["estimate"], row["se"], row["ci_low"], row["ci_high"]
     df = _num(local["df"])
-    value, se_nat, unit = _num(nat["value"]), _num(nat["se"]), nat["unit"]
-    context = nat["comparability"] == "context_only" or unit == "percent_che"
-
+    value, unit = _num(nat["value"]), nat["unit"]
+    se_nat, nlo, nhi = _num(nat["se"]), _num(nat["ci_low"]), _num(nat["ci_high"])
+    basis = {
+        "source_type": nat.get("source_type", ""),
+        "comparability": nat["comparability"],
+        "uncertain": bool(nat["uncertain"]),
+        "national_se": se_nat,
+        "national_ci_low": nlo,
+        "national_ci_high": nhi,
+        "assumption": assumption or "",
+    }
+    why = verdict_basis(**basis)
     note = (
         str(nat["definition_note"]).strip().rstrip(".") if pd.notna(nat["definition_note"]) else ""
     )
     caveats = [note] if note else []
     if bool(nat["uncertain"]):
         caveats.append("uncertain source")
-    if assumption:
-        caveats.append(assumption)
-    uncertain = bool(nat["uncertain"]) or bool(assumption)
+    if why:
+        caveats.append(why)
     if row["flag"] == "caution":
         caveats.append("local estimate based on 25-49 unweighted observations")
     row |= {
@@ -418,68 +442,52 @@ def _compare_one(
         "national_label": nat.get("national_label", ""),
         "national_unit": unit,
         "comparability": nat["comparability"],
-        "context_only": CONTEXT_ONLY if context or uncertain else "",
+        "context_only": CONTEXT_ONLY if why else "",
+        **basis,
     }
-    has_ci = math.isfinite(lo) and math.isfinite(hi)
-
     if row["flag"] == "suppressed":
         return row | {
             "test": "none (estimate suppressed)",
             "verdict": VERDICT_SUPPRESSED,
             "status": "estimate suppressed",
         }
-    if context:
+    if why:
         return row | {
-            "test": "none (context only)",
-            "verdict": VERDICT_CONTEXT,
+            "test": "none (for context only)",
+            "verdict": CONTEXT_ONLY,
             "status": "context only",
         }
-    if uncertain:
-        return row | {
-            "test": "none (uncertain comparator or assumption)",
-            "verdict": VERDICT_UNCERTAIN,
-            "status": "context only",
-        }
-    if has_ci:
+    if math.isfinite(lo) and math.isfinite(hi):
         row["national_in_ci"] = bool(lo <= value <= hi)
-    se_diff = (
-        math.sqrt(se**2 + se_nat**2) if math.isfinite(se) and math.isfinite(se_nat) else math.nan
-    )
-    if math.isfinite(se_diff) and se_diff > 0:
-        stat = (est - value) / se_diff
-        if math.isfinite(df) and df > 0:
-            p = 2 * stats.t.sf(abs(stat), df)
-            test = f"t-test of the difference (independent samples, df = {df:g})"
-        else:
-            p = 2 * stats.norm.sf(abs(stat))
-            test = "z-test of the difference (independent samples, normal approximation)"
-        if p < 1 - level:
-            verdict = VERDICT_HIGHER if stat > 0 else VERDICT_LOWER
-        else:
-            verdict = VERDICT_SAME
+    z = stats.norm.ppf(0.5 + level / 2)
+    from_ci = not math.isfinite(se_nat)
+    se_nat = (nhi - nlo) / (2 * z) if from_ci else se_nat
+    se_diff = math.sqrt(se**2 + se_nat**2) if math.isfinite(se) else math.nan
+    if not (math.isfinite(se_diff) and se_diff > 0):
         return row | {
-            "test": test,
-            "z_or_t": stat,
-            "p_value": p,
-            "verdict": verdict,
-            "status": "compared",
+            "test": "none (no local standard error)",
+            "verdict": VERDICT_UNTESTED,
+            "status": "not tested",
         }
-    if has_ci:
-        if value < lo:
-            verdict = VERDICT_HIGHER
-        elif value > hi:
-            verdict = VERDICT_LOWER
-        else:
-            verdict = VERDICT_SAME
-        return row | {
-            "test": f"national value inside the {_level_text(level)} CI",
-            "verdict": verdict,
-            "status": "compared",
-        }
+    stat = (est - value) / se_diff
+    if math.isfinite(df) and df > 0:
+        p = 2 * stats.t.sf(abs(stat), df)
+        test = f"t-test of the difference (independent samples, df = {df:g})"
+    else:
+        p = 2 * stats.norm.sf(abs(stat))
+        test = "z-test of the difference (independent samples, normal approximation)"
+    if from_ci:
+        test += f"; national SE from its {_level_text(level)} CI"
+    if p < 1 - level:
+        verdict = VERDICT_HIGHER if stat > 0 else VERDICT_LOWER
+    else:
+        verdict = VERDICT_SAME
     return row | {
-        "test": "none (no local standard error or CI)",
-        "verdict": VERDICT_UNTESTED,
-        "status": "not tested",
+        "test": test,
+        "z_or_t": stat,
+        "p_value": p,
+        "verdict": verdict,
+        "status": "compared",
     }
 
 
@@ -505,4 +513,10 @@ def _no_figure_row(local: pd.Series, labels: Mapping[str, str]) -> dict[str, Any
         "national_unit": "",
         "comparability": "",
         "context_only": "",
+        "source_type": "",
+        "uncertain": pd.NA,
+        "national_se": math.nan,
+        "national_ci_low": math.nan,
+        "national_ci_high": math.nan,
+        "assumption": "",
     }

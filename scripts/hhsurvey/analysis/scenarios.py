@@ -59,8 +59,19 @@ from hhsurvey.prepare.aggregate import KEY, UNKNOWN_PROVIDER, oop_records
 log = logging.getLogger(__name__)
 
 #: Columns of scenarios.csv: scenario and measure, then an indicator table's keys and the
-#: engine's tidy columns, and the DHS flag.
-COLUMNS = ["scenario", "measure", "indicator", "domain", "level", *OUTPUT_COLUMNS, "flag"]
+#: engine's tidy columns, the DHS flag (or "not applicable") and the precision flag (low, not
+#: estimable) with its note, as in indicators.csv.
+COLUMNS = [
+    "scenario",
+    "measure",
+    "indicator",
+    "domain",
+    "level",
+    *OUTPUT_COLUMNS,
+    "flag",
+    "precision",
+    "precision_note",
+]
 #: Estimators of the linear indicators a scenario recomputes.
 LINEAR = ("proportion", "mean")
 
@@ -298,7 +309,10 @@ def change_rows(
         if ind.estimator == "composite":
             changes.append(
                 dataclasses.replace(
-                    ind, definition="scenario_change", params={"of": ind.definition}
+                    ind,
+                    definition="scenario_change",
+                    params={"of": ind.definition},
+                    support="non_negative",
                 )
             )
             continue
@@ -314,6 +328,8 @@ def change_rows(
                 estimator="mean",
                 definition=f"_dy_{ind.id}",
                 universe=f"_in_{ind.id}",
+                # an effect that is non-negative by construction: its interval is in [0, inf)
+                support="non_negative",
             )
         )
     frames = {"household": frame, "household_pop": frame, "scenario": scen}
@@ -347,13 +363,15 @@ def cost_rows(
     ]
     # categorical in memory, integer once read back from households.parquet
     quintiles = sorted({int(q) for q in scen["quintile"].dropna().astype("object")})
+    # the share of the cost going to each quintile: a share of a total, in [0, 1]
+    share = base | {"unit": "percent", "support": "proportion"}
     inds += [
         Indicator(
             id=f"{INCIDENCE}_{q}",
             estimator="ratio",
             definition=f"shifted * (quintile == {q})",
             denominator="shifted",
-            **base,
+            **share,
         )
         for q in quintiles
     ]

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import yaml
-
+from hhsurvey.catalogue.expressions import parse
 from hhsurvey.errors import InputError
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "ESTIMATORS",
@@ -25,6 +25,7 @@ __all__ = [
     "UNITS",
     "VALUE_UNITS",
     "Indicator",
+    "expressions_of",
     "load_catalogue",
 ]
 
@@ -42,7 +43,7 @@ VALUE_UNITS = (
     "index",
 )
 #: Units whose estimates are means, totals or ratios of non-negative amounts (log-scale interval).
-NON_NEGATIVE_UNITS = ("percent", "lak", "ratio", "rate", "per_1000", "nights")
+NON_NEGATIVE_UNITS = ("lak", "ratio", "rate", "per_1000", "nights")
 #: Estimator types (catalogue ``estimator``); ``composite`` names a registered function.
 ESTIMATORS = ("proportion", "mean", "ratio", "total", "quantile", "composite")
 #: Supports of an indicator's value (catalogue ``support``): a proportion in [0, 1], a
@@ -72,6 +73,10 @@ class Indicator:
     params: dict = field(default_factory=dict)
     support: str | None = None
     range: tuple[float, float] | None = None
+    # Boolean expression of the units for which the event is possible at all (e.g. being at or
+    # above the poverty line for impoverishment): a domain with none of them is "not
+    # applicable" (a structural zero), not an estimate of 0.
+    applicable: str | None = None
     # Presentation (read by the report only; config/report.yaml names the sections).
     section: str = "other"
     show_by: tuple[str, ...] = ()
@@ -82,23 +87,32 @@ class Indicator:
 
     @property
     def value_support(self) -> str:
-        """``proportion`` (in [0, 1]), ``non_negative`` or ``real``: the catalogue's
-        ``support``, else proportions for proportion estimators and percent composites,
-        non-negative for amounts, shares, rates and counts, real for indices and
-        percentage points (differences)."""
+        """The kind of quantity, which chooses the interval (:mod:`hhsurvey.engine.intervals`):
+        the catalogue's ``support``, else ``proportion`` for proportion estimators and every
+        ``percent`` indicator (a proportion, a share of a total, a mean of shares: in [0, 1]),
+        ``non_negative`` for amounts, rates and counts, ``real`` for indices and percentage
+        points (differences)."""
         if self.support:
             return self.support
-        if self.estimator == "proportion" or (
-            self.estimator == "composite" and self.unit == "percent"
-        ):
+        if self.estimator == "proportion" or self.unit == "percent":
             return "proportion"
         return "non_negative" if self.unit in NON_NEGATIVE_UNITS else "real"
+
+    @property
+    def is_proportion(self) -> bool:
+        """A proportion of units (a proportion estimator, or a composite share of people): the
+        estimates the NCHS standard for proportions judges. Shares of a total and means of
+        shares have a proportion's interval but the relative-SE rule."""
+        return self.value_support == "proportion" and (
+            self.estimator == "proportion"
+            or (self.estimator == "composite" and self.unit == "percent")
+        )
 
 
 def load_catalogue(path: str) -> list[Indicator]:
     """Read and check the catalogue; unknown units or estimators are errors with the entry id."""
     with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+        doc = load_yaml(fh.read(), str(path))
     entries = doc.get("indicators") if isinstance(doc, dict) else None
     if not entries:
         raise InputError(
@@ -147,7 +161,32 @@ def load_catalogue(path: str) -> list[Indicator]:
                 path,
                 f"use only {sorted(known)}",
             )
+        if e.get("applicable") is not None and e["estimator"] not in ("proportion", "mean"):
+            raise InputError(
+                f"indicator '{iid}' has `applicable:` with estimator '{e['estimator']}'",
+                path,
+                "`applicable` is read for proportion and mean estimators only; remove it",
+            )
         rng = tuple(e["range"]) if e.get("range") is not None else None
         tuples = {k: tuple(e.get(k, ())) for k in ("by", "show_by", "plot")}
-        out.append(Indicator(**{**e, **tuples, "range": rng}))
+        ind = Indicator(**{**e, **tuples, "range": rng})
+        for what, expr in expressions_of(ind):
+            parse(expr, f"{path}, indicator {iid} ({what})")
+        out.append(ind)
+    return out
+
+
+def expressions_of(ind: Indicator) -> list[tuple[str, str]]:
+    """(key, expression) of every expression of an entry: the universe, the definition and
+    denominator of a linear indicator, and ``params.variable`` of a composite one. A
+    composite's ``definition`` names a registered function and is no expression."""
+    out = []
+    if ind.universe not in ("all", "", None):
+        out.append(("universe", str(ind.universe)))
+    if ind.estimator != "composite":
+        out.append(("definition", str(ind.definition)))
+    if ind.denominator:
+        out.append(("denominator", str(ind.denominator)))
+    if isinstance(ind.params, dict) and ind.params.get("variable"):
+        out.append(("params.variable", str(ind.params["variable"])))
     return out

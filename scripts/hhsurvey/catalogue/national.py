@@ -6,14 +6,109 @@ follow from the catalogue's ``unit`` (:func:`catalogue_units`); :data:`INDICATOR
 them for the pipeline's indicators, for a reader without the catalogue at hand (a test keeps the
 two equal). Read by the national comparison (:mod:`hhsurvey.analysis.compare`) and by the
 report, which names the unit of a national figure outside the catalogue.
+
+:func:`verdict_basis` is the one rule that decides whether a district estimate may be called
+higher or lower than a national figure; :func:`comparable` applies it to the rows of
+``national_comparison.csv``. The comparison (which tests only such rows), the report, the brief
+and the change report all read it, so they agree on which comparators are comparable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["CATALOGUE_TO_NATIONAL_UNIT", "INDICATOR_UNITS", "catalogue_units"]
+import pandas as pd
+
+__all__ = [
+    "CATALOGUE_TO_NATIONAL_UNIT",
+    "INDICATOR_UNITS",
+    "SOURCE_TYPES",
+    "catalogue_units",
+    "comparable",
+    "verdict_basis",
+]
+
+#: What a national figure comes from (``source_type`` of ``raw/reference/national_lao.csv``):
+#: a sample survey, administrative records (scheme membership, facility reports), national
+#: accounts (health expenditure), or another kind (a modelled figure, a secondary page).
+SOURCE_TYPES = ("survey", "administrative", "accounts", "other")
+
+
+def _given(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _true(x: Any) -> bool:
+    return str(x).strip().lower() in ("true", "1", "yes")
+
+
+def verdict_basis(
+    *,
+    source_type: Any,
+    comparability: Any,
+    uncertain: Any = False,
+    national_se: Any = None,
+    national_ci_low: Any = None,
+    national_ci_high: Any = None,
+    assumption: Any = "",
+) -> str:
+    """Why no verdict ("higher/lower than national") may be given, or "" when one may.
+
+    A verdict needs all of: a national figure from a **survey** (administrative records,
+    national accounts and other sources are for context only); the **same definition**
+    (``comparability == "comparable"``); a figure not marked uncertain; a **known or bounded
+    uncertainty** of the national figure (a published SE or CI); and a district estimate that
+    does not rest on an assumption (e.g. a poverty line marked ASSUMPTION). The test itself
+    (:func:`hhsurvey.analysis.compare.compare_national`) then says higher, lower or not
+    distinguishable.
+    """
+    kind = "" if source_type is None or pd.isna(source_type) else str(source_type).strip()
+    if kind != "survey":
+        what = {
+            "administrative": "an administrative figure",
+            "accounts": "a national-accounts figure",
+            "": "a figure whose source type is not stated",
+        }.get(kind, "not a survey estimate")
+        return f"{what}: for context only"
+    if str(comparability).strip() != "comparable":
+        return "the definition differs from ours: for context only"
+    if _true(uncertain):
+        return "uncertain source: for context only"
+    ci = _given(national_ci_low) and _given(national_ci_high)
+    if not (_given(national_se) or ci):
+        return "the national figure's uncertainty is not published: for context only"
+    text = "" if assumption is None or pd.isna(assumption) else str(assumption).strip()
+    if text:
+        return f"{text}: for context only"
+    return ""
+
+
+def comparable(comparison: pd.DataFrame) -> pd.Series:
+    """The rows of a comparison table (``national_comparison.csv``) whose comparator supports
+    a verdict (:func:`verdict_basis` on the row's columns); a row without a national figure is
+    not comparable."""
+    cols = (
+        "source_type",
+        "comparability",
+        "uncertain",
+        "national_se",
+        "national_ci_low",
+        "national_ci_high",
+        "assumption",
+    )
+
+    def ok(r: Mapping[str, Any]) -> bool:
+        if not _given(r.get("national_value")):
+            return False
+        return verdict_basis(**{c: r.get(c) for c in cols}) == ""
+
+    return pd.Series([ok(r) for r in comparison.to_dict("records")], index=comparison.index)
+
 
 #: Unit of each pipeline indicator. A national figure for it must use the same unit, or
 #: ``percent_che`` (context only). Indicators in units that national tables never use

@@ -47,7 +47,8 @@ N_UNWEIGHTED = "n_unweighted"
 #: :data:`OUTPUT_COLUMNS` as the tables of indicators name them.
 TABLE_COLUMNS: tuple[str, ...] = tuple(N_UNWEIGHTED if c == N else c for c in OUTPUT_COLUMNS)
 #: Columns of the change between two rounds (``results/change/indicators_change.csv``): each
-#: round's estimate and interval, then the change with its SE, interval, df and test.
+#: round's estimate and interval, then the change with its SE, interval, df and test, then
+#: the flags and the minimum detectable change.
 CHANGE_COLUMNS: list[str] = [
     "indicator",
     "domain",
@@ -66,4 +67,18 @@ CHANGE_COLUMNS: list[str] = [
     "p_value",
     "significant",
     "method",
+    # the flags of the estimates the change rests on (DHS: suppressed, caution, or "not
+    # applicable"; precision: low or not estimable), the change's own, and the minimum
+    # detectable change of a change that is not significant
+    "baseline_flag",
+    "endline_flag",
+    "flag",
+    "baseline_precision",
+    "endline_precision",
+    "precision",
+    "precision_note",
+    "mdc",
+    # the p-value adjusted for multiplicity over the headline family (the overall change of
+    # each key indicator, catalogue key_rank); blank for other rows
+    "p_adjusted",
 ]

@@ -6,7 +6,8 @@ Every estimator (Taylor, quantiles, regression, replicates) turns its arguments 
 levels) weighted 0 instead of dropped, so that every PSU stays in the variance, and the ``by``
 levels coded once per design (:func:`by_codes`, cached on the design). :func:`domain_stats`
 gives the per-domain counts, weight totals, df and stratum presence, cached when the call has
-no ``where=`` and no missing value.
+no ``where=`` and no missing value; the df follows the design's ``domain_df`` rule
+(:mod:`hhsurvey.engine.conventions`): the domain's own, or the design's for every domain.
 
 The functions receive the design (:class:`hhsurvey.engine.kernels.TaylorDesign`) and read its
 data, structure and caches; they never change the design but fill its caches.
@@ -26,6 +27,7 @@ from hhsurvey.engine.kernels import (
     TaylorDesign,
     Where,
     bin_sum,
+    design_df,
     psu_domain_totals,
 )
 from hhsurvey.engine.structure import Structure, factorize, factorize_counted
@@ -228,6 +230,8 @@ def domain_stats(d: TaylorDesign, dom: Domain) -> tuple[DomainStats, np.ndarray 
         present = np.add.reduceat(hasrow, s.stratum_starts, axis=0) > 0
         df = hasrow.sum(axis=0) - present.sum(axis=0)
         nw = Tw.sum(axis=0)
+    if d.domain_df == "design":  # the Stata convention: the design df for every domain
+        df = np.where(n > 0, design_df(d), 0.0)
     st = DomainStats(Tw, n.astype(np.int64), nw, df.astype(np.float64), present)
     out = (st, key)
     if dom.cache_key is not None:

@@ -15,7 +15,8 @@ The module holds:
   (:func:`logit_ci`), t tests (:func:`t_test`), checks of arguments (:func:`check_level`,
   :func:`check_binary`, :func:`quantile_probs`);
 * the design df of a domain (:func:`domain_df`): PSUs with a positive-weight domain row minus
-  their strata, R's ``degf(subset(design, domain))``.
+  their strata, R's ``degf(subset(design, domain))``; of the whole design (:func:`design_df`),
+  and of a domain under the design's convention (:func:`member_df`).
 
 The design arrays (:class:`hhsurvey.engine.structure.Structure`) are built in
 :mod:`hhsurvey.engine.structure`, the tidy tables in :mod:`hhsurvey.engine.results`.
@@ -42,8 +43,10 @@ __all__ = [
     "bin_sum",
     "check_binary",
     "check_level",
+    "design_df",
     "domain_df",
     "group_sum",
+    "member_df",
     "logit_ci",
     "psu_covariance",
     "psu_domain_totals",
@@ -95,6 +98,8 @@ class TaylorDesign(Protocol):
     psu: str | None
     fpc: str | None
     lonely_psu: str
+    missing: str  # "zero_weight" | "drop" (hhsurvey.engine.conventions)
+    domain_df: str  # "domain" | "design"
     _s: Structure
     _cal: tuple  # calibration blocks (hhsurvey.engine.calibrate.CalBlock)
     _by_cache: dict
@@ -242,6 +247,30 @@ def domain_df(s: Structure, member: np.ndarray) -> float:
     rows = np.asarray(member, dtype=bool) & (s.w > 0)
     psus = np.unique(s.psu[rows])
     return float(len(psus) - len(np.unique(s.psu_stratum[psus])))
+
+
+def design_df(d: TaylorDesign) -> float:
+    """The design df: PSUs with a positive-weight row minus their strata (cached on ``d``).
+
+    What every domain gets under ``domain_df="design"`` (the Stata convention,
+    :mod:`hhsurvey.engine.conventions`).
+    """
+    hit = d._stats_cache.get("_design_df")
+    if hit is None:
+        s = d._s
+        pos = s.w > 0
+        psus = np.bincount(s.psu[pos], minlength=s.G) > 0
+        strata = np.bincount(s.psu_stratum[psus], minlength=s.H) > 0
+        hit = float(psus.sum() - strata.sum())
+        d._stats_cache["_design_df"] = hit
+    return hit
+
+
+def member_df(d: TaylorDesign, member: np.ndarray) -> float:
+    """The df of a domain ``member`` (a boolean row mask) under the design's convention."""
+    if d.domain_df == "design":
+        return design_df(d) if bool(np.any(np.asarray(member, dtype=bool) & (d._s.w > 0))) else 0.0
+    return domain_df(d._s, member)
 
 
 def psu_covariance(s: Structure, T: np.ndarray, present: np.ndarray, lonely_psu: str) -> np.ndarray:

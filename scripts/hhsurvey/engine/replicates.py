@@ -1,4 +1,4 @@
-"""Replicate-weight variance estimation (jackknife, bootstrap, user-supplied weights).
+"""Replicate-weight variance estimation (jackknife, bootstrap, BRR, Fay, supplied weights).
 
 :class:`ReplicateDesign` has the estimator API of :class:`hhsurvey.engine.design.SurveyDesign`
 (``mean``, ``total``, ``proportion``, ``ratio``, ``quantile`` with ``by=``, ``where=``,
@@ -12,17 +12,19 @@ with ``centre`` the mean of the replicates (``mse=False``, R's default
 evaluates arbitrary statistics (:meth:`ReplicateDesign.replicate_se`,
 :meth:`ReplicateDesign.estimate_statistic`) for composite indicators.
 
-Replicate weights are stored compressed: replicate weight = full-sample weight x a factor
-that is constant within a PSU, so linear statistics are computed from PSU totals and
-never materialise an n x R matrix.
+Replicate weights are stored compressed (replicate weight = full-sample weight x a factor
+constant within a PSU) and built in :mod:`hhsurvey.engine.repweights`: generated from strata
+and PSUs (``jkn``, ``bootstrap``, ``brr``, ``fay``; :meth:`ReplicateDesign.from_design`) or
+supplied with the data by type (``jk1``, ``jkn``, ``brr``, ``fay``, ``bootstrap``, ``sdr`` /
+``successive-difference``, ``other``; :meth:`ReplicateDesign.from_weights`), so linear
+statistics are computed from PSU totals and never materialise an n x R matrix.
 
-* ``jkn``: R ``as.svrepdesign(type="JKn")``: one replicate per PSU, the PSU dropped and
-  the rest of its stratum reweighted by n_h / (n_h - 1); ``rscales`` = (1 - f_h)(n_h - 1)/n_h
-  (so the stage-1 fpc is kept); self-representing strata give no replicates; lonely
-  strata follow the design's ``lonely_psu`` as R's ``jknweights``.
-* ``bootstrap``: Rao-Wu rescaling bootstrap with m_h = n_h - 1, i.e. R
-  ``as.svrepdesign(type="subbootstrap")``: in each stratum draw n_h - 1 PSUs with
-  replacement, factor = count x n_h / (n_h - 1); ``scale`` = 1 / (R - 1); fpc ignored.
+The design's conventions (:mod:`hhsurvey.engine.conventions`) apply as follows: ``domain_df=
+"design"`` gives every domain the design df (for supplied weights the df is the design's
+anyway); rows missing an analysis variable get weight 0 in the full sample and in every
+replicate, which with fixed replicate weights is the same as dropping them, so ``missing=`` does
+not change a replicate estimate (generated replicates are built once, from all the design's
+PSUs).
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from hhsurvey.engine.domains import domain, domain_stats, domain_sum, numeric
 from hhsurvey.engine.kernels import (
@@ -44,15 +45,22 @@ from hhsurvey.engine.kernels import (
     Where,
     check_binary,
     check_level,
-    domain_df,
     logit_ci,
-    psu_domain_totals,
+    member_df,
     tcrit,
 )
 from hhsurvey.engine.quantile import quantile_frames
+from hhsurvey.engine.repweights import (
+    GENERATED_TYPES,
+    GroupFactors,
+    JKnFactors,
+    RowWeights,
+    bootstrap_factors,
+    brr_factors,
+    jkn_factors,
+    supplied_scales,
+)
 from hhsurvey.engine.results import empty_by, tidy
-from hhsurvey.engine.structure import Structure, check_lonely
-from hhsurvey.errors import InputError
 
 __all__ = ["ReplicateDesign", "replicate_variance"]
 
@@ -87,71 +95,6 @@ def replicate_variance(
     return out
 
 
-# ----------------------------------------------------------------------------- factors
-class _GroupFactors:
-    """Replicate weight = w_i * F[index_i, r]; index = PSU codes, or None for rows.
-
-    ``s``: the design structure when ``index`` is its PSU codes (PSU totals then use its
-    PSU runs, as the Taylor estimates do).
-    """
-
-    def __init__(self, index: np.ndarray | None, F: np.ndarray, s: Structure | None = None) -> None:
-        self.index, self.F, self.s = index, np.asarray(F, dtype=np.float64), s
-        self.R = self.F.shape[1]
-
-    def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
-        """(R, k) replicate totals of row values by domain."""
-        if self.index is None:
-            n = len(values)
-            d = np.zeros(n, dtype=np.int64) if codes is None else codes
-            S = sparse.csr_matrix((values, (np.arange(n), d)), shape=(n, k))
-            return np.asarray((S.T @ self.F).T)
-        if self.s is not None:
-            return self.F.T @ psu_domain_totals(self.s, codes, k, values, row_order=True)
-        G = self.F.shape[0]
-        key = self.index if codes is None else self.index * k + codes
-        T = np.bincount(key, weights=values, minlength=G * k).reshape(G, k)
-        return self.F.T @ T
-
-    def column(self, r: int) -> np.ndarray:
-        f = self.F[:, r]
-        return f if self.index is None else f[self.index]
-
-
-class _JKnFactors:
-    """Delete-one-PSU jackknife in closed form from PSU totals (plus dense extra columns)."""
-
-    def __init__(self, design: TaylorDesign, drop: np.ndarray, extra: np.ndarray) -> None:
-        s = design._s
-        self.s, self.drop, self.extra = s, drop, extra
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.mult = np.where(s.n_psu > 1, s.n_psu / (s.n_psu - 1), 1.0)
-        self.R = len(drop) + extra.shape[1]
-
-    def totals(self, values: np.ndarray, codes: np.ndarray | None, k: int) -> np.ndarray:
-        s = self.s
-        T = psu_domain_totals(s, codes, k, values, row_order=True)
-        S = np.add.reduceat(T, s.stratum_starts, axis=0)
-        h = s.psu_stratum[self.drop]
-        m = self.mult[h][:, None]
-        reps = T.sum(axis=0)[None, :] + (m - 1.0) * S[h] - m * T[self.drop]
-        if self.extra.shape[1]:
-            reps = np.vstack([reps, self.extra.T @ T])
-        return reps
-
-    def column(self, r: int) -> np.ndarray:
-        s = self.s
-        if r >= len(self.drop):
-            return self.extra[:, r - len(self.drop)][s.psu]
-        j = self.drop[r]
-        h = s.psu_stratum[j]
-        f = np.ones(s.G)
-        a = s.stratum_starts[h]
-        f[a : a + int(s.n_psu[h])] = self.mult[h]
-        f[j] = 0.0
-        return f[s.psu]
-
-
 # ----------------------------------------------------------------------------- design
 class ReplicateDesign:
     """A frozen replicate-weight design with the :class:`SurveyDesign` estimator API."""
@@ -161,12 +104,12 @@ class ReplicateDesign:
     def __init__(
         self,
         base: TaylorDesign,
-        factors: _GroupFactors | _JKnFactors,
+        factors: GroupFactors | JKnFactors | RowWeights,
         scale: float,
         rscales: np.ndarray,
         mse: bool,
         method: str,
-        df: float | None = None,
+        df: float | str | None = None,
     ) -> None:
         rscales = np.asarray(rscales, dtype=np.float64).reshape(-1)
         if len(rscales) != factors.R:
@@ -199,100 +142,57 @@ class ReplicateDesign:
         n: int | None = None,
         seed: int | np.random.Generator | None = None,
         mse: bool = False,
+        rho: float | None = None,
+        hadamard: np.ndarray | None = None,
     ) -> ReplicateDesign:
-        """Build JKn or Rao-Wu bootstrap replicates from a Taylor design (see module doc)."""
+        """Build JKn, bootstrap, BRR or Fay replicates from a Taylor design (see module doc)."""
         if design.is_calibrated:
             raise NotImplementedError(
                 "replicates of a calibrated design are not supported: build replicates from the "
                 "uncalibrated design (calibration of replicate weights is not implemented)"
             )
-        s = design._s
+        if method not in GENERATED_TYPES:
+            raise ValueError(f"method must be one of {GENERATED_TYPES}, got {method!r}")
+        if rho is not None and method != "fay":
+            raise ValueError(f"rho= applies to method='fay' only, not {method!r}")
+        if hadamard is not None and method not in ("brr", "fay"):
+            raise ValueError(f"hadamard= applies to method='brr' or 'fay' only, not {method!r}")
+        if method in ("jkn", "brr", "fay") and n is not None:
+            raise ValueError(f"method={method!r} sets the number of replicates; n must be None")
         if method == "jkn":
-            if n is not None:
-                raise ValueError("method='jkn' makes one replicate per PSU; n must be None")
-            return cls._jkn(design, mse)
+            factors, rscales = jkn_factors(design)
+            return cls(design, factors, 1.0, rscales, mse, "jkn")
         if method == "bootstrap":
-            return cls._bootstrap(design, 500 if n is None else int(n), seed, mse)
-        raise ValueError(f"method must be 'jkn' or 'bootstrap', got {method!r} (G={s.G})")
-
-    @classmethod
-    def _jkn(cls, design: TaylorDesign, mse: bool) -> ReplicateDesign:
-        s = design._s
-        if s.G > 50_000:
-            raise ValueError(f"JKn would need {s.G} replicates; use method='bootstrap'")
-        selfrep = s.one_minus_f < 1e-7
-        keep = np.flatnonzero((s.n_psu[s.psu_stratum] > 1) & ~selfrep[s.psu_stratum])
-        rscales = ((s.one_minus_f * (s.n_psu - 1) / s.n_psu)[s.psu_stratum])[keep]
-        extra, extra_rs = [], []
-        lonely = np.flatnonzero(s.lonely)
-        if len(lonely):
-            check_lonely(s, np.ones((s.H, 1), dtype=bool), design.lonely_psu)
-            if design.lonely_psu == "adjust":
-                H = s.H
-                for h in lonely:
-                    col = np.where(s.psu_stratum == h, 0.0, H / (H - 1))
-                    extra.append(col)
-                    extra_rs.append((H - 1) / H)
-        if len(keep) == 0 and not extra:
-            raise ValueError("all strata are exhaustively sampled or lonely: no replicates")
-        ex = np.stack(extra, axis=1) if extra else np.zeros((s.G, 0))
-        factors = _JKnFactors(design, keep, ex)
-        return cls(design, factors, 1.0, np.concatenate([rscales, extra_rs]), mse, "jkn")
-
-    @classmethod
-    def _bootstrap(
-        cls, design: TaylorDesign, R: int, seed: int | np.random.Generator | None, mse: bool
-    ) -> ReplicateDesign:
-        s = design._s
-        if R < 2:
-            raise ValueError("bootstrap needs at least 2 replicates")
-        if s.G * R > 200_000_000:
-            raise ValueError(f"{s.G} PSUs x {R} replicates is too large")
-        if design.fpc is not None:
-            warnings.warn(
-                "bootstrap replicates ignore the fpc (as R's subbootstrap)",
-                UserWarning,
-                stacklevel=3,
-            )
-        lonely = np.flatnonzero(s.lonely | (s.n_psu == 1))
-        if len(lonely) and design.lonely_psu in ("fail", "adjust"):
-            raise InputError(
-                f"Stratum {s.strata_labels[lonely].tolist()} has only one PSU; the bootstrap needs "
-                f"lonely_psu='remove' or 'certainty' (got {design.lonely_psu!r})",
-                "the strata and PSU columns of the survey design (one PSU sampled in the stratum)",
-                "build the design with lonely_psu='remove' or 'certainty' for bootstrap "
-                "replicates, use method='jkn', or merge the stratum with a similar one",
-            )
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        F = np.ones((s.G, R))
-        for h in range(s.H):
-            nh = int(s.n_psu[h])
-            if nh < 2:
-                continue
-            a = s.stratum_starts[h]
-            counts = rng.multinomial(nh - 1, np.full(nh, 1.0 / nh), size=R)  # (R, nh)
-            F[a : a + nh, :] = counts.T * (nh / (nh - 1))
-        factors = _GroupFactors(s.psu, F, s)
-        return cls(design, factors, 1.0 / (R - 1), np.ones(R), mse, "bootstrap")
+            R = 500 if n is None else int(n)
+            factors = bootstrap_factors(design, R, seed)
+            return cls(design, factors, 1.0 / (R - 1), np.ones(R), mse, "bootstrap")
+        if method == "fay" and (rho is None or not 0.0 < rho < 1.0):
+            raise ValueError(f"method='fay' needs rho=, 0 < rho < 1 (got {rho!r})")
+        r = 0.0 if rho is None else float(rho)
+        factors = brr_factors(design, r, hadamard)
+        scale = 1.0 / (factors.R * (1.0 - r) ** 2)
+        return cls(design, factors, scale, np.ones(factors.R), mse, method)
 
     @classmethod
     def from_weights(
         cls,
         design: TaylorDesign,
         repweights: np.ndarray | pd.DataFrame | Sequence[str],
-        scale: float,
+        type: str = "other",  # noqa: A002 - R's and Stata's name for it
+        *,
+        rho: float | None = None,
+        scale: float | None = None,
         rscales: np.ndarray | Sequence[float] | None = None,
         mse: bool = False,
         df: float | None = None,
-        method: str = "other",
     ) -> ReplicateDesign:
         """Design from existing replicate weights (combined: full weight x adjustment).
 
         ``design``: the full-sample design, e.g. ``SurveyDesign(data, weight="w")``
         (:meth:`hhsurvey.engine.design.SurveyDesign.with_replicate_weights` calls this).
         ``repweights``: an (n, R) array, a DataFrame, or column names of the design's data.
-        ``scale``/``rscales`` as R ``svrepdesign``. ``df`` defaults to R's rule: the rank
-        of the replicate weights minus 1.
+        ``type`` sets ``scale``/``rscales`` (:func:`hhsurvey.engine.repweights.supplied_scales`);
+        ``df`` defaults to R's rule: the rank of the replicate weights minus 1.
         """
         if isinstance(repweights, pd.DataFrame):
             RW = repweights.to_numpy(dtype=np.float64)
@@ -300,20 +200,17 @@ class ReplicateDesign:
             RW = np.asarray(repweights, dtype=np.float64)
         else:
             RW = design.data[list(repweights)].to_numpy(dtype=np.float64)
-        base = design
-        w = base._s.w
+        w = design._s.w
         if RW.ndim != 2 or RW.shape[0] != len(w):
             raise ValueError(f"repweights must be (n={len(w)}, R), got shape {RW.shape}")
-        if np.isnan(RW).any():
-            raise ValueError("missing values in replicate weights")
         zero = w == 0
-        if np.any(RW[zero] != 0):
+        if zero.any() and np.any(RW[zero] != 0):
             raise ValueError("rows with zero full-sample weight must have zero replicate weights")
-        F = np.where(zero[:, None], 0.0, RW / np.where(zero, 1.0, w)[:, None])
-        rs = np.ones(RW.shape[1]) if rscales is None else np.asarray(rscales, dtype=np.float64)
-        if df is None:
-            df = float(np.linalg.matrix_rank(RW, tol=1e-5 * np.abs(RW).max())) - 1.0
-        return cls(base, _GroupFactors(None, F), scale, rs, mse, method, df=df)
+        factors = RowWeights(RW, w)
+        scale, rs = supplied_scales(type, factors, rho, scale, rscales)
+        # df None: R's rule, the rank of the weights - 1, read at the first estimate (with
+        # the check of the weights, in the pass that estimate makes over them)
+        return cls(design, factors, scale, rs, mse, type, df="rank" if df is None else df)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -459,9 +356,9 @@ class ReplicateDesign:
             n = pos.sum(axis=0)
             nw = s.w @ M
             if self._df is None:
-                df = np.array([domain_df(s, M[:, j]) for j in range(M.shape[1])])
+                df = np.array([member_df(base, M[:, j]) for j in range(M.shape[1])])
             else:
-                df = np.where(n > 0, self._df, np.nan)
+                df = np.where(n > 0, self._design_df(), np.nan)
         else:
             full, thetas = self._evaluate(statistic)
             st = self._stats(domain(base, None, None, []))
@@ -500,16 +397,26 @@ class ReplicateDesign:
         )
         return full, thetas
 
+    def _design_df(self) -> float:
+        """The df of supplied weights: given, or R's rule (rank of the weights - 1)."""
+        if self._df == "rank":
+            return float(self._factors.rank()) - 1.0
+        return float(self._df)
+
     def _stats(self, dom: Domain) -> DomainStats:
         st, _ = domain_stats(self._base, dom)
         if self._df is None:
             return st
-        df = np.where(st.n > 0, self._df, np.nan)
+        df = np.where(st.n > 0, self._design_df(), np.nan)
         return DomainStats(st.Tw, st.n, st.nw, df, st.present)
 
     def _rep_weight_totals(self, dom: Domain) -> np.ndarray:
         key = dom.cache_key
         if key is not None and key in self._nw_cache:
+            return self._nw_cache[key]
+        full = getattr(self._factors, "full_totals", None)
+        if key == () and full is not None:  # every row, the design's weights: known already
+            self._nw_cache[key] = full[:, None]
             return self._nw_cache[key]
         out = self._factors.totals(dom.we, dom.codes, dom.k)
         if key is not None:
@@ -526,13 +433,13 @@ class ReplicateDesign:
         dom = domain(base, by, where, [vy] if vx is None else [vy, vx])
         if dom.k == 0:
             return empty_by(dom.labels)
-        st = self._stats(dom)
         if dom.active is not None:
             vy = np.where(dom.active, vy, 0.0)
             vx = None if vx is None else np.where(dom.active, vx, 0.0)
         wy = dom.we * vy
         Y = domain_sum(dom, wy)
-        Yr = self._factors.totals(wy, dom.codes, dom.k)
+        Yr = self._factors.totals(wy, dom.codes, dom.k)  # first: may read the df in its pass
+        st = self._stats(dom)
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "total":
                 est, reps = Y, Yr

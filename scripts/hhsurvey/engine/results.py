@@ -25,7 +25,7 @@ from hhsurvey.engine.columns import OUTPUT_COLUMNS
 from hhsurvey.engine.kernels import (
     TaylorDesign,
     check_level,
-    domain_df,
+    member_df,
     psu_covariance,
     quantile_probs,
     t_test,
@@ -178,8 +178,9 @@ class Estimate:
         ``weights``: one coefficient per row of :attr:`table`, or a mapping {row position:
         coefficient} (other rows 0). The SE is that of the combined influence values; ``df``
         counts the PSUs that hold a positive-weight row of any domain with a non-zero
-        coefficient, minus their strata (R ``degf(subset(design, those domains))``); the
-        interval is estimate +- t(df) x SE, and ``p_value`` tests the combination against 0.
+        coefficient, minus their strata (R ``degf(subset(design, those domains))``; the design
+        df under ``domain_df="design"``); the interval is estimate +- t(df) x SE, and
+        ``p_value`` tests the combination against 0.
         ``deff`` and ``n_weighted`` are NaN; ``n`` counts the rows of those domains.
         """
         k = len(self.table)
@@ -202,7 +203,7 @@ class Estimate:
         present = self._present(member[:, None])
         var = float(psu_covariance(d._s, T, present, d.lonely_psu)[0, 0])
         se = math.sqrt(var) if var >= 0 else math.nan
-        df = domain_df(d._s, member)
+        df = member_df(d, member)
         q = float(tcrit(level, df))
         out = tidy(
             None,
@@ -258,6 +259,14 @@ def stack(
         U = np.concatenate([p.influence for p in parts], axis=1)
         M = np.concatenate([p.member for p in parts], axis=1)
         return Estimate(first.design, table, U, M, first.level)
+    roots = {id(getattr(p.design, "_parent", None) or p.design) for p in parts}
+    if len(roots) == 1:
+        raise ValueError(
+            "these estimates come from one design with missing='drop', whose calls dropped "
+            "different rows (those missing each call's variables): they are not one sample. "
+            "Build the design on the rows complete in every variable to combine them, or use "
+            "missing='zero_weight'"
+        )
     frames = []
     fpc = any(p.design.fpc is not None for p in parts)
     for nm, p in zip(names, parts, strict=True):
@@ -280,6 +289,8 @@ def stack(
         psu="_psu",
         fpc="_fpc" if fpc else None,
         lonely_psu=first.design.lonely_psu,
+        missing=first.design.missing,
+        domain_df=first.design.domain_df,
     )
     n = [p.influence.shape[0] for p in parts]
     k = [p.influence.shape[1] for p in parts]

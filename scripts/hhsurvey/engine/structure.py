@@ -10,7 +10,9 @@ stage-1 fpc factors, the singleton strata) that every estimate reads. The module
   (:mod:`hhsurvey.engine.glm`);
 * the lonely-PSU rules (:data:`LONELY_PSU_RULES`) and the error of the ``"fail"`` rule
   (:func:`check_lonely`), an :class:`hhsurvey.errors.InputError` whichever variance method
-  (Taylor or replicates) meets the singleton stratum;
+  (Taylor or replicates) meets the singleton stratum; the ``"collapse"`` rule merges each
+  single-PSU stratum with its neighbour when the design is built (:func:`collapse_plan`), and
+  logs each merge;
 * the per-stratum summary of a design (:func:`describe`).
 
 It is the bottom of the engine: it imports only :mod:`hhsurvey.errors`.
@@ -18,6 +20,7 @@ It is the bottom of the engine: it imports only :mod:`hhsurvey.errors`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,14 +35,19 @@ __all__ = [
     "build_design",
     "build_structure",
     "check_lonely",
+    "collapse_plan",
     "describe",
     "factorize",
     "factorize_counted",
     "replace_weights",
+    "subset_structure",
 ]
 
-#: Rules for strata with a single PSU, R's ``options(survey.lonely.psu=)``.
-LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust")
+log = logging.getLogger(__name__)
+
+#: Rules for strata with a single PSU: R's ``options(survey.lonely.psu=)``, and ``"collapse"``
+#: (each single-PSU stratum merged with its neighbour, :func:`collapse_plan`).
+LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "collapse")
 #: A stratum whose fpc factor (N_h - n_h) / N_h is below this is self-representing (R's rule).
 SELF_REPRESENTING = 1e-7
 
@@ -66,6 +74,7 @@ class Structure:
     lonely: np.ndarray  # (H,) bool: one PSU and not self-representing
     elem_order: np.ndarray | None  # rows sorted by stratum (element designs)
     all_pos: bool  # every weight > 0
+    collapsed: tuple[tuple[str, tuple[str, ...]], ...] = ()  # lonely_psu="collapse": merges
 
 
 # ----------------------------------------------------------------------------- lonely PSUs
@@ -76,17 +85,24 @@ def check_lonely(s: Structure, present: np.ndarray, rule: str) -> None:
     estimates; a singleton stratum outside every domain is not used (R's default
     ``survey.adjust.domain.lonely=FALSE``).
     """
-    if rule != "fail" or not s.lonely.any():
+    if rule not in ("fail", "collapse") or not s.lonely.any():
         return
     used = s.lonely[:, None] & present
     if used.any():
         bad = s.strata_labels[np.flatnonzero(used.any(axis=1))].tolist()
+        if rule == "collapse":
+            raise InputError(
+                f"Stratum {bad} has only one PSU and no other stratum to collapse it with",
+                "the strata and PSU columns of the survey design (a single sampled PSU in all "
+                "the strata that are not self-representing)",
+                "use lonely_psu='remove', 'certainty' or 'adjust', or add the strata of the design",
+            )
         raise InputError(
             f"Stratum {bad} has only one PSU, and the design's rule for lonely PSUs is "
             "lonely_psu='fail'",
             "the strata and PSU columns of the survey design (one PSU sampled in the stratum)",
             "use lonely_psu='remove', 'certainty' or 'adjust' (config: design.lonely_psu), "
-            "or merge the stratum with a similar one",
+            "or 'collapse' to merge the stratum with its neighbour",
         )
 
 
@@ -144,7 +160,7 @@ def build_design(
     if missing:
         raise ValueError(f"design columns not in data: {missing}")
     frozen = data.copy(deep=False)  # copy-on-write: later edits of `data` do not leak in
-    return frozen, build_structure(frozen, weight, strata, psu, fpc)
+    return frozen, build_structure(frozen, weight, strata, psu, fpc, lonely_psu)
 
 
 def _weights(data: pd.DataFrame, weight: str) -> np.ndarray:
@@ -244,8 +260,93 @@ def _population(
     return pop
 
 
+def collapse_plan(n_psu: np.ndarray, selfrep: np.ndarray) -> np.ndarray | None:
+    """Stratum groups of the ``"collapse"`` rule: the group code of each stratum, or None.
+
+    Strata are taken in the order of their labels (the sorted levels of the strata column);
+    self-representing strata stay alone. A single-PSU stratum is merged with the next stratum
+    in that order, and the last one, when it is single, with the group before it. A merged
+    pair holds two PSUs or more, so the next stratum starts a group of its own; two single
+    strata in a row make one group of two PSUs (collapsed strata). None when no stratum is
+    single.
+    """
+    lonely = (n_psu == 1) & ~selfrep
+    if not lonely.any():
+        return None
+    H = len(n_psu)
+    groups: list[list[int]] = []
+    cur: list[int] = []
+    psus = 0.0
+    for h in np.flatnonzero(~selfrep):
+        if cur and psus > 1:
+            groups.append(cur)
+            cur, psus = [], 0.0
+        cur.append(int(h))
+        psus += n_psu[h]
+    if cur:
+        if psus == 1 and groups:
+            groups[-1].extend(cur)
+        else:
+            groups.append(cur)
+    groups.extend([int(h)] for h in np.flatnonzero(selfrep))
+    groups.sort(key=lambda g: g[0])
+    code = np.empty(H, dtype=np.int64)
+    for j, g in enumerate(groups):
+        code[g] = j
+    return code
+
+
+def _apply_collapse(
+    code: np.ndarray,
+    hcodes: np.ndarray,
+    hlabels: pd.Index,
+    psu_codes: np.ndarray,
+    psu_stratum: np.ndarray,
+    elem_order: np.ndarray | None,
+    arrays: tuple[np.ndarray, np.ndarray],
+) -> tuple:
+    """Merge strata by group ``code``: new stratum codes and labels, PSUs renumbered in the
+    order of the merged strata, PSUs and population sizes summed; the merges, logged."""
+    n_psu, pop = arrays
+    H = int(code.max()) + 1
+    members: list[list[str]] = [[] for _ in range(H)]
+    for h, g in enumerate(code):
+        members[g].append(str(hlabels[h]))
+    labels = pd.Index(["+".join(m) for m in members], dtype=object)
+    merged = tuple((labels[g], tuple(m)) for g, m in enumerate(members) if len(m) > 1)
+    for group, parts in merged:
+        log.info(
+            "lonely_psu='collapse': strata %s (one of them with a single PSU) are collapsed "
+            "into stratum %r for the variance",
+            list(parts),
+            group,
+        )
+    new_stratum = code[psu_stratum]
+    order = np.argsort(new_stratum, kind="stable")
+    renumber = np.empty(len(order), dtype=np.int64)
+    renumber[order] = np.arange(len(order))
+    n_new = np.bincount(code, weights=n_psu, minlength=H)
+    pop_new = np.bincount(code, weights=np.where(np.isinf(pop), 0.0, pop), minlength=H)
+    pop_new[np.bincount(code, weights=np.isinf(pop), minlength=H) > 0] = np.inf
+    return (
+        code[hcodes],
+        labels,
+        renumber[psu_codes],
+        new_stratum[order],
+        None if elem_order is None else elem_order[order],
+        n_new,
+        pop_new,
+        merged,
+    )
+
+
 def build_structure(
-    data: pd.DataFrame, weight: str, strata: str | None, psu: str | None, fpc: str | None
+    data: pd.DataFrame,
+    weight: str,
+    strata: str | None,
+    psu: str | None,
+    fpc: str | None,
+    lonely_psu: str = "fail",
 ) -> Structure:
     """Validate the design columns and compute the arrays used by every estimate."""
     n = len(data)
@@ -257,12 +358,41 @@ def build_structure(
     element = psu is None
     psu_codes, psu_stratum, G, elem_order = _psus(data, psu, hcodes, H)
     n_psu = np.bincount(psu_stratum, minlength=H).astype(np.float64)
+    pop = _population(data, fpc, hcodes, hlabels, n_psu)
+    merged: tuple = ()
+    if lonely_psu == "collapse":
+        code = collapse_plan(n_psu, _one_minus_f(pop, n_psu) < SELF_REPRESENTING)
+        if code is not None:
+            hcodes, hlabels, psu_codes, psu_stratum, elem_order, n_psu, pop, merged = (
+                _apply_collapse(
+                    code, hcodes, hlabels, psu_codes, psu_stratum, elem_order, (n_psu, pop)
+                )
+            )
+            H = len(hlabels)
+    return _assemble(
+        w, hcodes, hlabels, element, psu_codes, psu_stratum, elem_order, n_psu, pop, merged
+    )
+
+
+def _assemble(
+    w: np.ndarray,
+    hcodes: np.ndarray,
+    hlabels: pd.Index,
+    element: bool,
+    psu_codes: np.ndarray,
+    psu_stratum: np.ndarray,
+    elem_order: np.ndarray | None,
+    n_psu: np.ndarray,
+    pop: np.ndarray,
+    merged: tuple,
+) -> Structure:
+    """The read-only :class:`Structure` from its codes, PSU counts and population sizes."""
+    n, H, G = len(w), len(hlabels), len(psu_stratum)
     stratum_starts = np.concatenate([[0], np.cumsum(n_psu)[:-1]]).astype(np.int64)
     starts = None
     if not element and n > 1 and bool(np.all(psu_codes[1:] >= psu_codes[:-1])):
         starts = np.concatenate([[0], np.flatnonzero(np.diff(psu_codes)) + 1])
-    pop = _population(data, fpc, hcodes, hlabels, n_psu)
-    one_minus_f = np.where(np.isinf(pop), 1.0, (pop - n_psu) / np.where(np.isinf(pop), 1.0, pop))
+    one_minus_f = _one_minus_f(pop, n_psu)
     selfrep = one_minus_f < SELF_REPRESENTING
     with np.errstate(divide="ignore", invalid="ignore"):
         cfac = np.where((n_psu > 1) & ~selfrep, one_minus_f * n_psu / (n_psu - 1), 0.0)
@@ -300,7 +430,50 @@ def build_structure(
         lonely=lonely,
         elem_order=elem_order,
         all_pos=bool(np.all(w > 0)),
+        collapsed=merged,
     )
+
+
+def subset_structure(s: Structure, keep: np.ndarray) -> Structure:
+    """The structure of a design's rows ``keep`` alone (the others dropped from the design).
+
+    What :func:`build_structure` gives on those rows, without coding the columns again: the
+    strata and PSUs left without a row are gone, the others keep their order, labels and
+    population sizes; n_h counts the PSUs left. (Not for ``lonely_psu="collapse"``, whose
+    merges depend on the PSUs left: rebuild the design there.)
+    """
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0:
+        raise ValueError("data has no rows")
+    pcodes = s.psu[rows]
+    psu_left = np.bincount(pcodes, minlength=s.G) > 0
+    old_stratum = s.psu_stratum[psu_left]
+    h_left = np.bincount(old_stratum, minlength=s.H) > 0
+    h_map = np.cumsum(h_left) - 1
+    psu_codes = (np.cumsum(psu_left) - 1)[pcodes]
+    psu_stratum = h_map[old_stratum]
+    elem_order = None
+    if s.element:  # each row is a PSU, numbered in stratum order: invert the numbering
+        elem_order = np.empty(len(rows), dtype=np.int64)
+        elem_order[psu_codes] = np.arange(len(rows))
+    n_psu = np.bincount(psu_stratum, minlength=int(h_left.sum())).astype(np.float64)
+    return _assemble(
+        s.w[rows],
+        h_map[s.stratum[rows]],
+        s.strata_labels[h_left],
+        s.element,
+        psu_codes,
+        psu_stratum,
+        elem_order,
+        n_psu,
+        s.fpc_pop[h_left].copy(),
+        (),
+    )
+
+
+def _one_minus_f(pop: np.ndarray, n_psu: np.ndarray) -> np.ndarray:
+    """1 - n_h / N_h per stratum (1 without a population size)."""
+    return np.where(np.isinf(pop), 1.0, (pop - n_psu) / np.where(np.isinf(pop), 1.0, pop))
 
 
 def replace_weights(s: Structure, w: np.ndarray) -> Structure:

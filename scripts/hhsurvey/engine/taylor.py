@@ -46,7 +46,17 @@ from hhsurvey.engine.kernels import (
 from hhsurvey.engine.results import Estimate, empty_by, tidy
 from hhsurvey.engine.structure import check_lonely
 
-__all__ = ["cov_dense", "estimate", "mean", "mean_core", "proportion", "ratio", "total"]
+__all__ = [
+    "cov_dense",
+    "estimate",
+    "mean",
+    "mean_core",
+    "proportion",
+    "proportion_values",
+    "ratio",
+    "total",
+    "total_values",
+]
 
 
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -77,9 +87,16 @@ def proportion(
     d: TaylorDesign, y: str, by: By = None, where: Where = None, level: float = 0.95
 ) -> pd.DataFrame:
     """Proportion of a 0/1 (or boolean) variable with the logit CI of ``svyciprop``."""
-    check_level(level)
     v = numeric(d, y)
     check_binary(v, y)
+    return proportion_values(d, v, by, where, level)
+
+
+def proportion_values(
+    d: TaylorDesign, v: np.ndarray, by: By = None, where: Where = None, level: float = 0.95
+) -> pd.DataFrame:
+    """:func:`proportion` of the 0/1 values ``v`` (NaN = missing), one per row of the data."""
+    check_level(level)
     dom = domain(d, by, where, [v])
     if dom.k == 0:
         return empty_by(dom.labels)
@@ -95,8 +112,14 @@ def total(
     d: TaylorDesign, y: str, by: By = None, where: Where = None, level: float = 0.95
 ) -> pd.DataFrame:
     """Weighted total of ``y`` (R ``svytotal``), by domain."""
+    return total_values(d, numeric(d, y), by, where, level)
+
+
+def total_values(
+    d: TaylorDesign, v: np.ndarray, by: By = None, where: Where = None, level: float = 0.95
+) -> pd.DataFrame:
+    """:func:`total` of the values ``v`` (NaN = missing), one per row of the data."""
     check_level(level)
-    v = numeric(d, y)
     dom = domain(d, by, where, [v])
     if dom.k == 0:
         return empty_by(dom.labels)

@@ -14,7 +14,12 @@ change between two rounds:
   denominator < 25), parentheses for caution (25-49);
 - a change involving a suppressed estimate is not shown either (``*``, no CI, p-value or
   significance): it would reveal the suppressed estimate; one involving a caution estimate is
-  parenthesised;
+  parenthesised; one involving a structural zero reads "not applicable"; a change whose SE is
+  0 reads "not estimable" (no interval, no test);
+- a change that is not significant is never read as "no change": it is reported with its
+  minimum detectable change (``mdc`` of the change table), "this survey could detect only a
+  change of X or more"; the summary's significance is that of the headline family adjusted
+  for multiple comparisons (``p_adjusted``);
 - a change in a percentage is in percentage points, signed (``+5.3``); its CI reads
   ``a to b`` (an en dash between negative numbers would be ambiguous);
 - national figures of each round are those of that round's comparison table, cited with year
@@ -31,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from hhsurvey.catalogue.national import comparable
 from hhsurvey.engine.columns import CHANGE_COLUMNS
 from hhsurvey.outputs.report.context import figure_context
 from hhsurvey.outputs.report.files import (
@@ -41,6 +47,8 @@ from hhsurvey.outputs.report.files import (
 )
 from hhsurvey.outputs.report.format import (
     NO_FIGURE,
+    NOT_APPLICABLE,
+    NOT_ESTIMABLE,
     UNIT_TEXT,
     fmt_ci,
     fmt_estimate,
@@ -63,6 +71,7 @@ from hhsurvey.outputs.report.spec import (
     load_report_spec,
 )
 from hhsurvey.outputs.report.tables import national_value as _national_value
+from hhsurvey.prepare.poverty import assumption_marks
 
 __all__ = [
     "ROLES",
@@ -83,6 +92,16 @@ ROLES = ("baseline", "endline")
 CHANGE_UNIT_TEXT = UNIT_TEXT | {"percent": "percentage points"}
 CHANGE_UNIT_SHORT = {"percent": "pp", "lak": "LAK"}
 SUPPRESSED_NOTE = "not shown: fewer than {n} unweighted cases in the {rounds} round"
+NOT_APPLICABLE_NOTE = "not applicable: the event is impossible in this group in the {rounds} round"
+#: The adjustment of the headline family, in words (config ``change.multiplicity``).
+MULTIPLICITY_TEXT = {
+    "benjamini_hochberg": "the Benjamini-Hochberg procedure (false discovery rate)",
+    "holm": "Holm's procedure (family-wise error rate)",
+    "bonferroni": "the Bonferroni correction (family-wise error rate)",
+    "none": "",
+}
+#: Flags that keep a change from being shown (the change table blanks it too).
+HIDDEN = ("suppressed", NOT_APPLICABLE)
 #: Columns of the round tables the report reads.
 INDICATOR_COLUMNS = ("indicator", "domain", "level", "flag")
 COMPARISON_COLUMNS = (
@@ -175,9 +194,17 @@ def row_label(domain: str, level: str) -> str:
 
 
 def _change_flag(fb: str, fe: str) -> str:
-    if "suppressed" in (fb, fe):
-        return "suppressed"
-    return "caution" if "caution" in (fb, fe) else ""
+    for f in (*HIDDEN, "caution"):
+        if f in (fb, fe):
+            return f
+    return ""
+
+
+def fmt_mdc(x: Any, unit: str) -> str:
+    """The minimum detectable change in words: "6.6 percentage points", "120,000 LAK"."""
+    if not _finite(x):
+        return ""
+    return f"{fmt_number(x, unit)} {CHANGE_UNIT_TEXT.get(unit, unit)}"
 
 
 def change_cells(
@@ -186,7 +213,7 @@ def change_cells(
     """Display strings of one row of the change table: each round under its own DHS flag, the
     change under the stricter of the two."""
     flag = _change_flag(fb, fe)
-    hidden = [role for role, f in zip(ROLES, (fb, fe), strict=True) if f == "suppressed"]
+    hidden = [role for role, f in zip(ROLES, (fb, fe), strict=True) if f == flag]
     cells = {
         "baseline": fmt_estimate(r["baseline"], unit, fb),
         "baseline_ci": fmt_ci(r["baseline_ci_low"], r["baseline_ci_high"], unit, fb),
@@ -195,28 +222,38 @@ def change_cells(
         "endline_ci": fmt_ci(r["endline_ci_low"], r["endline_ci_high"], unit, fe),
         "endline_flag": fe,
         "flag": flag,
+        "mdc": "",
     }
-    if flag == "suppressed":
+    if flag in HIDDEN:
+        note = SUPPRESSED_NOTE if flag == "suppressed" else NOT_APPLICABLE_NOTE
         return cells | {
-            "change": "*",
+            "change": "*" if flag == "suppressed" else NOT_APPLICABLE,
             "change_ci": "",
             "p": "",
             "significant": "",
             "sig": False,
-            "why": SUPPRESSED_NOTE.format(n=suppress_below, rounds=" and ".join(hidden)),
+            "why": note.format(n=suppress_below, rounds=" and ".join(hidden)),
         }
     change, ci = fmt_change(r["change"], unit), fmt_change_ci(r["ci_low"], r["ci_high"], unit)
-    tested = _finite(r["p_value"])
+    estimable = _text(r.get("precision")) != NOT_ESTIMABLE
+    tested = _finite(r["p_value"]) and estimable
     sig = tested and _truth(r["significant"])
+    if not estimable:
+        ci = NOT_ESTIMABLE
     if flag == "caution":
         change, ci = (f"({t})" if t else "" for t in (change, ci))
     return cells | {
         "change": change,
         "change_ci": ci,
-        "p": fmt_p(r["p_value"]),
+        "p": fmt_p(r["p_value"]) if tested else "",
         "significant": ("yes" if sig else "no") if tested else "",
         "sig": sig,
         "why": "",
+        "mdc": fmt_mdc(r.get("mdc"), unit) if _finite(r.get("mdc")) and tested else "",
+        # significant on its own but not after the headline family's adjustment
+        "unadjusted_only": sig
+        and _finite(r.get("p_adjusted"))
+        and not _truth(r.get("significant_adjusted", sig)),
     }
 
 
@@ -234,6 +271,8 @@ def national_context(
     table = []
     for role in ROLES:
         comp = comparisons[role]
+        # the one verdict rule of the report and the brief (hhsurvey.catalogue.national)
+        comp = comp.assign(_comparable=comparable(comp))
         for c in comp.loc[comp["status"].map(_text) != NO_FIGURE].to_dict("records"):
             ref = f"N{len(table) + 1}"
             cid = _text(c["comparator_id"])
@@ -242,7 +281,7 @@ def national_context(
                 "anchor": f"nat-{role}-{cid}",
                 "value": _national_value(c["national_value"], c["national_unit"]),
                 "year": _text(c["national_year"]),
-                "context": c["comparability"] == "context_only",
+                "context": not c["_comparable"],
             }
             cells.setdefault((role, _text(c["indicator"])), []).append(item)
             table.append(
@@ -256,7 +295,7 @@ def national_context(
                     "source": _text(c["source"]),
                     "table_page": _text(c["table_page"]),
                     "comparability": _text(c["comparability"]).replace("_", " "),
-                    "verdict": _text(c.get("verdict")),
+                    "verdict": _text(c.get("verdict")) if c["_comparable"] else "for context only",
                     "caveat": _text(c.get("caveat")),
                 }
             )
@@ -286,6 +325,7 @@ def change_sections(
     national: Mapping[tuple[str, str], list[dict[str, Any]]],
     suppress_below: int,
     spec: ReportSpec,
+    alpha: float = 0.05,
 ) -> list[dict[str, Any]]:
     """One table per indicators section of the report spec: per indicator, its overall change
     then its change by each disaggregation (sub-rows), in catalogue order. Catalogue
@@ -307,6 +347,8 @@ def change_sections(
         for r in g.to_dict("records"):
             k = _key(iid, r["domain"], r["level"])
             total = k[1] == "total"
+            if _finite(r.get("p_adjusted")):
+                r = r | {"significant_adjusted": float(r["p_adjusted"]) < alpha}
             row = change_cells(r, unit, *row_flags(flags, *k), suppress_below)
             row |= {
                 "id": iid,
@@ -343,13 +385,20 @@ def headline_rows(
     change: pd.DataFrame,
     flags: Mapping[str, Mapping[tuple[str, str, str], str]],
     suppress_below: int,
+    alpha: float = 0.05,
 ) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
-    """(id, unit, change row, display cells) of each headline indicator's overall change."""
+    """(id, unit, change row, display cells) of each headline indicator's overall change.
+
+    The headline changes are one family of tests: a change is significant when its p-value
+    adjusted over the family (``p_adjusted`` of the change table) is below *alpha*."""
     overall = change.loc[change["domain"] == "total"].drop_duplicates("indicator")
     overall = overall.set_index("indicator")
     out = []
     for iid in headline_ids(catalogue, change):
         r = overall.loc[iid].to_dict()
+        if _finite(r.get("p_adjusted")):
+            r = r | {"significant": float(r["p_adjusted"]) < alpha, "adjusted": True}
+            r["significant_adjusted"] = r["significant"]
         unit = catalogue.unit(iid)
         cells = change_cells(r, unit, *row_flags(flags, iid, "total", "total"), suppress_below)
         out.append((iid, unit, r, cells))
@@ -361,17 +410,21 @@ def headline_frame(
     change: pd.DataFrame,
     flags: Mapping[str, Mapping[tuple[str, str, str], str]],
     suppress_below: int = 25,
+    assumptions: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The overall change of each headline indicator, with both rounds' flags and a one-line
-    summary of the change (``note``): the data of the dumbbell chart."""
+    summary of the change (``note``): the data of the dumbbell chart. An indicator resting on
+    an assumption (*assumptions*, e.g. an assumed poverty line) carries the mark in its note."""
     rows = []
     for iid, unit, r, cells in headline_rows(catalogue, change, flags, suppress_below):
-        if cells["flag"] == "suppressed":
+        if cells["flag"] in HIDDEN:
             note = f"change {cells['why']}"
         else:
             short = CHANGE_UNIT_SHORT.get(unit, "")
             sig = {"yes": "significant", "no": "not significant"}.get(cells["significant"], "")
             note = ", ".join(t for t in (f"change {cells['change']} {short}".strip(), sig) if t)
+        if iid in (assumptions or {}):
+            note += "; \u2021 assumed poverty line"
         rows.append(
             {"indicator": iid, "label": catalogue.label(iid), "unit": unit, "note": note}
             | {c: r[c] for c in CHANGE_COLUMNS[3:9]}
@@ -386,12 +439,20 @@ def headline_findings(
     change: pd.DataFrame,
     flags: Mapping[str, Mapping[tuple[str, str, str], str]],
     suppress_below: int,
+    alpha: float = 0.05,
+    assumptions: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Plain-language lines of the headline changes (the template writes the sentence)."""
+    """Plain-language lines of the headline changes (the template writes the sentence). A
+    change that is not significant carries its minimum detectable change (``mdc``); one that
+    rests on an assumption (*assumptions*, e.g. an assumed poverty line) carries the mark."""
     out = []
-    for iid, unit, _, cells in headline_rows(catalogue, change, flags, suppress_below):
+    for iid, unit, r, cells in headline_rows(catalogue, change, flags, suppress_below, alpha):
         suffix = "\u00a0%" if unit == "percent" else f"\u00a0{UNIT_TEXT.get(unit, unit)}"
-        p_text = "p < 0.001" if cells["p"] == "<0.001" else f"p = {cells['p']}"
+        adjusted = bool(r.get("adjusted"))
+        if adjusted and cells["p"]:
+            cells = cells | {"p": fmt_p(r["p_adjusted"])}
+        p_name = "adjusted p" if adjusted else "p"
+        p_text = f"{p_name} < 0.001" if cells["p"] == "<0.001" else f"{p_name} = {cells['p']}"
         out.append(
             cells
             | {
@@ -403,6 +464,9 @@ def headline_findings(
                 # In the sentence the CI is not parenthesised again for a caution change.
                 "change_ci": cells["change_ci"].removeprefix("(").removesuffix(")"),
                 "p_text": p_text if cells["p"] else "",
+                "assumption": f"this figure {assumptions[iid]}"
+                if iid in (assumptions or {})
+                else "",
             }
         )
     return out
@@ -410,8 +474,9 @@ def headline_findings(
 
 def change_summary(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The change in words: how many key indicators were compared, which rose and which fell
-    significantly (labels), and how many did not change significantly or were not tested."""
-    shown = [f for f in findings if f.get("flag") != "suppressed" and f.get("change")]
+    significantly (labels), which did not change significantly, each with the change this
+    survey could have detected (never read as "no change"), and how many were not tested."""
+    shown = [f for f in findings if f.get("flag") not in HIDDEN and f.get("change")]
     rose = [
         f["label"] for f in shown if f.get("sig") and not f["change"].strip("(").startswith("-")
     ]
@@ -420,7 +485,11 @@ def change_summary(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "compared": len(shown),
         "rose": rose,
         "fell": fell,
-        "unchanged": sum(1 for f in shown if f.get("significant") == "no"),
+        "not_significant": [
+            {"label": f["label"], "mdc": f.get("mdc", "")}
+            for f in shown
+            if f.get("significant") == "no"
+        ],
         "untested": sum(1 for f in shown if not f.get("significant")),
         "not_compared": len(findings) - len(shown),
     }
@@ -604,10 +673,15 @@ def build_change_context(
     prices = config.get("prices") or {}
     round_ctx = rounds_context(rounds, config)
     names = {r["role"]: r["name"] for r in round_ctx}
-    findings = headline_findings(catalogue, change, flags, suppress_below)
+    assumptions = (
+        assumption_marks(catalogue.entries, config["poverty_lines"], prices)
+        if config.get("poverty_lines") and prices
+        else {}
+    )
+    findings = headline_findings(catalogue, change, flags, suppress_below, 1 - level, assumptions)
     figures = {name: dict(f) for name, f in figures.items()}
     if "change_dumbbell" in figures:  # the alt text carries the data of the chart
-        frame = headline_frame(catalogue, change, flags, suppress_below)
+        frame = headline_frame(catalogue, change, flags, suppress_below, assumptions)
         figures["change_dumbbell"]["alt"] += " " + dumbbell_alt(frame)
     title = f"Change since baseline: {names['baseline']} to {names['endline']}"
     return {
@@ -627,6 +701,10 @@ def build_change_context(
         "price_source": _text(prices.get("source")).strip().rstrip("."),
         "level": fmt_pct(level, 0),
         "alpha": f"{1 - level:.2g}",
+        "power": fmt_pct(float((config.get("planning") or {}).get("power", 0.8)), 0),
+        "multiplicity": MULTIPLICITY_TEXT.get(
+            _text((config.get("change") or {}).get("multiplicity", "benjamini_hochberg")), ""
+        ),
         "t_quantile": f"{0.5 + level / 2:.3g}",
         "suppress_below": suppress_below,
         "caution_below": int(ind_cfg.get("caution_below", 50)),
@@ -634,7 +712,7 @@ def build_change_context(
         "summary": change_summary(findings),
         "trends": national_trends(national, catalogue, headline_ids(catalogue, change)),
         "sections": change_sections(
-            catalogue, change, flags, indicators, national, suppress_below, spec
+            catalogue, change, flags, indicators, national, suppress_below, spec, 1 - level
         ),
         "national": national_rows,
         "methods": methods_note(change, rounds, catalogue, revisits),

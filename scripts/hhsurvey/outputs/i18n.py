@@ -34,7 +34,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
@@ -44,6 +43,7 @@ from babel.numbers import format_decimal, parse_decimal
 from babel.support import Translations
 
 from hhsurvey.paths import REPO
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "DOMAIN",
@@ -159,7 +159,7 @@ def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
     config/brief.yaml, the titles and texts of config/implications.yaml, the round titles and
     package labels of the round configurations, and the catalogue labels of the indicators
     the brief, the key findings, the scenarios and the statements name."""
-    spec = yaml.safe_load((repo / BRIEF_CONFIG).read_text(encoding="utf-8"))
+    spec = load_yaml((repo / BRIEF_CONFIG).read_text(encoding="utf-8"), str(BRIEF_CONFIG))
     for g in spec["cascade"]["groups"]:
         yield g["label"], BRIEF_CONFIG
     ids: list[str] = list(spec["tiles"])
@@ -175,7 +175,9 @@ def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
         ids.append(spec["scenario"]["indicator"])
     rules_path = repo / IMPLICATIONS
     if rules_path.is_file():
-        for rule in yaml.safe_load(rules_path.read_text(encoding="utf-8"))["statements"]:
+        for rule in load_yaml(rules_path.read_text(encoding="utf-8"), str(IMPLICATIONS))[
+            "statements"
+        ]:
             yield " ".join(rule["title"].split()), IMPLICATIONS
             yield " ".join(rule["text"].split()), IMPLICATIONS
             for cond in rule["when"]:
@@ -185,13 +187,13 @@ def _brief_msgids(repo: Path) -> Iterable[tuple[str, str]]:
     for rel in ROUND_CONFIGS:
         if not (repo / rel).is_file():
             continue
-        cfg = yaml.safe_load((repo / rel).read_text(encoding="utf-8")) or {}
+        cfg = load_yaml((repo / rel).read_text(encoding="utf-8"), str(rel)) or {}
         for r in (cfg.get("rounds") or {}).values():
             if r.get("title"):
                 yield str(r["title"]), rel
         for p in (cfg.get("scenarios") or {}).get("packages") or []:
             yield str(p["label"]), rel
-    cat = yaml.safe_load((repo / CATALOGUE).read_text(encoding="utf-8"))["indicators"]
+    cat = load_yaml((repo / CATALOGUE).read_text(encoding="utf-8"), str(CATALOGUE))["indicators"]
     labels = {e["id"]: e["label"] for e in cat}
     ids += [e["id"] for e in cat if e.get("key_rank") is not None]
     for iid in dict.fromkeys(ids):

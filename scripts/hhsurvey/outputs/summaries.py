@@ -134,17 +134,23 @@ def change_headline(
         text = w.fmt.number(v, 1 if unit == "percent" else 0)
         return text if text.startswith("-") else "+" + text
 
-    for iid, unit, r, cells in headline_rows(catalogue, change, flags, suppress_below):
+    alpha = 1.0 - w.level_value
+    for iid, unit, r, cells in headline_rows(catalogue, change, flags, suppress_below, alpha):
         hidden = [role for role in ("baseline", "endline") if cells[f"{role}_flag"] == "suppressed"]
-        p = r.get("p_value")
+        adjusted = bool(r.get("adjusted"))
+        p = r.get("p_adjusted") if adjusted else r.get("p_value")
+        p_name = _("adjusted p") if adjusted else "p"
+        why = _("not shown: fewer than {n} unweighted cases in the {rounds} round").format(
+            n=suppress_below, rounds=" / ".join(hidden)
+        )
+        if cells["flag"] == "not applicable":
+            why = _("not applicable: impossible in this group by construction")
         out.append(
             {
                 "id": iid,
                 "label": _(catalogue.label(iid)),
                 "flag": cells["flag"],
-                "why": _("not shown: fewer than {n} unweighted cases in the {rounds} round").format(
-                    n=suppress_below, rounds=" / ".join(hidden)
-                ),
+                "why": why,
                 "baseline_text": shown(r["baseline"], unit, cells["baseline_flag"]),
                 "endline_text": shown(r["endline"], unit, cells["endline_flag"]),
                 "change": signed(r["change"], unit),
@@ -152,12 +158,19 @@ def change_headline(
                 "change_ci": _("{low} to {high}").format(
                     low=signed(r["ci_low"], unit), high=signed(r["ci_high"], unit)
                 )
-                if finite(r["ci_low"]) and finite(r["ci_high"])
-                else "",
+                if finite(r["ci_low"])
+                and finite(r["ci_high"])
+                and cells["change_ci"] != "not estimable"
+                else _("not estimable"),
                 "significant": cells["significant"],
-                "p_text": ("p < 0.001" if float(p) < 0.001 else f"p = {float(p):.3f}")
-                if finite(p)
+                "sig": cells["sig"],
+                "mdc": cells["mdc"],
+                "p_text": (
+                    f"{p_name} < 0.001" if float(p) < 0.001 else f"{p_name} = {float(p):.3f}"
+                )
+                if finite(p) and cells["p"]
                 else "",
+                "assumption": "",
             }
         )
     return out
@@ -210,6 +223,9 @@ def write_change_summary(
         "summary": summary,
         "headline": items,
         "base_year": str((config.get("prices") or {}).get("base_year", "")),
+        "power": w.fmt.percent(float((config.get("planning") or {}).get("power", 0.8)), 0),
+        "multiplicity": (config.get("change") or {}).get("multiplicity", "benjamini_hochberg")
+        not in ("none", None, False),
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     return write_html(context, template, css, out, translations=translations, fonts=fonts)

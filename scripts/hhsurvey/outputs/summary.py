@@ -23,7 +23,7 @@ import pandas as pd
 from hhsurvey.catalogue.model import load_catalogue as load_entries
 from hhsurvey.catalogue.scenarios import ACTUAL
 from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade_svg
-from hhsurvey.outputs.brief.messages import key_messages
+from hhsurvey.outputs.brief.messages import assumption_marks_of, key_messages
 from hhsurvey.outputs.i18n import LocaleFormat
 from hhsurvey.outputs.implications import evaluate, load_rules
 from hhsurvey.outputs.money import Money
@@ -72,6 +72,7 @@ class Words:
 
     def __init__(self, lang: str, _: Gettext, money: Money, level: float) -> None:
         self.lang, self._, self.money = lang, _, money
+        self.level_value = float(level)
         self.fmt = LocaleFormat(lang)
         self.level = self.fmt.number(100 * level) + "%"
 
@@ -154,10 +155,13 @@ def findings(
     refs: Mapping[str, str],
     w: Words,
     not_in_instrument: set[str] = frozenset(),
+    assumptions: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ten key findings, the catalogue's ``key_rank`` order: estimate, CI, precision mark,
     US$ and yardsticks of an amount, and every national comparator. Suppressed estimates are
-    skipped; caution ones keep their parentheses."""
+    skipped; caution ones keep their parentheses. A finding that rests on an assumption
+    (*assumptions*: id -> reason, e.g. an assumed poverty line) carries the mark and the reason
+    (in English; in another language the reason in general words)."""
     overall = indicators.loc[indicators["domain"].astype(str) == "total"]
     overall = overall.drop_duplicates("indicator").set_index("indicator")
     ranked = sorted(
@@ -189,10 +193,19 @@ def findings(
                 "caution": flag == "caution",
                 "precision_mark": PRECISION_MARKS.get(precision_class(r), ""),
                 "money": w.money_note(float(r["estimate"])) if e.unit == "lak" else "",
+                "assumption": _assumption_text(e.id, assumptions, w),
                 "national": [_national(c, refs, w) for c in comps.to_dict("records")],
             }
         )
     return out
+
+
+def _assumption_text(iid: str, assumptions: Mapping[str, str] | None, w: Words) -> str:
+    if iid not in (assumptions or {}):
+        return ""
+    if w.lang == "en":
+        return f"this figure {assumptions[iid]}"
+    return w._("this figure rests on a poverty line that is an assumption, not an official line")
 
 
 def _fall(v: Mapping[str, Any] | None, w: Words) -> tuple[str, str]:
@@ -294,8 +307,17 @@ def round_summary(
     entries = {e.id: e for e in load_entries(str(catalogue_path))}
     labels = {i: e.label for i, e in entries.items()}
     units = {i: e.unit for i, e in entries.items()}
+    assumptions = assumption_marks_of(entries, config)
     messages = key_messages(
-        indicators, comparison, entries, brief_spec["messages"], _, lang=lang, level=level
+        indicators,
+        comparison,
+        entries,
+        brief_spec["messages"],
+        _,
+        lang=lang,
+        level=level,
+        differences=differences,
+        assumptions=assumptions,
     )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", [])) or []
     data = cascade_data(indicators, brief_spec["cascade"])
@@ -331,7 +353,9 @@ def round_summary(
             {"id": s.id, "title": s.title, "text": s.text, "evidence": list(s.evidence)}
             for s in statements
         ],
-        "findings": findings(entries, indicators, comparison, refs, w, not_in_instrument),
+        "findings": findings(
+            entries, indicators, comparison, refs, w, not_in_instrument, assumptions
+        ),
         "level": w.level,
     }
 

@@ -13,9 +13,12 @@ import logging
 import numpy as np
 import pandas as pd
 
+from hhsurvey.prepare.amounts import AMOUNT_COLUMNS
+from hhsurvey.prepare.checks import KEYS
 from hhsurvey.prepare.outliers import above_bound, extreme_amounts
 from hhsurvey.prepare.postcode import post_code
-from hhsurvey.prepare.validate import AMOUNT_COLUMNS, KEYS
+from hhsurvey.prepare.skips import impute_filters
+from hhsurvey.prepare.village_scale import rescale_villages, village_scale
 from hhsurvey.survey.io import format_keys
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,8 @@ def clean_tables(
         hh["result"].isin(params["responding"]), ["village", "hh", params["strata"]]
     ]
     out, excluded = _keep_responding(tables, responding[["village", "hh"]])
+    out, rows = _documented_treatments(tables, out, params)
+    logs += rows
     for step in (_ranges_to_missing, _no_care_zero_spending, _negative_to_missing, _cap_amounts):
         out, rows = step(out, params)
         logs += rows
@@ -150,6 +155,37 @@ def clean_tables(
     recon = recon.assign(reconciles=recon["raw"] == recon["clean"] + recon["excluded"])
     log.info("cleaning: %d log rows, %d excluded records", len(cleaning_log), len(exclusions))
     return out, cleaning_log, exclusions, recon
+
+
+def _documented_treatments(tables: Tables, out: Tables, params: dict) -> Step:
+    """0. The treatments the config chose for what validation found (each change logged):
+    a village's amounts recorded in another unit rescaled (``cleaning.village_amount_scale:
+    rescale``; found on the tables as ingested, as validation found it), and blank filter
+    questions imputed from their follow-ups (``cleaning.blank_filter: impute``)."""
+    logs: list[pd.DataFrame] = []
+    if params.get("village_amount_scale") == "rescale":
+        scale = village_scale(tables, params.get("village_scale_ratio", 30.0))
+        out, rows = rescale_villages(out, scale)
+        logs += rows
+        for r in scale.dropna(subset=["factor"]).itertuples():
+            log.warning(
+                "village %s: %s amounts x%.3g of the same items elsewhere; multiplied by %g "
+                "(cleaning.village_amount_scale: rescale, logged in cleaning_log.csv)",
+                r.village,
+                r.table,
+                r.ratio,
+                r.factor,
+            )
+    if params.get("blank_filter", "impute") == "impute":
+        out, rows = impute_filters(out)
+        logs += rows
+        if rows:
+            log.warning(
+                "%d blank filter question(s) imputed from their follow-ups (rule "
+                "filter_imputed in cleaning_log.csv)",
+                sum(len(r) for r in rows),
+            )
+    return out, logs
 
 
 def _special_codes_logged(special: pd.DataFrame) -> list[pd.DataFrame]:

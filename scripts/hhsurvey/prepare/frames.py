@@ -25,9 +25,13 @@ from hhsurvey.errors import InputError
 __all__ = [
     "AGE_BINS",
     "AGE_LABELS",
+    "DESIGN_PSU",
+    "DESIGN_STRATUM",
     "FRAME_UNITS",
     "PROVIDER_GROUPS",
     "build_frames",
+    "design_args",
+    "design_columns",
     "household_frame",
     "person_frame",
     "poverty_lines_lak",
@@ -36,6 +40,9 @@ __all__ = [
 ]
 
 FRAME_UNITS: tuple[str, ...] = ("person", "household", "household_pop")
+#: The design columns of every frame: the stratum and the PSU the variance is computed with
+#: (:func:`design_columns`; every estimate of the pipeline uses them, :func:`design_args`).
+DESIGN_STRATUM, DESIGN_PSU = "design_stratum", "design_psu"
 #: Age groups of the person frame (``age_group``).
 AGE_BINS = [-1, 4, 14, 24, 49, 64, 200]
 AGE_LABELS = ["0-4", "5-14", "15-24", "25-49", "50-64", "65+"]
@@ -51,6 +58,55 @@ PROVIDER_GROUPS = {
     "vhv": "vhv",
     "other": "other",
 }
+
+
+def design_columns(
+    households: pd.DataFrame,
+    pi1: pd.Series,
+    *,
+    strata: str,
+    psu: str,
+    certainty_own_stratum: bool = True,
+    round_name: str = "",
+) -> pd.DataFrame:
+    """The stratum and PSU of every household for the variance (:data:`DESIGN_STRATUM`,
+    :data:`DESIGN_PSU`), as text.
+
+    ``pi1`` is the stage-1 selection probability of each household's PSU (aligned with
+    ``households``). A PSU selected with certainty (pi1 = 1) is not a sampled unit: with
+    ``certainty_own_stratum`` it becomes a stratum of its own, ``"<stratum> certainty <psu>"``,
+    whose PSUs are its households (``"<psu>-<hh> (<round>)"``, never shared between rounds), as
+    DHS and R ``survey`` users do. Otherwise, or for every other PSU, the design's own stratum
+    and PSU.
+    """
+    stratum = households[strata].astype("str")
+    unit = households[psu].astype("str")
+    if certainty_own_stratum:
+        certain = pd.Series(np.asarray(pi1, dtype="float64") >= 1.0 - 1e-12, index=households.index)
+        tag = f" ({round_name})" if round_name else ""
+        stratum = stratum.where(~certain, stratum + " certainty " + unit)
+        unit = unit.where(~certain, unit + "-" + households["hh"].astype("str") + tag)
+    return pd.DataFrame(
+        {
+            "village": households["village"],
+            "hh": households["hh"],
+            DESIGN_STRATUM: stratum,
+            DESIGN_PSU: unit,
+        },
+        index=households.index,
+    )
+
+
+def design_args(design: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :class:`~hhsurvey.engine.design.SurveyDesign` for every estimate
+    on the analysis frames (config ``design``): the frames' design columns (certainty villages as
+    their own strata), the lonely-PSU rule and the convention (``r`` when absent)."""
+    return {
+        "strata": DESIGN_STRATUM,
+        "psu": DESIGN_PSU,
+        "lonely_psu": design["lonely_psu"],
+        "convention": design.get("convention", "r"),
+    }
 
 
 def _check_units(units: set[str], where: str) -> None:
@@ -72,7 +128,8 @@ def person_frame(
     """All persons of responding households, with household and module information attached."""
     key3 = ["village", "hh", "line"]
     per = tables["person"]
-    hh = agg[["village", "hh", strata, "weight", "quintile", "hhsize", "pc_total", "dist_hc"]]
+    cols = ["village", "hh", strata, "weight", "quintile", "hhsize", "pc_total", "dist_hc"]
+    hh = agg[cols + [c for c in (DESIGN_STRATUM, DESIGN_PSU) if c in agg]]
     df = per.drop(columns=[strata], errors="ignore").merge(
         hh, on=["village", "hh"], how="inner", validate="many_to_one"
     )
@@ -161,12 +218,25 @@ def build_frames(
     u5_excluded_sources: list[str],
     poverty_lines: dict,
     price_factor: float = 1.0,
+    design: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The three analysis frames of a round, amounts in base-year prices.
 
     ``agg`` (households.parquet) is already deflated; the person-level amounts (episode and
-    delivery spending) are multiplied by ``price_factor`` here.
+    delivery spending) are multiplied by ``price_factor`` here. ``design``: the design columns
+    of the households (:func:`design_columns`, keyed by village and hh); without it the design
+    columns are the stratum and the village.
     """
+    if design is None:
+        design = agg[["village", "hh"]].assign(
+            **{DESIGN_STRATUM: agg[strata].astype("str"), DESIGN_PSU: agg["village"].astype("str")}
+        )
+    agg = agg.merge(
+        design[["village", "hh", DESIGN_STRATUM, DESIGN_PSU]],
+        on=["village", "hh"],
+        how="left",
+        validate="one_to_one",
+    )
     person = person_frame(tables, agg, strata=strata, u5_excluded_sources=u5_excluded_sources)
     amounts = [
         c for c in person.columns if c.startswith("ep_cost_") and not c.endswith("_imputed")

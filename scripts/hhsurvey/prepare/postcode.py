@@ -1,16 +1,19 @@
 """Post-coding of "other, specify" answers (issue 14).
 
 A configured table maps a normalised free-text answer to a category of the coded column it
-specifies (``cleaning.post_coding`` in config/config.yaml). Normalised = Unicode NFC, lower
-case, surrounding and repeated spaces removed. Only rows whose coded column holds the
-``from`` category ("other") are changed; each change is one row of the cleaning log (rule
-``post_code``). A category the instrument does not offer (e.g. military/police insurance,
-answered as "other") is added to the column's categories, and listed in ``categories``.
+specifies (``cleaning.post_coding`` in config/config.yaml). Normalised
+(:func:`hhsurvey.survey.text.normalise`) = Unicode NFKC, zero-width characters removed, case
+folded, surrounding and repeated spaces removed, so that a Lao answer typed with a zero-width
+space matches its entry. Only rows whose coded column holds the ``from`` category ("other")
+are changed; each change is one row of the cleaning log (rule ``post_code``), and the answers
+left uncoded are counted in the job's log. A category the rule codes into that the instrument
+does not offer (e.g. military/police insurance, answered as "other") is added to the column's
+categories, whether or not an answer of the round uses it, so that the catalogue can name it.
 """
 
 from __future__ import annotations
 
-import unicodedata
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +21,9 @@ import pandas as pd
 
 from hhsurvey.errors import InputError
 from hhsurvey.survey.io import format_keys
+from hhsurvey.survey.text import normalise as normalise_text
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["normalise", "post_code"]
 
@@ -25,10 +31,9 @@ RULE = "post_code"
 
 
 def normalise(text: Any) -> str:
-    """NFC, lower case, single spaces, trimmed; "" for missing."""
-    if text is None or (isinstance(text, float) and text != text) or text is pd.NA:
-        return ""
-    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+    """NFKC, zero-width characters removed, case-folded, single spaces, trimmed; "" for
+    missing."""
+    return normalise_text(text)
 
 
 def post_code(
@@ -50,15 +55,29 @@ def post_code(
                 "name an existing text column and the coded column it specifies",
             )
     new = table[text_col].map(normalise).map(mapping)
-    mask = (table[target].astype("string") == source).fillna(False) & new.notna()
-    if not mask.any():
-        return table, pd.DataFrame(columns=list(log_columns))
+    is_source = (table[target].astype("string") == source).fillna(False)
+    mask = is_source & new.notna()
+    uncoded = int((is_source & table[text_col].notna() & new.isna()).sum())
+    if uncoded:
+        logger.info(
+            "%s.%s: %d '%s, specify' answer(s) left uncoded (no entry of "
+            "cleaning.post_coding matches them; their %s stays '%s')",
+            name,
+            text_col,
+            uncoded,
+            source,
+            target,
+            source,
+        )
     out = table.copy()
     col = out[target]
     if isinstance(col.dtype, pd.CategoricalDtype):
-        extra = [c for c in dict.fromkeys(new[mask]) if c not in col.cat.categories]
+        extra = [c for c in dict.fromkeys(mapping.values()) if c not in col.cat.categories]
         if extra:
             col = col.cat.add_categories(extra)
+            out[target] = col
+    if not mask.any():
+        return out, pd.DataFrame(columns=list(log_columns))
     old = out[target].astype("string")
     col = col.copy()
     col[mask] = new[mask]

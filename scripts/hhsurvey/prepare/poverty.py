@@ -147,3 +147,20 @@ def indicators_using_lines(
         if used:
             out[ind.id] = used
     return out
+
+
+def assumption_marks(
+    catalogue: Iterable[Any], poverty_lines: Mapping[str, Any], prices: Mapping[str, Any]
+) -> dict[str, str]:
+    """Indicator id -> why it rests on an assumption: the poverty lines marked ASSUMPTION in
+    the config that its definition uses. The comparison gives such an indicator no verdict, and
+    the report, the brief and the change report never show it as a headline without its mark."""
+    lines = line_table(poverty_lines, prices)
+    assumed = lines.loc[lines["assumption"], "column"].tolist()
+    names = dict(zip(lines["column"], lines["line"], strict=True))
+    return {
+        iid: "uses the "
+        + " and ".join(f"{names[c]} poverty line" for c in cols)
+        + ", which is an ASSUMPTION (config poverty_lines)"
+        for iid, cols in indicators_using_lines(catalogue, assumed).items()
+    }

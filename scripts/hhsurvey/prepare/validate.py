@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.prepare.amounts import AMOUNT_COLUMNS
+from hhsurvey.prepare.checks import KEYS, Check, Tables, flagged
+from hhsurvey.prepare.frame_checks import frame_total_findings, listing_ratio_findings
 from hhsurvey.prepare.outliers import above_bound, extreme_amounts
+from hhsurvey.prepare.sample_checks import sample_checks
+from hhsurvey.prepare.skips import skip_checks
+from hhsurvey.prepare.village_scale import rescale_villages, village_checks, village_scale
 from hhsurvey.survey.io import format_keys
 
-Tables = dict[str, pd.DataFrame]
 VALIDATION_COLUMNS = ["check", "severity", "table", "file", "keys", "variable", "value", "message"]
 
 INGEST_CHECKS = {
@@ -34,53 +38,10 @@ INGEST_CHECKS = {
     "unknown_code": "a code in the data is not in the codebook (error, at ingest)",
     "wrong_type": "a numeric variable holds text (error, at ingest)",
     "unreadable_file": "a file is truncated or not of its declared format (error, at ingest)",
-}
-
-# The six spending components of an outpatient episode (OP5A-F) and an admission (IP3A-F).
-CARE_COSTS = (
-    "cost_consult",
-    "cost_medicine",
-    "cost_tests",
-    "cost_transport",
-    "cost_food",
-    "cost_informal",
-)
-# Amount columns per table, with the item column their outlier rule and imputation group by.
-AMOUNT_COLUMNS = {
-    "household": {"med_self_30d": None, "other_health_12m": None},
-    "food": {"buy": "item", "own": "item", "gift": "item"},
-    "nonfood": {"value": "item"},
-    "episode": dict.fromkeys(CARE_COSTS),
-    "admission": dict.fromkeys(CARE_COSTS),
-    "birth": {"cost": None},
-}
-
-
-@dataclass(frozen=True)
-class Check:
-    """One declared validation rule."""
-
-    id: str
-    severity: str  # "error" | "warning"
-    table: str
-    variable: str
-    description: str
-    fix: str
-    find: Callable[[Tables, dict], pd.DataFrame]  # offending rows (keys columns + "value")
-    # codebook entries ("table.column") a wrong mapping of which breaks this check for many
-    # records at once: the message names them before the raw export
-    mappings: tuple[str, ...] = ()
-
-
-KEYS = {
-    "household": ["village", "hh"],
-    "person": ["village", "hh", "line"],
-    "food": ["village", "hh", "item"],
-    "nonfood": ["village", "hh", "item", "recall"],
-    "episode": ["village", "hh", "line"],
-    "admission": ["village", "hh", "line", "admission"],
-    "birth": ["village", "hh", "line"],
-    "child": ["village", "hh", "line"],
+    "outside_round": "a codebook `file:` leaves the round's raw folder (error, at ingest)",
+    "non_integer_key": "an identifier or count holds a fraction (error, at ingest)",
+    "duplicate_column": "a CSV header names a column twice (error, at ingest)",
+    "label_contradiction": "value labels (in any script) contradict the codebook (error, at ingest)",
 }
 
 
@@ -93,14 +54,42 @@ def _dupes(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
 
 
 def _orphans(child: str, parent: str, on: list[str]) -> Callable[[Tables, dict], pd.DataFrame]:
+    """Records without their parent record at all (a household record of another result
+    code is a parent: :func:`_of_nonresponding`)."""
+
     def find(t: Tables, p: dict) -> pd.DataFrame:
         c, par = t[child], t[parent]
-        if parent == "household":  # (a blank result code is its own error: blank_result)
-            par = par[par["result"].isin(p["responding"]) | par["result"].isna()]
         m = c[on].merge(par[on].drop_duplicates(), on=on, how="left", indicator=True)
         return c.loc[(m["_merge"] == "left_only").to_numpy(), KEYS[child]].assign(value="no parent")
 
     return find
+
+
+def _of_nonresponding(t: Tables, p: dict) -> pd.DataFrame:
+    """Households whose result code is not a responding one but whose module records (roster,
+    food, non-food) are there: one row per household, the code and the records found."""
+    hh = t["household"]
+    other = hh[~hh["result"].isin(p["responding"]) & hh["result"].notna()]
+    files = p.get("files", {})
+    found = []
+    for module in ("person", "food", "nonfood"):
+        n = t[module].groupby(["village", "hh"]).size().rename(module)
+        found.append(n)
+    counts = pd.concat(found, axis=1).fillna(0).astype(int)
+    keys = pd.MultiIndex.from_frame(other[["village", "hh"]])
+    counts = counts.reindex(keys, fill_value=0)
+    has = counts.sum(axis=1) > 0
+    rows = other.loc[has.to_numpy(), ["village", "hh"]]
+    detail = [
+        ", ".join(f"{files.get(m, m)}: {k}" for m, k in row.items() if k)
+        for _, row in counts[has.to_numpy()].iterrows()
+    ]
+    return rows.assign(
+        value=[
+            f"{r} (records in {d})"
+            for r, d in zip(other.loc[has.to_numpy(), "result"].astype(str), detail, strict=True)
+        ]
+    )
 
 
 def _no_roster(t: Tables, p: dict) -> pd.DataFrame:
@@ -125,15 +114,9 @@ def _birth_men(t: Tables, p: dict) -> pd.DataFrame:
     return b.loc[b["sex"] == "male", KEYS["birth"]].assign(value="male")
 
 
-def _mask(df: pd.DataFrame, table: str, mask: pd.Series, value: pd.Series) -> pd.DataFrame:
-    return df.loc[mask.fillna(False).to_numpy(), KEYS[table]].assign(
-        value=value[mask.fillna(False)].astype(str)
-    )
-
-
 def _op4_when_sought(t: Tables, p: dict) -> pd.DataFrame:
     e = t["episode"]
-    return _mask(
+    return flagged(
         e, "episode", (e["sought"] == "yes") & e["reason_no_care"].notna(), e["reason_no_care"]
     )
 
@@ -141,13 +124,13 @@ def _op4_when_sought(t: Tables, p: dict) -> pd.DataFrame:
 def _spend_no_care(t: Tables, p: dict) -> pd.DataFrame:
     e = t["episode"]
     cost = e[list(AMOUNT_COLUMNS["episode"])].fillna(0).sum(axis=1)
-    return _mask(e, "episode", (e["sought"] == "no") & (cost > 0), cost)
+    return flagged(e, "episode", (e["sought"] == "no") & (cost > 0), cost)
 
 
 def _range(table: str, col: str, key: str) -> Callable[[Tables, dict], pd.DataFrame]:
     def find(t: Tables, p: dict) -> pd.DataFrame:
         df = t[table]
-        return _mask(df, table, df[col] > p[key], df[col])
+        return flagged(df, table, df[col] > p[key], df[col])
 
     return find
 
@@ -155,14 +138,14 @@ def _range(table: str, col: str, key: str) -> Callable[[Tables, dict], pd.DataFr
 def _young_mother(t: Tables, p: dict) -> pd.DataFrame:
     b = _with_person(t, "birth", ["age"])
     at_birth = b["age"] - b["months_since"] / 12.0
-    return _mask(b, "birth", at_birth < p["min_mother_age"], at_birth.round(1))
+    return flagged(b, "birth", at_birth < p["min_mother_age"], at_birth.round(1))
 
 
 def _date_window(t: Tables, p: dict) -> pd.DataFrame:
     hh = t["household"]
     d = hh["interview_date"]
     out = (d < pd.Timestamp(p["fieldwork_start"])) | (d > pd.Timestamp(p["fieldwork_end"]))
-    return _mask(
+    return flagged(
         hh, "household", out & hh["result"].isin(p["responding"]), d.dt.strftime("%Y-%m-%d")
     )
 
@@ -172,7 +155,7 @@ def _negative(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
         df = t[table]
         parts = []
         for col in AMOUNT_COLUMNS[table]:
-            parts.append(_mask(df, table, df[col] < 0, df[col]).assign(variable=col))
+            parts.append(flagged(df, table, df[col] < 0, df[col]).assign(variable=col))
         return pd.concat(parts, ignore_index=True)
 
     return find
@@ -182,7 +165,7 @@ def _above_bound(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
     def find(t: Tables, p: dict) -> pd.DataFrame:
         df = t[table]
         parts = [
-            _mask(
+            flagged(
                 df, table, above_bound(df, table, col, p.get("amount_bounds", {})), df[col]
             ).assign(variable=col)
             for col in AMOUNT_COLUMNS[table]
@@ -200,7 +183,7 @@ def _extreme(table: str) -> Callable[[Tables, dict], pd.DataFrame]:
             flag = extreme_amounts(
                 df, col, item, p["extreme_mad_threshold"], list(AMOUNT_COLUMNS[table])
             )
-            parts.append(_mask(df, table, flag, df[col]).assign(variable=col))
+            parts.append(flagged(df, table, flag, df[col]).assign(variable=col))
         return pd.concat(parts, ignore_index=True)
 
     return find
@@ -215,12 +198,12 @@ def _ill_without_episode(t: Tables, p: dict) -> pd.DataFrame:
 
 def _episode_not_ill(t: Tables, p: dict) -> pd.DataFrame:
     e = _with_person(t, "episode", ["ill_30d"])
-    return _mask(e, "episode", e["ill_30d"].notna() & (e["ill_30d"] != "yes"), e["ill_30d"])
+    return flagged(e, "episode", e["ill_30d"].notna() & (e["ill_30d"] != "yes"), e["ill_30d"])
 
 
 def _child_age(t: Tables, p: dict) -> pd.DataFrame:
     c = _with_person(t, "child", ["age"])
-    return _mask(c, "child", c["age"] >= 5, c["age"])
+    return flagged(c, "child", c["age"] >= 5, c["age"])
 
 
 def _hh_count(t: Tables, p: dict) -> pd.DataFrame:
@@ -277,22 +260,6 @@ def _stratum_mismatch(t: Tables, p: dict) -> pd.DataFrame:
     )
 
 
-def _listing_ratio(t: Tables, p: dict) -> pd.DataFrame:
-    fr = t["frame"]
-    lo, hi = p.get("listing_ratio", [0.5, 2.0])
-    sel = fr[(fr["selected"] == 1) & fr["listed_hh"].notna() & (fr["mos_hh"] > 0)]
-    ratio = sel["listed_hh"] / sel["mos_hh"]
-    bad = (ratio < lo) | (ratio > hi)
-    return sel.loc[bad, ["village"]].assign(
-        value=[
-            f"{int(a)} listed vs {b:g} in the census (ratio {r:.2f})"
-            for a, b, r in zip(
-                sel.loc[bad, "listed_hh"], sel.loc[bad, "mos_hh"], ratio[bad], strict=True
-            )
-        ]
-    )
-
-
 def _blank_result(t: Tables, p: dict) -> pd.DataFrame:
     hh = t["household"]
     return hh.loc[hh["result"].isna(), ["village", "hh"]].assign(value="blank")
@@ -308,7 +275,7 @@ def _blank_recall(t: Tables, p: dict) -> pd.DataFrame:
 
 def _age_range(t: Tables, p: dict) -> pd.DataFrame:
     df = t["person"]
-    return _mask(df, "person", (df["age"] > p["max_age"]) | (df["age"] < 0), df["age"])
+    return flagged(df, "person", (df["age"] > p["max_age"]) | (df["age"] < 0), df["age"])
 
 
 def catalogue() -> list[Check]:
@@ -316,8 +283,11 @@ def catalogue() -> list[Check]:
     return [
         *_key_checks(),
         *_record_errors(),
+        *sample_checks(),
         *_answer_warnings(),
+        *skip_checks(),
         *_cross_module_warnings(),
+        *village_checks(),
         *_amount_checks(),
     ]
 
@@ -358,6 +328,23 @@ def _key_checks() -> list[Check]:
                 tuple(f"{child}.{k}" for k in on),
             )
         )
+    checks.append(
+        Check(
+            "records_of_nonresponding_household",
+            "error",
+            "household",
+            "result",
+            "a household with roster, food or non-food records has a result code "
+            "({household.result}) among weights.responding_results, the interviews the "
+            "weights count",
+            "if these interviews are usable (e.g. partly completed with the modules filled), "
+            "add their result code to weights.responding_results in the config (the weights "
+            "then count them as respondents); otherwise remove their module records or "
+            "correct the result code in {household}",
+            _of_nonresponding,
+            show_values=True,
+        )
+    )
     return checks
 
 
@@ -492,7 +479,17 @@ def _answer_warnings() -> list[Check]:
             "validation.listing_ratio of its census size (mos_hh)",
             "kept: the weights use the listing; check the village code and the census count "
             "in {frame}",
-            _listing_ratio,
+            listing_ratio_findings,
+        ),
+        Check(
+            "weighted_total_vs_frame",
+            "warning",
+            "frame",
+            "mos_hh",
+            "the households the weights add up to are within validation.frame_total_tolerance "
+            "of the frame's census count (sum of mos_hh)",
+            "kept: the weights follow the listing; the report notes the gap (check the frame)",
+            frame_total_findings,
         ),
         Check(
             "visits_out_of_range",
@@ -640,6 +637,12 @@ def run_checks(tables: Tables, params: dict, files: dict[str, str]) -> pd.DataFr
     ``params["raw_names"]`` (optional) maps "table.column" to the round's raw variable, so
     that messages use the round's own names."""
     names = params.get("raw_names", {})
+    # villages whose amounts are a power of ten off the others: one village-level finding;
+    # when the config rescales them, the record-level checks see the rescaled amounts
+    scale = village_scale(tables, params.get("village_scale_ratio", 30.0))
+    params = {**params, "village_scale": scale, "files": files}
+    if params.get("village_amount_scale") == "rescale":
+        tables = rescale_villages(tables, scale)[0]
     rows: list[pd.DataFrame] = []
     for chk in catalogue():
         if chk.table not in tables:
@@ -647,14 +650,14 @@ def run_checks(tables: Tables, params: dict, files: dict[str, str]) -> pd.DataFr
         found = chk.find(tables, params)
         if found.empty:
             continue
-        keys = [k for k in found.columns if k not in ("value", "variable")]
+        keys = [k for k in found.columns if k not in ("value", "variable", "file")]
         rows.append(
             pd.DataFrame(
                 {
                     "check": chk.id,
-                    "severity": chk.severity,
+                    "severity": chk.severity_for(params),
                     "table": chk.table,
-                    "file": files.get(chk.table, ""),
+                    "file": found["file"] if "file" in found else files.get(chk.table, ""),
                     "keys": format_keys(found, keys),
                     "variable": found["variable"] if "variable" in found else chk.variable,
                     "value": found["value"].astype(str).to_numpy(),
@@ -691,9 +694,19 @@ def raise_on_errors(
         var = sub["variable"].iloc[0]
         raw = names.get(f"{chk.table}.{var}")
         shown = f"{raw} ({var})" if raw and raw != var else var
+        values = ""
+        if chk.show_values:
+            seen = sub["value"].value_counts()
+            values = (
+                " ("
+                + "; ".join(f"{v}" + (f": {n}" if n > 1 else "") for v, n in seen.head(10).items())
+                + ")"
+            )
+        villages = sub["keys"].str.fullmatch(r"village=[^,]*").all()
         text = (
             f"[{cid}] {render(chk.description, names, files)} — violated by {len(sub)} "
-            f"record(s) in {sub['file'].iloc[0]} (variable {shown}): "
+            f"{'village' if villages else 'record'}(s){values} in {sub['file'].iloc[0]} "
+            f"(variable {shown}): "
             f"{first_keys(sub['keys'].tolist())}."
         )
         n_rows = len(tables[chk.table]) if tables and chk.table in tables else None
@@ -713,7 +726,7 @@ def raise_on_errors(
     mapped = any(chk.mappings for chk in by_check.values())
     raise InputError(
         f"{len(by_check)} validation error(s):\n  " + "\n  ".join(parts),
-        ", ".join(sorted(set(errors["file"]))),
+        ", ".join(sorted({f for cell in errors["file"] for f in str(cell).split(", ") if f})),
         (
             "check the codebook mappings named above first (`hhsurvey codebook check CONFIG` "
             "runs the cross-file checks); if they are right, correct the raw export (the "

@@ -15,41 +15,21 @@ import numpy as np
 import pandas as pd
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.prepare.sample_checks import not_visited
+from hhsurvey.prepare.selection import stage1_probabilities
+
+__all__ = [
+    "calibrate",
+    "calibration_counts",
+    "diagnostics",
+    "household_weights",
+    "kish_deff",
+    "rake_households",
+    "stage1_probabilities",
+    "trim_weights",
+]
 
 log = logging.getLogger(__name__)
-
-
-def stage1_probabilities(frame: pd.DataFrame, strata: str = "area") -> pd.Series:
-    """PPS inclusion probability of every frame village, with iterated certainty units.
-
-    pi_i = n_h * mos_i / sum_{j in h} mos_j; villages with pi >= 1 get pi = 1 and are removed
-    from n_h and the size total, and the rest are recomputed until none reaches 1.
-    """
-    bad = frame["mos_hh"].isna() | (frame["mos_hh"] <= 0)
-    if bad.any():
-        raise InputError(
-            f"measure of size (mos_hh) is zero, negative or blank for village(s) "
-            f"{first_keys([str(v) for v in frame.loc[bad, 'village']])}",
-            "frame.csv, column mos_hh",
-            "give every village its census household count; a village with no households "
-            "should be removed from the frame",
-        )
-    pi = pd.Series(np.nan, index=frame.index, dtype="float64")
-    for _, grp in frame.groupby(strata, observed=True, sort=True):
-        n_h = int(grp["selected"].sum())
-        size = grp["mos_hh"].astype("float64")
-        certain = pd.Series(False, index=grp.index)
-        while True:
-            rest = ~certain
-            n_rest = n_h - int(certain.sum())
-            p = n_rest * size[rest] / size[rest].sum() if n_rest > 0 else size[rest] * 0.0
-            newly = p >= 1.0
-            if not newly.any():
-                break
-            certain.loc[newly[newly].index] = True
-        pi.loc[grp.index] = 1.0
-        pi.loc[p.index] = p
-    return pi
 
 
 def household_weights(
@@ -80,21 +60,33 @@ def household_weights(
             "add the village to frame.csv with selected = 1 and its listing counts, or correct "
             "the village code in hh.sav",
         )
-    bad_listing = sel["listed_hh"].isna() | sel["sampled_hh"].isna() | (sel["listed_hh"] <= 0)
-    bad_listing |= sel["sampled_hh"] > sel["listed_hh"]
+    off = not_visited(sel)
+    visited = sel[~off]
+    bad_listing = visited["listed_hh"].isna() | visited["sampled_hh"].isna()
+    bad_listing |= (visited["listed_hh"] <= 0) | (visited["sampled_hh"] <= 0)
+    bad_listing |= visited["sampled_hh"] > visited["listed_hh"]
     if bad_listing.any():
         raise InputError(
             f"listing counts are blank, zero or inconsistent (sampled > listed) for selected "
-            f"village(s) {first_keys([str(v) for v in sel.loc[bad_listing, 'village']])}",
+            f"village(s) {first_keys([str(v) for v in visited.loc[bad_listing, 'village']])}",
             "frame.csv, columns listed_hh and sampled_hh",
             "enter the number of households listed and sampled in every selected village",
         )
-    sel = sel.assign(pi2=sel["sampled_hh"] / sel["listed_hh"])
+    visited = visited.assign(pi2=visited["sampled_hh"] / visited["listed_hh"])
     hh = household[["village", "hh", strata, "result"]].merge(
-        sel[["village", "pi1", "pi2", "mos_hh"]], on="village", how="left", validate="many_to_one"
+        visited[["village", "pi1", "pi2", "mos_hh"]],
+        on="village",
+        how="left",
+        validate="many_to_one",
     )
+    hh = hh.assign(design_weight=1.0 / (hh["pi1"] * hh["pi2"]))
+    if off.any():
+        factor = village_nonresponse(sel, off, strata)
+        hh = hh.assign(
+            village_nr_factor=hh[strata].map(factor).astype("float64"),
+            design_weight=hh["design_weight"] * hh[strata].map(factor).astype("float64"),
+        )
     hh = hh.assign(
-        design_weight=1.0 / (hh["pi1"] * hh["pi2"]),
         eligible=~hh["result"].isin(ineligible),
         responding=hh["result"].isin(responding),
     )
@@ -136,6 +128,36 @@ def household_weights(
     if trim_ratio:
         hh = trim_weights(hh, strata=strata, ratio=trim_ratio)
     return hh.drop(columns=["_elig_w", "_resp_w", "_adj_w"])
+
+
+def village_nonresponse(sel: pd.DataFrame, off: pd.Series, strata: str) -> pd.Series:
+    """Per stratum, the factor by which the visited selected villages carry the villages the
+    team could not visit (frame ``village_result`` = not visited): the sum of M_i / pi_i over
+    the selected villages over the same sum over the visited ones (n_h / r_h for villages
+    drawn with probability proportional to size M). Logged; a stratum none of whose villages
+    was visited cannot be estimated."""
+    size = sel["mos_hh"] / sel["pi1"]
+    total = size.groupby(sel[strata], observed=True).sum()
+    seen = size[~off].groupby(sel.loc[~off, strata], observed=True).sum()
+    factor = (total / seen.reindex(total.index)).astype("float64")
+    lost = [str(s) for s in factor.index[~np.isfinite(factor)]]
+    if lost:
+        raise InputError(
+            f"no selected village of stratum {lost} was visited (frame village_result)",
+            "frame.csv, column village_result",
+            "a stratum needs at least one visited village; collapse it with another stratum in "
+            "the frame (its `area`) or check village_result",
+        )
+    for s, f in factor[factor != 1.0].items():
+        missed = sel.loc[off & (sel[strata] == s), "village"].tolist()
+        log.warning(
+            "stratum %s: village(s) %s selected but not visited (frame village_result); the "
+            "visited villages of the stratum carry them: design weights x%.4f",
+            s,
+            missed,
+            f,
+        )
+    return factor
 
 
 def trim_weights(hh: pd.DataFrame, *, strata: str, ratio: float) -> pd.DataFrame:
@@ -185,7 +207,11 @@ def diagnostics(
     add("overall", "total", "households_eligible", int(hh["eligible"].sum()))
     add("overall", "total", "households_responding", len(resp))
     add("overall", "total", "response_rate", len(resp) / max(int(hh["eligible"].sum()), 1))
-    add("overall", "total", "villages_selected", hh["village"].nunique())
+    sel = frame[frame["selected"] == 1]
+    off = not_visited(sel)
+    add("overall", "total", "villages_selected", len(sel))
+    if off.any():
+        add("overall", "total", "villages_not_visited", int(off.sum()), "frame village_result")
     add("overall", "total", "villages_with_respondents", resp["village"].nunique())
     add("overall", "total", "weight_min", w.min())
     add("overall", "total", "weight_max", w.max())
@@ -213,7 +239,15 @@ def diagnostics(
         add("stratum", s, "response_rate", grp["responding"].sum() / max(elig, 1))
         add("stratum", s, "weighted_households", grp["weight"].sum())
         add("stratum", s, "frame_households_census", frame.loc[frame[strata] == s, "mos_hh"].sum())
-        add("stratum", s, "villages_selected", grp["village"].nunique())
+        add("stratum", s, "villages_selected", int((sel[strata] == s).sum()))
+        if "village_nr_factor" in grp and (grp["village_nr_factor"] != 1.0).any():
+            add(
+                "stratum",
+                s,
+                "village_nonresponse_factor",
+                float(grp["village_nr_factor"].iloc[0]),
+                "selected villages not visited: carried by the visited ones",
+            )
         n_resp = grp.loc[grp["responding"], "village"].nunique()
         add(
             "stratum",

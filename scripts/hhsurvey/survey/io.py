@@ -21,8 +21,10 @@ import pandas as pd
 import pyreadstat
 
 from hhsurvey.errors import InputError, first_keys
+from hhsurvey.paths import is_inside
 from hhsurvey.survey.codebook.model import Codebook, Column, Table, categories
-from hhsurvey.survey.privacy import collect_identifiers, redact_text
+from hhsurvey.survey.privacy import Redactor, collect_identifiers
+from hhsurvey.survey.text import strip_invisible
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ class RawFile:
     value_labels: dict[str, dict] = field(default_factory=dict)
     missing_values: dict[str, set[float]] = field(default_factory=dict)
     missing_ranges: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    #: Stata extended missing values (.a to .z) of numeric variables, per variable: the
+    #: letter of each such cell, by row position (the cell itself reads as missing).
+    extended_missing: dict[str, pd.Series] = field(default_factory=dict)
 
 
 def sha256(path: str | Path) -> str:
@@ -101,6 +106,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except csv.Error as err:
         start = last + 1
         line_text = text.splitlines()[start - 1] if start <= len(text.splitlines()) else ""
+        if "field larger than field limit" in str(err) and text.count('"') % 2 == 0:
+            raise InputError(
+                f"the record starting on line {start} holds a value longer than "
+                f"{csv.field_size_limit():,} characters (the quotes of the file are balanced, "
+                "so this is a value of that length, not an unclosed quote)",
+                f"{path}, line {start}",
+                "no answer of a survey module is that long: remove or shorten the value in the "
+                "export (a free-text answer pasted many times, or a binary blob)",
+            ) from None
         raise InputError(
             f"cannot read the file as CSV: {err} in the record starting on line {start} "
             f"(read up to line {reader.line_num}): {line_text[:120]!r}",
@@ -113,6 +127,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not rows:
         raise InputError("the CSV file is empty", str(path), "export the module again")
     names = [c.strip() for c in rows[0]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        cols = [i + 1 for i, n in enumerate(names) if n in twice]
+        raise InputError(
+            f"the header names column(s) {twice} more than once (columns {cols}); the file "
+            "cannot say which one the codebook means",
+            f"{path}, line 1",
+            "rename or remove the repeated column in the export, so that every column has "
+            "its own name",
+        )
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(names) and any(cell.strip() for cell in row):
             column = min(len(row), len(names)) + 1
@@ -145,6 +169,20 @@ def _first_bad_utf8(path: Path) -> str:
             f"{err.start - line_start + 1}, in {context!r}"
         )
     return "undecodable bytes"
+
+
+def outside_round(raw_dir: str | Path, table: Table, codebook: Codebook) -> InputError | None:
+    """The error for a codebook ``file:`` that leaves the round's raw folder (``..``, an
+    absolute path, or a symbolic link pointing out of it), or None when it stays inside."""
+    if is_inside(Path(raw_dir) / table.file, raw_dir):
+        return None
+    return InputError(
+        f"the codebook's `file: {table.file}` (table {table.name}) leaves the round's raw "
+        f"folder {raw_dir}; a round reads only the files of its own folder",
+        f"{codebook.where(table.name)}: tables.{table.name}.file",
+        f"name a file inside {raw_dir} (e.g. `file: {Path(table.file).name}`), and copy the "
+        "file into that folder if it belongs to the round",
+    )
 
 
 def read_raw(path: str | Path) -> RawFile:
@@ -197,13 +235,35 @@ def read_raw(path: str | Path) -> RawFile:
             "CSPro/SPSS and check that the copy is complete",
         ) from None
     values, spans = _missing_from_meta(meta)
+    df, extended = _stata_extended(df, meta) if ext == ".dta" else (df, {})
     return RawFile(
         path=path,
         data=df,
         value_labels=dict(meta.variable_value_labels or {}),
         missing_values=values,
         missing_ranges=spans,
+        extended_missing=extended,
     )
+
+
+def _stata_extended(df: pd.DataFrame, meta) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Numeric Stata variables holding extended missing values (.a to .z, read by pyreadstat
+    as the letters): the variable as numbers with those cells missing, and the letters."""
+    kinds = getattr(meta, "readstat_variable_types", None) or {}
+    found: dict[str, pd.Series] = {}
+    for var in df.columns:
+        s = df[var]
+        if kinds.get(var) == "string" or pd.api.types.is_numeric_dtype(s):
+            continue
+        letter = s.map(lambda v: isinstance(v, str) and len(v) == 1 and "a" <= v <= "z")
+        letter = letter.astype(bool)
+        if not letter.any():
+            continue
+        found[var] = (
+            s[letter].astype(str).reset_index(drop=True).set_axis(np.flatnonzero(letter.to_numpy()))
+        )
+        df = df.assign(**{var: pd.to_numeric(s.mask(letter), errors="coerce")})
+    return df, found
 
 
 def _numeric(series: pd.Series, raw: RawFile, col: Column, table: Table) -> pd.Series:
@@ -253,7 +313,7 @@ def _user_missing(
         {
             "column": col.name,
             "raw_variable": col.raw,
-            "code": vals.round().astype("int64"),
+            "code": vals.round().astype("int64").astype("str"),
             "meaning": meaning,
             "_row": np.flatnonzero(hit.to_numpy()),
         }
@@ -302,6 +362,39 @@ def _dates(s: pd.Series, raw: RawFile, col: Column, table: Table, codebook: Code
     return pd.to_datetime(s, errors="coerce").astype("datetime64[s]")
 
 
+def _extended_found(raw: RawFile, col: Column) -> pd.DataFrame:
+    """The special-code rows of a variable's Stata extended missing values (.a to .z)."""
+    letters = raw.extended_missing[col.raw]
+    labels = raw.value_labels.get(col.raw, {})
+    return pd.DataFrame(
+        {
+            "column": col.name,
+            "raw_variable": col.raw,
+            "code": ("." + letters).to_numpy(),
+            "meaning": [str(labels.get(x, "Stata extended missing value")) for x in letters],
+            "_row": letters.index.to_numpy(),
+        }
+    )
+
+
+def _whole_numbers(v: pd.Series, raw: RawFile, col: Column, table: Table) -> None:
+    """An integer variable (a key, a count) holding a fraction is an error naming the rows:
+    a key of 3.9999999999 (shown as 4 by SPSS) would otherwise be cut to 3."""
+    frac = v.notna() & (v != v.round())
+    if not frac.any():
+        return
+    rows = np.flatnonzero(frac.to_numpy())
+    shown = ", ".join(f"row {r + 1}: {float(v.iloc[r])!r}" for r in rows[:10])
+    raise InputError(
+        f"variable {col.raw} ({table.name}.{col.name}) must hold whole numbers but holds "
+        f"{len(rows)} fraction(s) ({shown}); a record keyed 3.9999999999 (shown as 4) would "
+        "attach to the wrong household or person",
+        f"{raw.path}, variable {col.raw}, row(s) {[int(r) + 1 for r in rows[:10]]}",
+        "round the value(s) to the intended whole number in the export (after checking which "
+        "record each belongs to), e.g. SPSS: COMPUTE HL1 = RND(HL1)",
+    )
+
+
 def format_keys(df: pd.DataFrame, keys: list[str]) -> list[str]:
     """Render the key columns of each row as 'village=3, hh=12' for logs and messages."""
     return [
@@ -318,7 +411,7 @@ def empty_special() -> pd.DataFrame:
             "keys": pd.Series(dtype="str"),
             "column": pd.Series(dtype="str"),
             "raw_variable": pd.Series(dtype="str"),
-            "code": pd.Series(dtype="int64"),
+            "code": pd.Series(dtype="str"),
             "meaning": pd.Series(dtype="str"),
         }
     )
@@ -367,8 +460,12 @@ def to_canonical(
             out[col.name] = pd.Series(np.nan, index=df.index, dtype="float64")
             continue
         s = df[col.raw]
+        if col.raw in raw.extended_missing:
+            specials.append(_extended_found(raw, col))
         if col.type in ("integer", "number", "amount", "age"):
             v = _numeric(s, raw, col, table)
+            if col.type == "integer":
+                _whole_numbers(v, raw, col, table)
             if col.name not in table.keys:
                 v, found = _user_missing(v, raw, col, codebook)
                 if found is not None:
@@ -402,9 +499,18 @@ def to_canonical(
             )
         elif col.type == "date":
             out[col.name] = _dates(s, raw, col, table, codebook)
-        else:  # text
+        else:  # text, without the zero-width characters a keyboard leaves inside words
             t = s.astype("string").str.strip()
-            out[col.name] = t.mask(t == "").astype("str")
+            t, invisible = strip_invisible(t.mask(t == "").astype("str"))
+            if invisible:
+                log.info(
+                    "%s.%s (%s): zero-width characters removed from %d answer(s)",
+                    table.name,
+                    col.name,
+                    col.raw,
+                    invisible,
+                )
+            out[col.name] = t
     canon = pd.DataFrame(out, index=df.index).reset_index(drop=True)
     key_cols = [k for k in table.keys if k != table.row_number]
     for k in key_cols:
@@ -460,6 +566,8 @@ def read_round(
     raws: dict[str, RawFile] = {}
     manifest: list[dict] = []
     for name, table in codebook.tables.items():
+        if (err := outside_round(raw_dir, table, codebook)) is not None:
+            raise err
         path = raw_dir / table.file
         if not path.exists():
             raise InputError(
@@ -484,6 +592,7 @@ def read_round(
             if c in raws[n].data.columns
         ]
     )
+    redactor = Redactor(ids) if show_verbatim else None  # the matchers, built once per round
     tables: dict[str, pd.DataFrame] = {}
     specials: list[pd.DataFrame] = []
     redactions: list[pd.DataFrame] = []
@@ -493,8 +602,8 @@ def read_round(
             for col in table.columns.values():
                 if col.type != "text" or col.name in table.keys:
                     continue
-                if show_verbatim:
-                    new, kinds = redact_text(canon[col.name], ids)
+                if redactor is not None:
+                    new, kinds = redactor.redact(canon[col.name])
                 else:
                     new = pd.Series(np.nan, index=canon.index, dtype="str")
                     kinds = pd.Series("", index=canon.index, dtype="str").mask(

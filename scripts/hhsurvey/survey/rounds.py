@@ -12,6 +12,9 @@
   ``design.revisit_min_share`` the config is refused; the numbers are written by the rule
   ``summarise_revisits`` to ``results/change/revisits.csv`` for the change report.
 * The languages of a round's brief (:func:`brief_languages`), which name the brief jobs.
+* The fence (:func:`check_paths`): every path the config names stays inside the project, a
+  round's ``raw_dir`` inside ``raw/``; and every year the CPI must convert is in the CPI table
+  (:func:`check_price_years`). Each refusal is one message naming the key (docs/security.md).
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from hhsurvey.errors import InputError
+from hhsurvey.paths import is_inside
 from hhsurvey.survey.codebook.model import load_codebook
-from hhsurvey.survey.io import read_raw
+from hhsurvey.survey.io import outside_round, read_raw
+from hhsurvey.yamlsafe import load_yaml
 
 DEFAULT_CONFIG = "config/config.yaml"
 REVISIT_COLUMNS = [
@@ -57,8 +61,8 @@ def described_rounds(config_files: list[str | Path]) -> set[str]:
     out: set[str] = set()
     for f in config_files:
         try:
-            doc = yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            doc = load_yaml(Path(f).read_text(encoding="utf-8"), str(f)) or {}
+        except (OSError, InputError):
             continue
         rounds = doc.get("rounds") if isinstance(doc, dict) else None
         out |= set(rounds or {})
@@ -91,6 +95,8 @@ def selected_frame(round_config: dict) -> pd.DataFrame:
     """The frame of a round in canonical names: village, stratum, mos_hh, selected."""
     cb = load_codebook(round_config["codebook"])
     t = cb.tables["frame"]
+    if (err := outside_round(round_config["raw_dir"], t, cb)) is not None:
+        raise err
     raw = read_raw(Path(round_config["raw_dir"]) / t.file)
     cols = {
         c.raw: c.name
@@ -167,3 +173,97 @@ def check_revisits(config: dict, config_files: list[str]) -> pd.DataFrame:
         o = revisit_overlap(selected_frame(rounds[b]), selected_frame(rounds[e]))
         rows.append({"round": e, "revisits": "", **o, "min_share": min_share})
     return pd.DataFrame(rows, columns=REVISIT_COLUMNS)
+
+
+#: Folder that holds every round's raw folder (``rounds.<round>.raw_dir``), in the project.
+RAW_ROOT = "raw"
+
+
+def config_paths(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(key, path, folder it must stay in) of every input path the config names: each round's
+    raw folder (under ``raw/``) and codebook, the catalogue, the national reference table, the
+    brief's specification and the calibration totals (in the project). The outputs are
+    written by the rules under ``results/``; no key names an output path. The Chromium program
+    and the system fonts of ``report`` are programs and fonts of the machine, not data."""
+    out: list[tuple[str, str, str]] = []
+    for name, rc in (config.get("rounds") or {}).items():
+        if not isinstance(rc, Mapping):
+            continue
+        if rc.get("raw_dir"):
+            out.append((f"rounds.{name}.raw_dir", str(rc["raw_dir"]), RAW_ROOT))
+        if rc.get("codebook"):
+            out.append((f"rounds.{name}.codebook", str(rc["codebook"]), "."))
+    ind = config.get("indicators") or {}
+    if ind.get("catalogue"):
+        out.append(("indicators.catalogue", str(ind["catalogue"]), "."))
+    if config.get("national_reference"):
+        out.append(("national_reference", str(config["national_reference"]), "."))
+    brief = (config.get("report") or {}).get("brief")
+    if brief:
+        out.append(("report.brief", str(brief), "."))
+    totals = ((config.get("weights") or {}).get("calibration") or {}).get("totals")
+    if totals:
+        out.append(("weights.calibration.totals", str(totals), "."))
+    return out
+
+
+def check_paths(
+    config: Mapping[str, Any], config_files: list[str], project: str | Path = "."
+) -> None:
+    """Refuse, in one message naming each key, the config paths that leave their folder: a
+    round's ``raw_dir`` outside ``raw/`` (symbolic links placed in ``raw/`` are followed: a
+    round kept on another disk is linked into it), any other input outside the project."""
+    project = Path(project)
+    bad = []
+    for key, path, folder in config_paths(config):
+        base = project / folder
+        full = project / path
+        if not is_inside(full, base, follow_links=folder != RAW_ROOT):
+            shown = "raw/" if folder == RAW_ROOT else "the project folder"
+            bad.append(f"{key} = '{path}' (resolves to {full.resolve()}), outside {shown}")
+    if not bad:
+        return
+    keys = [b.split(" = ", 1)[0] for b in bad]
+    raise InputError(
+        "the configuration names a path outside the folders a run may read: " + "; ".join(bad),
+        f"{', '.join(config_files)}: {', '.join(keys)}",
+        "put each round's module files in a folder under raw/ (e.g. raw/endline_2019) and name "
+        "that folder as its raw_dir (to keep the data on another disk, link the folder into "
+        "raw/: ln -s /data/endline raw/endline); keep codebooks, the catalogue and the other "
+        "inputs inside the project (docs/security.md)",
+    )
+
+
+def check_price_years(config: Mapping[str, Any], config_files: list[str]) -> None:
+    """Every year the CPI converts (each round's ``price_year``, ``prices.base_year``, the
+    poverty lines' price years and the PPP year) has a value in ``prices.cpi``."""
+    prices = config.get("prices") or {}
+    cpi = {int(k) for k in (prices.get("cpi") or {})}
+    years: list[tuple[str, Any]] = [("prices.base_year", prices.get("base_year"))]
+    change = config.get("change") or {}
+    used = {*(config.get("analyse") or []), change.get("baseline"), change.get("endline")}
+    years += [
+        (f"rounds.{name}.price_year", (rc or {}).get("price_year"))
+        for name, rc in (config.get("rounds") or {}).items()
+        if name in used
+    ]
+    lines = config.get("poverty_lines") or {}
+    years.append(
+        ("poverty_lines.national.price_year", (lines.get("national") or {}).get("price_year"))
+    )
+    years.append(("poverty_lines.ppp.year", (lines.get("ppp") or {}).get("year")))
+    bad = [(k, int(y)) for k, y in years if y is not None and int(y) not in cpi]
+    if not bad:
+        return
+    span = f"{min(cpi)}-{max(cpi)}" if cpi else "no year"
+    raise InputError(
+        "year(s) outside the CPI table prices.cpi ("
+        + span
+        + "): "
+        + ", ".join(f"{k} = {y}" for k, y in bad),
+        f"{', '.join(config_files)}: {', '.join(k for k, _ in bad)}",
+        "add the CPI of "
+        + ", ".join(str(y) for y in sorted({y for _, y in bad}))
+        + " under prices.cpi (same series and base as the other years, with its source), or "
+        "correct the year",
+    )

@@ -214,3 +214,115 @@ def test_difference_in_differences_by_hand():
     assert row["ci_low"] < 1.0 < row["ci_high"]  # the simulated effect is 1
     # df: both areas in both rounds, 12 villages each -> 24 PSUs - 4 strata
     assert row["df"] == 20
+
+
+# ------------------------------------------------------------------------ flags that travel
+
+
+def _round_rows(flags: dict) -> pd.DataFrame:
+    """indicators.csv of one round: (indicator, domain, level) -> (flag, precision)."""
+    return pd.DataFrame(
+        [
+            {"indicator": i, "domain": d, "level": lv, "flag": f, "precision": p}
+            for (i, d, lv), (f, p) in flags.items()
+        ]
+    )
+
+
+def _change_row(iid, domain, level, change, se, df, p):
+    return {
+        "indicator": iid,
+        "domain": domain,
+        "level": level,
+        "baseline": 0.2,
+        "baseline_ci_low": 0.1,
+        "baseline_ci_high": 0.3,
+        "endline": 0.2 + change,
+        "endline_ci_low": 0.1 + change,
+        "endline_ci_high": 0.3 + change,
+        "change": change,
+        "se": se,
+        "ci_low": change - 2 * se,
+        "ci_high": change + 2 * se,
+        "df": df,
+        "p_value": p,
+        "significant": p < 0.05,
+        "method": "linearised, stacked design",
+    }
+
+
+def test_change_flags_by_hand():
+    """The flags of both rounds travel into the change table; a change resting on a
+    suppressed estimate or a structural zero is not published; SE 0 is not estimable; a change
+    that is not significant carries its MDC = (t(0.975, df) + t(0.80, df)) x SE; the headline
+    family (key_rank indicators, total rows) gets Benjamini-Hochberg adjusted p-values."""
+    from scipy import stats
+
+    from hhsurvey.analysis.change import change_flags
+
+    cat = [
+        Indicator(id="a", label="A", unit="percent", unit_of_analysis="person",
+                  estimator="proportion", definition="x", key_rank=1),
+        Indicator(id="b", label="B", unit="lak", unit_of_analysis="household",
+                  estimator="mean", definition="x", key_rank=2),
+        Indicator(id="c", label="C", unit="percent", unit_of_analysis="person",
+                  estimator="proportion", definition="x"),
+    ]  # fmt: skip
+    table = pd.DataFrame(
+        [
+            _change_row("a", "total", "total", 0.10, 0.02, 30.0, 0.0001),  # significant
+            _change_row("b", "total", "total", 50.0, 40.0, 20.0, 0.22),  # not significant
+            _change_row("a", "area", "urban", 0.05, 0.04, 12.0, 0.23),  # caution at endline
+            _change_row("a", "area", "rural", 0.05, 0.04, 12.0, 0.23),  # suppressed baseline
+            _change_row("c", "total", "total", 0.0, 0.0, 20.0, float("nan")),  # SE 0
+            _change_row("c", "quintile", "1", 0.0, 0.0, 14.0, float("nan")),  # impossible
+            _change_row("c", "area", "rural", 0.20, 0.10, 6.0, 0.07),  # wide, few df
+        ]
+    )
+    rounds = {
+        "base": _round_rows(
+            {
+                ("a", "area", "rural"): ("suppressed", ""),
+                ("c", "quintile", "1"): ("not applicable", ""),
+                ("c", "total", "total"): ("", "not estimable"),
+            }
+        ),
+        "end": _round_rows(
+            {("a", "area", "urban"): ("caution", "low"), ("b", "total", "total"): ("", "low")}
+        ),
+    }
+    out = change_flags(
+        table, rounds, cat, baseline="base", endline="end", level=0.95, power=0.8,
+        rules={"max_ci_width": 0.30, "review_df_below": 8},
+    ).set_index(["indicator", "domain", "level"])  # fmt: skip
+    urban, rural = out.loc[("a", "area", "urban")], out.loc[("a", "area", "rural")]
+    assert (urban["baseline_flag"], urban["endline_flag"], urban["flag"]) == (
+        "",
+        "caution",
+        "caution",
+    )
+    assert urban["endline_precision"] == "low" and urban["change"] == 0.05
+    assert (rural["baseline_flag"], rural["flag"]) == ("suppressed", "suppressed")
+    hidden = ["change", "se", "ci_low", "ci_high", "df", "p_value", "mdc", "baseline"]
+    assert rural[hidden].isna().all() and not rural["significant"]
+    assert rural["endline"] == pytest.approx(0.25)  # the other round stays published
+    na = out.loc[("c", "quintile", "1")]
+    assert na["flag"] == "not applicable" and na[hidden].isna().all()
+    zero = out.loc[("c", "total", "total")]
+    assert zero["precision"] == "not estimable" and zero[["ci_low", "ci_high"]].isna().all()
+    assert zero["baseline_precision"] == "not estimable" and not zero["significant"]
+    wide = out.loc[("c", "area", "rural")]
+    assert wide["precision"] == "low"
+    assert wide["precision_note"] == (
+        "confidence interval 40 points wide (limit 30); 6 degrees of freedom (fewer than 8): review"
+    )
+    # MDC by hand for two rows
+    for key, se, df in ((("b", "total", "total"), 40.0, 20), (("c", "area", "rural"), 0.10, 6)):
+        hand = (stats.t.ppf(0.975, df) + stats.t.ppf(0.80, df)) * se
+        assert out.loc[key, "mdc"] == pytest.approx(hand, rel=1e-12)
+    assert np.isnan(out.loc[("a", "total", "total"), "mdc"])  # significant: no MDC
+    # the headline family: a and b totals (c has no key_rank); BH on (0.0001, 0.22)
+    fam = out["p_adjusted"].dropna()
+    assert set(fam.index) == {("a", "total", "total"), ("b", "total", "total")}
+    assert fam[("a", "total", "total")] == pytest.approx(0.0002)
+    assert fam[("b", "total", "total")] == pytest.approx(0.22)

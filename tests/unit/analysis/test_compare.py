@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from testpaths import REPO
 
 from hhsurvey.analysis.compare import (
@@ -86,10 +87,12 @@ def _nat(
     unit="fraction",
     se=NAN,
     rnd="baseline",
-    comp="definition_differs",
+    comp="comparable",
     uncertain=False,
     year="2013",
     note="note",
+    kind="survey",
+    ci=(NAN, NAN),
 ):
     return dict(
         comparator_id=cid,
@@ -98,8 +101,8 @@ def _nat(
         value=value,
         unit=unit,
         se=se,
-        ci_low=NAN,
-        ci_high=NAN,
+        ci_low=ci[0],
+        ci_high=ci[1],
         year=year,
         source=f"source {cid}",
         read_in=f"copy {cid}",
@@ -108,27 +111,33 @@ def _nat(
         comparability=comp,
         round=rnd,
         uncertain=uncertain,
+        source_type=kind,
     )
 
 
 @pytest.fixture
 def national() -> pd.DataFrame:
     rows = [
-        _nat("cov_low", "coverage_any", 0.275, note="admin vs survey"),
-        _nat("cov_in", "coverage_any", 0.42),
-        _nat("cov_high", "coverage_any", 0.50),
+        # a survey figure with the same definition but no published SE or CI: no verdict
+        _nat("cov_low", "coverage_any", 0.275, note="no margin of error published"),
+        # an administrative figure, even with an SE: no verdict
+        _nat("cov_admin", "coverage_any", 0.42, se=0.001, kind="administrative"),
+        # a survey figure with a published CI only: its SE is the half-width / z(0.975)
+        _nat("cov_ci", "coverage_any", 0.50, ci=(0.46, 0.54)),
         _nat("care_old", "care_seeking", 0.21, comp="context_only", uncertain=True, note="2007/08"),
-        _nat("sba", "skilled_birth_attendance", 0.415),
+        _nat("sba", "skilled_birth_attendance", 0.415, se=0.02),
         # Wrongly marked comparable: percent_che must still never be tested.
-        _nat("oop_che", "oop_budget_share_mean", 48.70, unit="percent_che", comp="comparable"),
-        _nat("pov_se", "poverty_headcount_pre", 0.25, se=0.04, comp="comparable"),
+        _nat("oop_che", "oop_budget_share_mean", 48.70, unit="percent_che", kind="accounts"),
+        _nat("pov_se", "poverty_headcount_pre", 0.25, se=0.04),
         _nat("cbhi_se", "coverage_cbhi", 0.05, se=0.04),
         _nat("hef_se", "coverage_hef", 0.10, se=0.04),
         _nat("sso_se", "coverage_sso", 0.20, se=0.008),
         _nat("sass_se", "coverage_sass", 0.20, se=0.008),
-        _nat("adm_all", "admissions_per_1000", 30.0, unit="per_1000", rnd="all"),
+        # a survey figure with an SE whose definition differs: no verdict
+        _nat("ill_diff", "illness_30d", 0.10, se=0.01, comp="definition_differs"),
+        _nat("adm_all", "admissions_per_1000", 30.0, unit="per_1000", rnd="all", se=1.0),
         _nat("che_end", "che_sdg_10", 0.068, rnd="endline", uncertain=True, year="not stated"),
-        _nat("cov_end", "coverage_any", 0.93, rnd="endline", year="2018"),
+        _nat("cov_end", "coverage_any", 0.93, rnd="endline", year="2018", kind="administrative"),
         # Indicator not estimated: dropped.
         _nat("fever", "u5_fever_care", 0.5),
     ]
@@ -160,25 +169,35 @@ def test_columns_and_dtypes(baseline):
     assert baseline["estimate"].dtype == np.float64
 
 
-def test_difference_and_ci_inclusion_branch(baseline):
+def test_no_verdict_without_a_published_margin_or_from_administrative_records(baseline):
     low = one(baseline, "cov_low")
     assert low["estimate"] == pytest.approx(0.40)  # overall row, not the urban domain row
     assert low["difference"] == pytest.approx(0.40 - 0.275)
-    assert low["test"] == "national value inside the 95 % CI"
-    assert not low["national_in_ci"]
+    assert low["verdict"] == "for context only" and low["context_only"] == "for context only"
+    assert low["test"] == "none (for context only)" and low["status"] == "context only"
     assert math.isnan(low["p_value"]) and math.isnan(low["z_or_t"])
-    assert low["verdict"] == "higher than national"
-    assert low["caveat"] == "admin vs survey"
+    assert low["caveat"] == (
+        "no margin of error published; the national figure's uncertainty is not published: "
+        "for context only"
+    )
     assert low["national_year"] == "2013" and low["source"] == "source cov_low"
+    admin = one(baseline, "cov_admin")
+    assert admin["verdict"] == "for context only" and pd.isna(admin["p_value"])
+    assert admin["caveat"].endswith("an administrative figure: for context only")
+    differs = one(baseline, "ill_diff")
+    assert differs["verdict"] == "for context only"
+    assert differs["caveat"].endswith("the definition differs from ours: for context only")
 
-    inside = one(baseline, "cov_in")
-    assert bool(inside["national_in_ci"]) is True
-    assert inside["verdict"] == "not distinguishable from national"
-    assert inside["difference"] == pytest.approx(-0.02)
 
-    high = one(baseline, "cov_high")
-    assert not high["national_in_ci"]
-    assert high["verdict"] == "lower than national"
+def test_a_published_ci_gives_the_national_se(baseline):
+    # se_nat = (0.54 - 0.46) / (2 x 1.959964) = 0.0204086; se_diff = sqrt(0.03^2 + se_nat^2)
+    # = 0.0362838; t = (0.40 - 0.50) / se_diff = -2.756057 on the local 29 df
+    row = one(baseline, "cov_ci")
+    assert row["z_or_t"] == pytest.approx(-2.756057, rel=1e-6)
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(2.756057, 29), rel=1e-5)
+    assert row["test"].endswith("national SE from its 95 % CI")
+    assert row["verdict"] == "lower than national"
+    assert bool(row["national_in_ci"]) is False  # 0.50 lies above [0.34, 0.46]
 
 
 def test_z_test_when_national_se_known(baseline):
@@ -217,23 +236,24 @@ def test_level_changes_test_label_and_alpha(indicators, national):
     # p = 0.317 is significant at alpha = 0.5 (level 0.5), not at 0.05.
     out = compare_national(indicators, national, "baseline", level=0.5)
     assert one(out, "pov_se")["verdict"] == "higher than national"
-    assert one(out, "cov_in")["test"] == "national value inside the 50 % CI"
+    assert one(out, "cov_ci")["test"].endswith("national SE from its 50 % CI")
     with pytest.raises(ValueError, match="level"):
         compare_national(indicators, national, "baseline", level=95)
 
 
 def test_context_only_and_percent_che_are_never_tested(baseline):
     care = one(baseline, "care_old")
-    assert care["verdict"] == "not comparable"
+    assert care["verdict"] == "for context only"
     assert math.isnan(care["p_value"]) and pd.isna(care["national_in_ci"])
     assert care["difference"] == pytest.approx(0.29)
-    # definition note + uncertain source + local caution flag, in that order.
+    # definition note + uncertain source + why no verdict + local caution flag, in that order.
     assert care["caveat"] == (
-        "2007/08; uncertain source; local estimate based on 25-49 unweighted observations"
+        "2007/08; uncertain source; the definition differs from ours: for context only; "
+        "local estimate based on 25-49 unweighted observations"
     )
     che = one(baseline, "oop_che")
-    assert che["verdict"] == "not comparable"
-    assert che["test"] == "none (context only)"
+    assert che["verdict"] == "for context only"
+    assert che["test"] == "none (for context only)"
     assert math.isnan(che["difference"])  # a % of health expenditure is on another scale
     assert che["national_value"] == pytest.approx(48.70)
 
@@ -251,13 +271,13 @@ def test_no_national_figure_rows(baseline):
     no_fig = baseline.loc[baseline["status"] == "no national figure"]
     # Headline indicators that are estimated and lack a baseline comparator; che_sdg_10 has
     # only an endline comparator. Non-headline or unestimated ones get no row.
-    assert set(no_fig["indicator"]) == {"illness_30d", "che_sdg_10", "institutional_delivery"}
+    assert set(no_fig["indicator"]) == {"che_sdg_10", "institutional_delivery"}
     assert (no_fig["verdict"] == "no national figure").all()
     assert no_fig["national_value"].isna().all()
     assert (no_fig["source"] == "").all()
-    illness = no_fig.loc[no_fig["indicator"] == "illness_30d"].iloc[0]
-    assert illness["estimate"] == pytest.approx(0.20)
-    assert illness["label"] == "Ill or injured in the last 30 days"
+    che = no_fig.loc[no_fig["indicator"] == "che_sdg_10"].iloc[0]
+    assert che["estimate"] == pytest.approx(0.12)
+    assert che["label"] == "Catastrophic spending > 10 % of consumption (SDG 3.8.2)"
     # Suppressed headline indicator without a comparator: listed, estimate hidden.
     inst = no_fig.loc[no_fig["indicator"] == "institutional_delivery"].iloc[0]
     assert math.isnan(inst["estimate"]) and inst["flag"] == "suppressed"
@@ -269,16 +289,16 @@ def test_round_filtering(indicators, national, baseline):
     assert "fever" not in set(baseline["comparator_id"])  # indicator not estimated
     assert "adm_all" in set(baseline["comparator_id"])  # round "all" serves every round
     assert one(baseline, "adm_all")["verdict"] == "higher than national"
-    assert len(baseline) == 12 + 3  # 12 baseline/all comparators + 3 no-figure rows
+    assert len(baseline) == 13 + 2  # 13 baseline/all comparators + 2 no-figure rows
 
     endline = compare_national(indicators, national, "endline")
     assert set(endline["comparator_id"]) - {""} == {"che_end", "cov_end", "adm_all"}
     che = one(endline, "che_end")
     # 0.068 lies below the CI (low 0.08), but the comparator is flagged uncertain: no verdict
-    assert che["verdict"] == "no verdict (uncertain comparator or assumption)"
+    assert che["verdict"] == "for context only"
     assert che["context_only"] == "for context only" and pd.isna(che["p_value"])
     assert che["national_year"] == "not stated"
-    assert che["caveat"].endswith("uncertain source")
+    assert che["caveat"].endswith("uncertain source; uncertain source: for context only")
     no_fig = set(endline.loc[endline["status"] == "no national figure", "indicator"])
     assert "coverage_cbhi" in no_fig and "che_sdg_10" not in no_fig
 
@@ -288,8 +308,8 @@ def test_headline_order_first(baseline):
     assert order[:3] == ["coverage_any", "coverage_sass", "coverage_sso"]
     assert baseline.loc[baseline["indicator"] == "coverage_any", "comparator_id"].tolist() == [
         "cov_low",
-        "cov_in",
-        "cov_high",
+        "cov_admin",
+        "cov_ci",
     ]
 
 
@@ -417,8 +437,14 @@ def test_real_table_compares_against_a_plausible_baseline(indicators):
     assert set(out.loc[out["comparator_id"] != "", "national_year"]) <= {
         "c. 2012", "2012", "2013", "2012/13", "2011-12", "2007/08",
     }  # fmt: skip
-    assert one(out, "shp_coverage_ilo_c2012")["caveat"].endswith("uncertain source")
-    assert one(out, "oop_share_che_ghed_2013")["verdict"] == "not comparable"
+    assert "uncertain source" in one(out, "shp_coverage_ilo_c2012")["caveat"]
+    assert one(out, "oop_share_che_ghed_2013")["verdict"] == "for context only"
+    # no current figure supports a verdict (administrative, accounts or definition differs)
+    assert (
+        out.loc[out["comparator_id"] != "", "verdict"].isin(
+            ["for context only", "estimate suppressed (n < 25)"]
+        )
+    ).all()
     assert "che_sdg_10" in set(out.loc[out["status"] == "no national figure", "indicator"])
 
 
@@ -434,14 +460,14 @@ def test_no_verdict_when_the_local_indicator_rests_on_an_assumption(indicators, 
         context={"poverty_headcount_pre": "the national poverty line is an assumption"},
     )
     row = one(out, "pov_se")
-    assert row["verdict"] == "no verdict (uncertain comparator or assumption)"
+    assert row["verdict"] == "for context only"
     assert row["context_only"] == "for context only" and row["status"] == "context only"
-    assert row["caveat"].endswith("the national poverty line is an assumption")
+    assert row["caveat"].endswith("the national poverty line is an assumption: for context only")
     assert pd.isna(row["p_value"]) and row["difference"] == pytest.approx(tested["difference"])
     # other rows keep their verdicts
     assert (
-        one(out, "cov_low")["verdict"]
-        == one(compare_national(indicators, national, "baseline"), "cov_low")["verdict"]
+        one(out, "cov_ci")["verdict"]
+        == one(compare_national(indicators, national, "baseline"), "cov_ci")["verdict"]
     )
 
 

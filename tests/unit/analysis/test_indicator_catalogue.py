@@ -616,8 +616,11 @@ def test_quintiles_by_hand(agg):
 
 
 def test_every_row_is_suppressed_at_this_size(result):
-    # DHS rule: unweighted denominator < 25 -> suppressed; the largest here is 16 persons
-    assert (result["flag"] == "suppressed").all()
+    # DHS rule: unweighted denominator < 25 -> suppressed; the largest here is 16 persons.
+    # A structural zero (catalogue `applicable`: e.g. impoverishment where nobody is above the
+    # line) is "not applicable" whatever its size: it is not an estimate.
+    assert result["flag"].isin(["suppressed", "not applicable"]).all()
+    assert (result["flag"] == "suppressed").sum() > 0.9 * len(result)
     assert result["n_unweighted"].max() == 16
     # every indicator of config/indicators.yaml is estimated on the fixture
     assert set(result["indicator"]) == set(catalogue_ids())
@@ -750,3 +753,49 @@ def test_descriptions_name_the_population_of_their_unit_of_analysis():
         if ind.unit == "lak" and ind.estimator in ("mean", "quantile") and "lak" not in text:
             bad.append((ind.id, "LAK"))
     assert bad == []
+
+
+def test_structural_zero_is_not_applicable_and_a_true_zero_is_estimated():
+    """Catalogue ``applicable``: impoverishment needs consumption at or above the line before
+    paying for care. In group "poor" everybody is below the line: "not applicable", no
+    estimate. In group "rich" nobody is impoverished although they could be: an estimate of 0
+    with its Korn-Graubard upper bound (1 - 0.025^(1/n), n = 15)."""
+    import dataclasses
+
+    from hhsurvey.analysis.indicators.estimate import estimate_catalogue
+    from hhsurvey.catalogue.model import load_catalogue
+
+    rng = np.random.default_rng(4)
+    n = 30
+    group = np.repeat(["poor", "rich"], 15)
+    pc = np.where(group == "poor", 50.0, 300.0) + rng.uniform(0, 20, n)
+    frame = pd.DataFrame(
+        {
+            "village": np.tile(np.arange(6), 5),
+            "area": np.where(np.tile(np.arange(6), 5) < 3, "u", "r"),
+            "weight": 1.0,
+            "pop_weight": 2.0,
+            "hhsize": 2.0,
+            "group": group,
+            "pc_total": pc,
+            "oop": rng.uniform(0, 10, n),
+            "pl_national": 100.0,
+        }
+    )
+    ind = {i.id: i for i in load_catalogue(str(REPO / "config" / "indicators.yaml"))}
+    imp = dataclasses.replace(ind["impoverished_national"], by=("group",))
+    assert imp.applicable == "pc_total >= pl_national"
+    out = estimate_catalogue(
+        [imp],
+        {"household": frame, "household_pop": frame, "person": frame},
+        {"strata": "area", "psu": "village", "lonely_psu": "adjust"},
+        level=0.95,
+        suppress_below=5,
+        caution_below=10,
+    ).set_index("level")
+    poor, rich = out.loc["poor"], out.loc["rich"]
+    assert poor["flag"] == "not applicable" and np.isnan(poor["estimate"])
+    assert np.isnan(poor["ci_low"]) and "structural zero" in poor["precision_note"]
+    assert rich["estimate"] == 0 and rich["flag"] == ""
+    assert rich["ci_low"] == 0 and rich["ci_high"] == pytest.approx(1 - 0.025 ** (1 / 15))
+    assert out.loc["total", "estimate"] == 0 and out.loc["total", "flag"] == ""

@@ -185,7 +185,12 @@ def test_covering_nothing_reproduces_the_actual_estimates(result, tables, agg):
     ch = result[(result["scenario"] == "nothing") & (result["measure"] == "change")]
     assert len(ch) == len(lv)
     ok = ch["df"] > 0
-    assert (ch["estimate"] == 0).all() and (ch.loc[ok, "se"] == 0).all()
+    # a structural zero (impoverishment where nobody is above the line) has no estimate
+    na = ch["flag"] == "not applicable"
+    assert (ch.loc[~na, "estimate"] == 0).all() and ch.loc[na, "estimate"].isna().all()
+    # every change is 0 in every household: SE 0, so "not estimable" and no interval
+    assert (ch.loc[~na & ok, "precision"] == "not estimable").all()
+    assert ch.loc[~na, ["se", "ci_low", "ci_high"]].isna().all().all()
     cost = result[(result["scenario"] == "nothing") & (result["measure"] == "cost")]
     assert (cost["estimate"] == 0).all()
 
@@ -193,7 +198,8 @@ def test_covering_nothing_reproduces_the_actual_estimates(result, tables, agg):
 def test_covering_everything_leaves_no_catastrophe_and_costs_total_oop(result, agg):
     lv = result[(result["scenario"] == "everything") & (result["measure"] == "level")]
     assert set(lv["indicator"]) == set(FP + POOR)
-    assert (lv["estimate"] == 0).all()
+    na = lv["flag"] == "not applicable"
+    assert (lv.loc[~na, "estimate"] == 0).all() and lv.loc[na, "estimate"].isna().all()
     # the change is then the actual level itself
     for iid in FP + POOR:
         ch = pick(result, "everything", "change", iid)["estimate"]

@@ -197,13 +197,41 @@ def test_from_weights_validation():
         SurveyDesign(df, weight="w").with_replicate_weights(np.ones((3, 4)), scale=1.0)
     bad = np.ones((len(df), 4))
     bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="missing"):
-        SurveyDesign(df, weight="w").with_replicate_weights(bad, scale=1.0)
+    with pytest.raises(ValueError, match="missing"):  # at the first estimate, which reads them
+        SurveyDesign(df, weight="w").with_replicate_weights(bad, scale=1.0).mean("y")
     with pytest.raises(ValueError, match="rscales"):
         SurveyDesign(df, weight="w").with_replicate_weights(
             np.ones((len(df), 4)), scale=1.0, rscales=[1, 1]
         )
     with pytest.raises(ValueError, match="method"):
-        SurveyDesign(df, weight="w", strata="h", psu="p").replicates("brr")
+        SurveyDesign(df, weight="w", strata="h", psu="p").replicates("sdr")
     with pytest.raises(AttributeError, match="immutable"):
         SurveyDesign(df, weight="w").replicates("jkn").scale = 2.0
+
+
+@pytest.mark.parametrize("case", ["full", "duplicated", "jackknife", "equal_weights"])
+def test_supplied_weights_rank_is_r_rule(case):
+    # the design df of supplied weights is R's: qr(weights, tol=1e-5)$rank - 1, here against
+    # numpy's SVD rank of the whole matrix (the engine reads it from spread rows or a sketch)
+    from hhsurvey.engine.repweights import RowWeights
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    psu = np.sort(rng.integers(0, 40, n))
+    w = np.ones(n) if case == "equal_weights" else rng.uniform(1, 3, n)
+    if case == "full":
+        F = rng.uniform(0.5, 1.5, (40, 12))[psu]
+    elif case == "duplicated":
+        base = rng.uniform(0.5, 1.5, (40, 6))
+        F = np.hstack([base, base[:, :3] * 2.0])[psu]  # 9 columns of rank 6
+    else:  # delete-one-PSU jackknife in 20 strata of 2 PSUs: 40 replicates of rank 21
+        F = np.ones((40, 40))
+        for g in range(40):
+            F[g, g], F[g ^ 1, g] = 0.0, 2.0
+        F = F[psu]
+    RW = w[:, None] * F
+    got = RowWeights(RW, w).rank()
+    assert got == np.linalg.matrix_rank(RW, tol=1e-5 * np.linalg.norm(RW, 2))
+    df = pd.DataFrame({"w": w, "y": rng.normal(size=n)})
+    rep = SurveyDesign(df, weight="w").with_replicate_weights(RW, scale=1.0)
+    assert rep.mean("y")["df"].iloc[0] == got - 1

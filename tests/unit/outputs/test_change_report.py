@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from testpaths import TESTS  # noqa: E402
 
 from hhsurvey.outputs.change_report import (
@@ -187,14 +188,27 @@ def test_significance_marker_follows_the_csv(fixture_change):
     change = _read(fixture_change.args["paths"]["change"])
     rows = fixture_change.page.change_rows()
     seen = set()
-    for r in change.to_dict("records"):
+    units = {
+        e["id"]: e["unit"]
+        for e in cf.yaml.safe_load(
+            open(fixture_change.args["paths"]["catalogue"], encoding="utf-8")
+        )["indicators"]
+    }
+    for r in change.assign(unit=change["indicator"].map(units)).to_dict("records"):
         row = rows[(r["indicator"], r["domain"], str(r["level"]))]
         if row["cells"][3]["v"] == "*":
             continue
         marked = "sig" in row["attrs"]["class"].split()
-        assert row["cells"][5]["text"] == ("yes" if r["significant"] else "no")
+        text = row["cells"][5]["text"]
+        assert text.split(" (")[0] == ("yes" if r["significant"] else "no")
         assert marked == bool(r["significant"])
         seen.add(bool(r["significant"]))
+        if not r["significant"] and r["unit"] == "percent":
+            # a change that is not significant shows what this survey could have detected:
+            # MDC = (t(0.975, df) + t(0.80, df)) x SE, the CSV's mdc, by hand here
+            mdc = (stats.t.ppf(0.975, r["df"]) + stats.t.ppf(0.8, r["df"])) * r["se"]
+            assert r["mdc"] == pytest.approx(mdc, rel=1e-12)
+            assert text == f"no (detectable: {100 * mdc:.1f} percentage points)", text
     assert seen == {True, False}
     cov = rows[("coverage_any", "total", "total")]
     assert "sig" in cov["attrs"]["class"].split() and cov["cells"][5]["text"] == "yes"

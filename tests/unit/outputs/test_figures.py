@@ -11,6 +11,8 @@ from matplotlib.figure import Figure
 
 from hhsurvey.outputs.figures import charts as F
 
+NAN = float("nan")
+
 
 def _ind(rows):
     base = {"se": 0.01, "df": 10, "deff": 1.5, "n_unweighted": 100, "n_weighted": 1000.0}
@@ -243,3 +245,26 @@ def test_figure_registry_names_existing_builders():
             assert f.builder in F.BUILDERS, name
         else:
             assert f.builder in F.__all__ and callable(getattr(F, f.builder)), name
+
+
+def test_a_structural_zero_is_not_plotted_as_zero():
+    """Impoverishment in the poorest fifth is impossible by construction (flag "not
+    applicable", no estimate): no point at quintile 1, the words "n/a" instead."""
+    rows = [_row("impoverished_national", 0.0, "not applicable", "quintile", "1", NAN, NAN)]
+    rows += [_row("impoverished_national", e, "", "quintile", str(q)) for q, e in
+             ((2, 0.08), (3, 0.01), (4, 0.02), (5, 0.03))]  # fmt: skip
+    ind = _ind(rows)
+    ind.loc[0, "estimate"] = NAN
+    fig = F.quintile_gradient(ind, ["impoverished_national"], {})
+    ax = fig.axes[0]
+    xs = {
+        float(x)
+        for line in ax.lines
+        for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+        if np.isfinite(y)
+    }
+    assert 1.0 not in xs and {2.0, 3.0, 4.0, 5.0} <= xs
+    notes = [(t.get_text(), t.xy[0]) for t in ax.texts]
+    assert ("n/a", 1) in notes
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "n/a not applicable (impossible by construction)" in legend

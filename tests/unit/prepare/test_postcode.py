@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import pytest
 import yaml
@@ -82,3 +84,35 @@ def test_config_maps_every_demo_military_answer():
     (rule,) = [r for r in cfg["cleaning"]["post_coding"] if r["target"] == "scheme"]
     texts = sim["insurance"]["other_texts_military"]
     assert {normalise(t) for t in texts} <= {normalise(k) for k in rule["map"]}
+
+
+def test_a_zero_width_space_inside_a_lao_answer_still_post_codes(caplog):
+    """Three Lao answers with a zero-width space were no longer post-coded, nothing logged."""
+    person = _person()
+    person.loc[1, "scheme_other"] = "ກອງທຶນສຸຂະພາບ\u200bຕຳຫຼວດ"
+    person.loc[4, "scheme_other"] = "\u200bກອງທຶນ\u200cສຸຂະພາບຕຳຫຼວດ "
+    with caplog.at_level(logging.INFO):
+        out, log = post_code(person, "person", RULE, KEYS, LOG_COLUMNS)
+    assert out["scheme"].astype(str).tolist() == [
+        "military_police",
+        "military_police",
+        "sass",
+        "military_police",
+        "military_police",
+    ]
+    assert len(log) == 4
+    assert "left uncoded" not in caplog.text
+
+
+def test_answers_left_uncoded_are_counted_in_the_log(caplog):
+    with caplog.at_level(logging.INFO):
+        post_code(_person(), "person", RULE, KEYS, LOG_COLUMNS)
+    # row 2 ("company fund") is "other" with text matching no entry; row 5 has no text
+    assert "person.scheme_other: 1 'other, specify' answer(s) left uncoded" in caplog.text
+    assert "company fund" not in caplog.text  # counted, never shown
+
+
+def test_the_categories_a_rule_codes_into_exist_even_when_unused():
+    person = _person().assign(scheme_other=None)
+    out, log = post_code(person, "person", RULE, KEYS, LOG_COLUMNS)
+    assert log.empty and "military_police" in out["scheme"].cat.categories

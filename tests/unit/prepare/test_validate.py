@@ -29,6 +29,23 @@ def test_clean_round_has_no_findings():
     assert findings(tiny_round()).empty
 
 
+def test_weighted_total_vs_frame_by_hand():
+    """Village 1 (urban, the only one of its stratum: pi1 = 1) has 2 eligible households
+    sampled of 110 listed; village 2 (rural, size 80 of 80 + 60: pi1 = 80/140) 1 of 85. The
+    weights add up to 2 x 110 / 2 / 1 + 1 x 85 / 1 / (80/140) = 110 + 148.75 = 258.75
+    households, 7.8 % above the frame's census count 100 + 80 + 60 = 240: a warning beyond a
+    5 % tolerance, none within 10 %."""
+    t = tiny_round()
+    f = run_checks(t, PARAMS | {"frame_total_tolerance": 0.05}, FILES)
+    row = f.loc[f["check"] == "weighted_total_vs_frame"]
+    assert len(row) == 1 and row["severity"].iloc[0] == "warning"
+    assert row["value"].iloc[0] == (
+        "weighted 259 households vs 240 in the frame's census counts (+7.8%; tolerance 5%)"
+    )
+    assert row["keys"].iloc[0] == "district=total"
+    assert findings(t).empty  # PARAMS: tolerance 10 %
+
+
 def test_duplicate_person_key_is_an_error_with_keys_and_fix():
     t = tiny_round()
     t["person"] = pd.concat([t["person"], t["person"].iloc[[0]]], ignore_index=True)
@@ -55,8 +72,10 @@ def test_duplicate_person_key_is_an_error_with_keys_and_fix():
             lambda t: t.update(
                 person=t["person"].assign(hh=t["person"]["hh"].mask(t["person"]["village"] == 1, 2))
             ),
-            "orphan_person",
-            "village=1, hh=2, line=1",
+            # household 1/2 is in hh.sav, not as a respondent: its own check, which names
+            # weights.responding_results (test_records_of_a_partly_completed_household)
+            "records_of_nonresponding_household",
+            "village=1, hh=2",
         ),
         (
             lambda t: t.update(episode=t["episode"].assign(line=[7, 3])),

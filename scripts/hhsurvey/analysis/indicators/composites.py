@@ -279,6 +279,8 @@ def replicate_rows(
                 strata=d.strata,
                 psu="_jk_group",
                 lonely_psu=d.lonely_psu,
+                missing=d.missing,
+                domain_df=d.domain_df,
             )
     masks = [mask for _, _, mask in labels]
     res = rd.replicates(method=method).estimate_statistic(

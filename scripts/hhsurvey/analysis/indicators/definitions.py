@@ -1,7 +1,10 @@
 """How a catalogue entry becomes columns of its analysis frame, and the named definitions.
 
-A linear indicator's ``definition``, ``universe`` and ``denominator`` are pandas expressions
-evaluated on the frame of its unit of analysis (:func:`evaluate`, :func:`indicator_data`). A
+A linear indicator's ``definition``, ``universe`` and ``denominator`` are expressions of the
+catalogue's grammar (:mod:`hhsurvey.catalogue.expressions`, docs/expressions.md: columns,
+literals, arithmetic, comparisons, boolean operators and a named list of functions; nothing
+else is evaluated) on the frame of its unit of analysis (:func:`evaluate`,
+:func:`indicator_data`). A
 composite indicator's ``definition`` names a function registered with :func:`register`
 (:mod:`hhsurvey.analysis.indicators.composites`, and the scenarios' paired change), looked up in
 :data:`FUNCTIONS` by :func:`hhsurvey.analysis.indicators.estimate.estimate_catalogue`.
@@ -11,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
+from hhsurvey.catalogue import expressions
 from hhsurvey.catalogue.model import Indicator
-from hhsurvey.errors import InputError
+from hhsurvey.prepare.frames import PROVIDER_GROUPS
 
 __all__ = ["FUNCTIONS", "evaluate", "indicator_data", "register"]
 
@@ -34,21 +37,31 @@ def register(name: str) -> Callable:
     return deco
 
 
-def evaluate(frame: pd.DataFrame, expr: str, what: str, iid: str) -> pd.Series:
-    """``expr`` evaluated on ``frame`` (a column, or a scalar broadcast to one); an expression
-    that cannot be evaluated is an error naming the indicator and its ``what`` (definition,
-    universe, ...)."""
-    try:
-        out = frame.eval(expr, engine="python")
-    except Exception as err:
-        raise InputError(
-            f"the {what} of indicator '{iid}' cannot be evaluated: {err}",
-            f"config/indicators.yaml, indicator {iid}: `{expr}`",
-            "use column names of the analysis frame (README: Indicators) and pandas expression syntax",
-        ) from None
-    if np.isscalar(out):
-        out = pd.Series(out, index=frame.index)
-    return out
+#: Text columns of the analysis frames that are not categorical, with their possible values:
+#: a literal compared with them is checked like a category.
+TEXT_VALUES: dict[str, set[str]] = {
+    "ep_provider_group": set(PROVIDER_GROUPS.values()),
+    "insured_status": {"insured", "not insured"},
+}
+
+
+def evaluate(
+    frame: pd.DataFrame, expr: str, what: str, iid: str, instrument: dict | None = None
+) -> pd.Series:
+    """``expr`` evaluated on ``frame`` by the catalogue's expression grammar (a column, or a
+    literal broadcast to one); an expression outside the grammar, naming a column the frame
+    lacks or a category its column lacks, is an error naming the indicator and its ``what``
+    (definition, universe, ...). ``instrument`` (the indicator's ``{variable, category}``) is
+    a category the round may lack: "not in this round's instrument" in the report."""
+    inst = instrument or {}
+    allowed = {str(inst["variable"]): {str(inst["category"])}} if inst.get("variable") else {}
+    return expressions.evaluate(
+        frame,
+        expr,
+        f"config/indicators.yaml, indicator {iid} ({what})",
+        values=TEXT_VALUES,
+        allowed=allowed,
+    )
 
 
 def indicator_data(ind: Indicator, frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, str]:
@@ -60,11 +73,14 @@ def indicator_data(ind: Indicator, frames: dict[str, pd.DataFrame]) -> tuple[pd.
     universe = (
         pd.Series(True, index=frame.index)
         if ind.universe in ("all", "", None)
-        else evaluate(frame, ind.universe, "universe", ind.id).fillna(False).astype(bool)
+        else evaluate(frame, ind.universe, "universe", ind.id, ind.instrument)
+        .fillna(False)
+        .astype(bool)
     )
-    y = evaluate(frame, ind.definition, "definition", ind.id).astype("float64")
+    y = evaluate(frame, ind.definition, "definition", ind.id, ind.instrument).astype("float64")
     data = frame.assign(_y=y.where(universe), _where=universe)
     if ind.estimator == "ratio":
-        den = evaluate(frame, ind.denominator, "denominator", ind.id).astype("float64")
+        den = evaluate(frame, ind.denominator, "denominator", ind.id, ind.instrument)
+        den = den.astype("float64")
         data = data.assign(_den=den.where(universe))
     return data, weight

@@ -30,15 +30,21 @@ import pandas as pd
 
 # imported for its registered definitions (FUNCTIONS), which estimate_catalogue looks up
 import hhsurvey.analysis.indicators.composites  # noqa: F401
-from hhsurvey.analysis.indicators.definitions import FUNCTIONS, indicator_data
+from hhsurvey.analysis.indicators.definitions import FUNCTIONS, evaluate, indicator_data
 from hhsurvey.analysis.indicators.precision import PRECISION_DEFAULTS, flag, support_intervals
 from hhsurvey.catalogue.model import Indicator
 from hhsurvey.engine.columns import N_UNWEIGHTED, TABLE_COLUMNS, N
 from hhsurvey.engine.design import SurveyDesign
-from hhsurvey.engine.intervals import precision
+from hhsurvey.engine.intervals import NOT_ESTIMABLE, precision
 from hhsurvey.errors import InputError, first_keys
 
-__all__ = ["INDICATOR_COLUMNS", "estimate_catalogue", "estimate_one", "log_lonely_strata"]
+__all__ = [
+    "INDICATOR_COLUMNS",
+    "NOT_APPLICABLE",
+    "estimate_catalogue",
+    "estimate_one",
+    "log_lonely_strata",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,11 @@ INDICATOR_COLUMNS = [
     "precision",
     "precision_note",
 ]
+
+
+#: The ``flag`` of a structural zero: the event is impossible in the domain by construction
+#: (catalogue ``applicable``), so the row has no estimate.
+NOT_APPLICABLE = "not applicable"
 
 
 def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> list[str]:
@@ -72,6 +83,10 @@ def log_lonely_strata(households: pd.DataFrame, design_args: dict[str, Any]) -> 
         "remove": "contributes no variance (R 'remove')",
         "certainty": "treated as sampled with certainty: no variance (R 'certainty')",
         "fail": "stops the estimation (R 'fail')",
+        "collapse": (
+            "merged with the next stratum in sorted order (the last stratum with the one "
+            "before) and the merged stratum's PSUs give the variance (engine 'collapse')"
+        ),
     }[design_args["lonely_psu"]]
     for s in lonely:
         log.warning(
@@ -112,6 +127,19 @@ def _denominator_counts(
     )
 
 
+def _applicable_counts(
+    ind: Indicator, data: pd.DataFrame, res: pd.DataFrame, by: str | None
+) -> np.ndarray:
+    """Units of each domain's universe for which the event is possible (catalogue
+    ``applicable``), one count per row of ``res``."""
+    ok = evaluate(data, str(ind.applicable), "applicable expression", ind.id)
+    ok = ok.fillna(False).astype(bool) & data["_where"] & data["_y"].notna()
+    if by is None:
+        return np.full(len(res), int(ok.sum()))
+    counts = data.loc[ok, by].astype("str").value_counts()
+    return res[by].astype("str").map(counts).fillna(0).astype("int64").to_numpy()
+
+
 def estimate_one(
     ind: Indicator,
     frames: dict[str, pd.DataFrame],
@@ -143,12 +171,16 @@ def estimate_one(
             raise ValueError(ind.estimator)
         if ind.estimator == "ratio":
             res = _denominator_counts(res, data, weight, by)
+        if ind.applicable:
+            res = res.assign(_applicable=_applicable_counts(ind, data, res, by))
         res = res.assign(
             domain=by or "total",
             level=res[by].astype("str") if by else "total",
         )
         rows.append(res)
     out = pd.concat(rows, ignore_index=True)
+    if "_applicable" not in out:
+        out = out.assign(_applicable=np.nan)
     scale = float(ind.scale)
     for c in ("estimate", "se", "ci_low", "ci_high"):
         out[c] = out[c] * scale
@@ -203,7 +235,12 @@ def estimate_catalogue(
         )
     out["n_unweighted"] = out["n_unweighted"].astype("int64")
     rules = ((context or {}).get("indicators") or {}).get("precision") or PRECISION_DEFAULTS
-    out = out.assign(**precision(out, support, rules, level=level))
+    nchs = out["indicator"].map({ind.id: ind.is_proportion for ind in catalogue})
+    out = out.assign(**precision(out, support, rules, level=level, nchs=nchs.to_numpy(bool)))
+    # SE 0 with no interval (fewer than two distinct values): the SE is not estimable either
+    blank = out["precision"] == NOT_ESTIMABLE
+    out.loc[blank, ["se", "ci_low", "ci_high", "deff"]] = np.nan
+    out = structural_zeros(out)
     low = out["precision"] == "low"
     if low.any():
         log.info(
@@ -212,3 +249,24 @@ def estimate_catalogue(
             first_keys(sorted(set(out.loc[low, "indicator"] + "/" + out.loc[low, "level"]))),
         )
     return out[INDICATOR_COLUMNS]
+
+
+def structural_zeros(out: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose domain holds no unit for which the event is possible (``_applicable`` = 0,
+    catalogue ``applicable``): no estimate, flag "not applicable" and the reason."""
+    if "_applicable" not in out:
+        return out
+    na = (out["_applicable"] == 0).to_numpy()
+    out = out.drop(columns="_applicable")
+    if not na.any():
+        return out
+    out.loc[na, ["estimate", "se", "ci_low", "ci_high", "deff"]] = np.nan
+    out.loc[na, "flag"] = NOT_APPLICABLE
+    out.loc[na, "precision"] = ""
+    out.loc[na, "precision_note"] = "impossible by construction in this group (structural zero)"
+    log.info(
+        "%d row(s) not applicable (no unit of the domain can have the event): %s",
+        int(na.sum()),
+        first_keys(sorted(set(out.loc[na, "indicator"] + "/" + out.loc[na, "level"]))),
+    )
+    return out

@@ -1,9 +1,11 @@
 """Small-sample flags, intervals inside the support of an estimate, and precision rules.
 
-:func:`flag` is the DHS rule on the unweighted denominator; :func:`support_intervals` replaces
-the intervals that leave the support of an indicator (:mod:`hhsurvey.engine.intervals`);
-:data:`PRECISION_DEFAULTS` are the NCHS thresholds of the precision flag
-(:func:`hhsurvey.engine.intervals.precision`) when the config gives none.
+:func:`flag` is the DHS rule on the unweighted denominator; :func:`support_intervals` gives
+every row the interval of its kind of quantity (:func:`hhsurvey.engine.intervals.
+support_interval`: logit or Korn-Graubard for proportions and shares, log for amounts and
+non-negative differences, t for signed quantities); :data:`PRECISION_DEFAULTS` are the NCHS
+thresholds of the precision flag (:func:`hhsurvey.engine.intervals.precision`) when the config
+gives none.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from hhsurvey.engine.intervals import clip_to_range, korn_graubard, log_interval
+from hhsurvey.engine.intervals import clip_to_range, not_estimable, support_interval
 from hhsurvey.errors import first_keys
 
 __all__ = ["PRECISION_DEFAULTS", "flag", "support_intervals"]
@@ -21,7 +23,9 @@ __all__ = ["PRECISION_DEFAULTS", "flag", "support_intervals"]
 log = logging.getLogger(__name__)
 
 #: NCHS Data Presentation Standards for Proportions (Parker et al. 2017) and the relative-SE
-#: rule, used when the config gives no ``indicators.precision`` (the config states the same).
+#: rule of the other estimates, used when the config gives no ``indicators.precision`` (the
+#: config states the same). ``relative_se_for_proportions`` is a deviation from the 2017
+#: standard, off by default.
 PRECISION_DEFAULTS = {
     "min_effective_n": 30,
     "ci_width_always_ok": 0.05,
@@ -29,6 +33,7 @@ PRECISION_DEFAULTS = {
     "max_relative_ci_width": 1.30,
     "review_df_below": 8,
     "max_relative_se": 0.30,
+    "relative_se_for_proportions": False,
 }
 
 
@@ -48,44 +53,35 @@ def support_intervals(
     keep: np.ndarray | None = None,
     ranges: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Replace intervals that leave the support of the estimate (:mod:`hhsurvey.engine.intervals`).
+    """Every row's interval by the rule of its kind of quantity (``support``).
 
-    Proportions at 0 or 1: Korn-Graubard (R ``svyciprop(method = "beta")``, limit case n_eff
-    = n); means, totals and ratios of non-negative values: the log-scale interval. Rows marked
-    in ``keep`` (quantiles: their Woodruff interval lies in the data's range) are left as they
-    are. ``ranges`` gives, per row, the theoretical range (low, high) of an index (catalogue
+    Rows marked in ``keep`` (quantiles: their Woodruff interval lies in the data's range) are
+    left as they are. A row with a standard error of 0 and no rule that still gives an interval
+    (:func:`hhsurvey.engine.intervals.not_estimable`) gets no interval: never a zero-width one.
+    ``ranges`` gives, per row, the theoretical range (low, high) of an index (catalogue
     ``range``; missing for other rows): its interval is clipped to that range.
     """
-    est = out["estimate"].to_numpy("float64")
-    has_se = out["se"].notna().to_numpy()
-    edge = (support == "proportion").to_numpy() & ((est == 0) | (est == 1)) & has_se
     keep = np.zeros(len(out), bool) if keep is None else np.asarray(keep, bool)
-    nonneg = (support == "non_negative").to_numpy() & has_se & ~keep
-    lo = out["ci_low"].to_numpy("float64").copy()
-    hi = out["ci_high"].to_numpy("float64").copy()
-    if edge.any():
-        kl, kh = korn_graubard(
-            est[edge],
-            out["se"].to_numpy("float64")[edge],
-            out["df"].to_numpy("float64")[edge],
-            out["n_unweighted"].to_numpy("float64")[edge],
-            level,
-        )
-        lo[edge], hi[edge] = kl, kh
-    if nonneg.any():
-        below = out["ci_low"].to_numpy("float64")[nonneg] < 0
-        ll, lh = log_interval(
-            est[nonneg],
-            out["se"].to_numpy("float64")[nonneg],
-            out["df"].to_numpy("float64")[nonneg],
-            level,
-        )
-        lo[nonneg], hi[nonneg] = ll, lh
+    est = out["estimate"].to_numpy("float64")
+    se = out["se"].to_numpy("float64")
+    sup = support.to_numpy().astype(str)
+    lo, hi = support_interval(
+        sup,
+        est,
+        se,
+        out["df"].to_numpy("float64"),
+        out["n_unweighted"].to_numpy("float64"),
+        level,
+    )
+    lo = np.where(keep, out["ci_low"].to_numpy("float64"), lo)
+    hi = np.where(keep, out["ci_high"].to_numpy("float64"), hi)
+    blank = not_estimable(est, se, sup) & ~keep
+    if blank.any():
         log.info(
-            "log-scale intervals for %d estimate(s) of non-negative amounts (%d t interval(s) "
-            "would have gone below 0)",
-            int(nonneg.sum()),
-            int(below.sum()),
+            "%d estimate(s) with a standard error of 0 (fewer than two distinct values): no "
+            "interval, flagged 'not estimable': %s",
+            int(blank.sum()),
+            first_keys(sorted(set(out.loc[blank, "indicator"].astype(str)))),
         )
     if ranges is not None:
         bounds = [r if isinstance(r, tuple | list) else (-np.inf, np.inf) for r in ranges]

@@ -28,9 +28,15 @@ import pandas as pd
 import yaml
 
 from hhsurvey.catalogue.model import load_catalogue
+from hhsurvey.catalogue.national import comparable
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade_svg
-from hhsurvey.outputs.brief.messages import KeyMessage, key_messages, quantity
+from hhsurvey.outputs.brief.messages import (
+    KeyMessage,
+    assumption_marks_of,
+    key_messages,
+    quantity,
+)
 from hhsurvey.outputs.fonts import FONT_FAMILY, embedded_font_css
 from hhsurvey.outputs.i18n import LocaleFormat, load_translations, review_status
 from hhsurvey.outputs.money import Money, load_money
@@ -38,6 +44,7 @@ from hhsurvey.outputs.report.render import csp, environment, trusted
 from hhsurvey.outputs.report.scenarios import headline
 from hhsurvey.outputs.summary import Words, scenario_line
 from hhsurvey.paths import REPO
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "brief_context",
@@ -59,7 +66,30 @@ COMPARISON_COLUMNS = (
     "national_year",
     "verdict",
     "comparability",
+    "source_type",
 )
+#: Columns the brief reads from differences.csv (the tested pairs of the key messages).
+DIFFERENCE_COLUMNS = (
+    "indicator",
+    "by",
+    "level_a",
+    "level_b",
+    "estimate_a",
+    "estimate_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_adjusted",
+    "significant",
+    "multiplicity",
+    "tests_in_family",
+)
+#: Names of the multiplicity methods (proper names, not translated).
+METHOD_NAMES = {
+    "benjamini_hochberg": "Benjamini-Hochberg",
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+}
 
 
 def _read_csv(path: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -83,7 +113,7 @@ def _read_csv(path: str, columns: Sequence[str]) -> pd.DataFrame:
 def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     """config/brief.yaml, validated against workflow/schemas/brief.schema.yaml."""
     try:
-        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        spec = load_yaml(Path(path).read_text(encoding="utf-8"), str(path))
         schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
         jsonschema.validate(spec, schema)
     except OSError as err:
@@ -109,9 +139,12 @@ def _precision(q: Any, spec: Mapping[str, Any]) -> str:
     return "rough"
 
 
-def tiles(ind, catalogue, spec, _, fmt, level_text, money=None) -> list[dict[str, Any]]:
+def tiles(
+    ind, catalogue, spec, _, fmt, level_text, money=None, assumptions=None
+) -> list[dict[str, Any]]:
     """The four headline tiles of config/brief.yaml (``tiles``): estimate, CI, the uncertainty
-    in words and, for an amount, its US dollars."""
+    in words, for an amount its US dollars, and the mark of a figure resting on an assumed
+    poverty line."""
     precision_text = {
         "fairly_precise": _("fairly precise"),
         "approximate": _("approximate"),
@@ -148,6 +181,10 @@ def tiles(ind, catalogue, spec, _, fmt, level_text, money=None) -> list[dict[str
                 precision=precision_text[_precision(q, spec)],
             ),
             "caution": q.flag == "caution",
+            # a figure resting on an assumed poverty line is never shown without its mark
+            "assumption": _("Rests on an assumed poverty line (no official line was found).")
+            if iid in (assumptions or {})
+            else "",
             "values": {"estimate": q.estimate, "ci_low": q.ci_low, "ci_high": q.ci_high},
         }
         tiles.append(tile)
@@ -158,12 +195,12 @@ def _attr_label(e: Any) -> str:
     return str(e["label"] if isinstance(e, Mapping) else e.label)
 
 
-def _national_rows(comparison, catalogue, allowed, _, fmt) -> list[dict[str, Any]]:
+def _national_rows(comparison, catalogue, _, fmt) -> list[dict[str, Any]]:
+    """The national figures that support a verdict (the one rule of the report and the change
+    report too: :func:`hhsurvey.catalogue.national.comparable`)."""
     if comparison.empty:
         return []
-    rows = comparison.loc[
-        comparison["comparability"].isin(list(allowed)) & comparison["national_value"].notna()
-    ]
+    rows = comparison.loc[comparable(comparison)]
     out = []
     for r in rows.to_dict("records"):
         e = catalogue.get(r["indicator"])
@@ -175,6 +212,11 @@ def _national_rows(comparison, catalogue, allowed, _, fmt) -> list[dict[str, Any
                 "estimate": fmt.percent(float(r["estimate"]), 1),
                 "national": fmt.percent(float(r["national_value"]), 1),
                 "year": str(r["national_year"]),
+                "verdict": {
+                    "higher than national": _("higher than national"),
+                    "lower than national": _("lower than national"),
+                    "not distinguishable from national": _("not distinguishable"),
+                }.get(str(r["verdict"]), ""),
                 "values": {"estimate": float(r["estimate"]), "national": r["national_value"]},
             }
         )
@@ -216,15 +258,27 @@ def brief_context(
     reviewed: str = "reviewed",
     scenarios: pd.DataFrame | None = None,
     money: Money | None = None,
+    differences: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Everything the brief template shows, translated and formatted for *lang*."""
+    """Everything the brief template shows, translated and formatted for *lang*.
+
+    *differences*: the round's differences.csv (the tested pairs of the key messages)."""
     _ = translations.gettext
     money = money or Money()
     fmt = LocaleFormat(lang)
     level = float(config["design"]["level"])
     level_text = fmt.number(100 * level) + "%"
+    assumptions = assumption_marks_of(catalogue, config)
     messages: list[KeyMessage] = key_messages(
-        indicators, comparison, catalogue, spec["messages"], _, lang=lang, level=level
+        indicators,
+        comparison,
+        catalogue,
+        spec["messages"],
+        _,
+        lang=lang,
+        level=level,
+        differences=differences,
+        assumptions=assumptions,
     )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", [])) or []
     data = cascade_data(indicators, spec["cascade"])
@@ -239,7 +293,6 @@ def brief_context(
                 shown = fmt.percent(1.0, 0)
             cells.append(f"{_(r['group'])} {shown}")
         alt_parts.append(f"{_(step['label'])} ({_(step['base'])}): " + ", ".join(cells))
-    allowed = spec["messages"].get("national_comparability", ["comparable"])
     sample = _sample(diagnostics, frame, lang)
     n_compared = int(comparison["national_value"].notna().sum()) if not comparison.empty else 0
     indicator = (spec.get("scenario") or {}).get("indicator", "")
@@ -256,13 +309,14 @@ def brief_context(
         "fieldwork_start": str(round_meta["fieldwork"]["start"]),
         "fieldwork_end": str(round_meta["fieldwork"]["end"]),
         "level": level_text,
-        "tiles": tiles(indicators, catalogue, spec, _, fmt, level_text, money),
+        "tiles": tiles(indicators, catalogue, spec, _, fmt, level_text, money, assumptions),
         "messages": messages,
+        "testing": _testing(differences, _),
         "cascade_src": "data:image/svg+xml;base64,"
         + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
         "cascade_alt": _("Care cascade by insurance status.") + " " + "; ".join(alt_parts) + ".",
         "cascade": data,
-        "national": _national_rows(comparison, catalogue, allowed, _, fmt),
+        "national": _national_rows(comparison, catalogue, _, fmt),
         "n_national_other": n_compared,
         "households": fmt.number(sample["households"] or 0),
         "villages": fmt.number(sample["villages"] or 0),
@@ -271,6 +325,25 @@ def brief_context(
         "report_file": f"{round_meta['name']}.html",
         "font_family": FONT_FAMILY,
     }
+
+
+def _testing(differences: pd.DataFrame | None, _: Any) -> str:
+    """How a difference between groups is tested, in words (the brief's method note)."""
+    if differences is None or differences.empty:
+        return _("No difference between groups was tested for this round.")
+    n = int(pd.to_numeric(differences["tests_in_family"], errors="coerce").max() or 0)
+    method = METHOD_NAMES.get(str(differences["multiplicity"].iloc[0]))
+    if method is None:
+        return _(
+            "A difference between two groups is stated only when a design-based test of that "
+            "difference is significant ({n} differences screened, without adjustment for "
+            "multiple comparisons)."
+        ).format(n=n)
+    return _(
+        "A difference between two groups is stated only when a design-based test of that "
+        "difference is significant after the {method} adjustment for the {n} differences "
+        "screened."
+    ).format(method=method, n=n)
 
 
 def render_brief(
@@ -306,6 +379,11 @@ def write_brief(
     """Read the inputs named in *paths*, render the brief in *lang*, write *out*."""
     indicators = _read_csv(paths["indicators"], INDICATOR_COLUMNS)
     comparison = _read_csv(paths["comparison"], COMPARISON_COLUMNS)
+    # the tested differences between groups (rule estimate_differences); without them the
+    # brief states no difference
+    differences = (
+        _read_csv(paths["differences"], DIFFERENCE_COLUMNS) if paths.get("differences") else None
+    )
     diagnostics = _read_csv(paths["weights_diagnostics"], ("scope", "measure", "value"))
     frame = pd.read_parquet(paths["frame"])
     catalogue = {e.id: e for e in load_catalogue(paths["catalogue"])}
@@ -329,6 +407,7 @@ def write_brief(
         reviewed=review_status(locale_dir, lang),
         scenarios=scenarios,
         money=money,
+        differences=differences,
     )
     fonts = list(config.get("report", {}).get("fonts", {}).get("lao", []))
     html = render_brief(context, template, css, translations, fonts=fonts)

@@ -1,4 +1,4 @@
-"""Key messages in plain language, written from indicators.csv by explicit rules.
+"""Key messages in plain language, written from the result tables by explicit rules.
 
 Each rule states a condition on the published estimates; when the condition fails, or the rows
 it needs are missing or suppressed, the message is not written. The rules:
@@ -7,40 +7,49 @@ it needs are missing or suppressed, the message is not written. The rules:
     A proportion in words: "about 1 in 14" (below 20 %) or "about 3 in 10", with the estimate
     and its confidence interval. Needs the overall row, not suppressed.
 ``quintile_gradient``
-    The richest fifth (quintile 5) differs from the poorest (quintile 1). Test: the two
-    confidence intervals do not overlap. The two rows' covariance is not in indicators.csv,
-    and this test needs none: the standard error of a difference never exceeds the sum of the
-    two standard errors, whatever their covariance, so two symmetric intervals that do not
-    overlap imply a difference significant at (at least) the same level. It is conservative:
-    some real differences are not reported. (Intervals of proportions are logit-based and
-    slightly asymmetric; the argument then holds approximately.)
+    The richest fifth (quintile 5) differs from the poorest (quintile 1). Test: the pair's row
+    of ``differences.csv`` (:mod:`hhsurvey.analysis.differences`), a design-based contrast of
+    the two domain estimates with their covariance, whose p-value is adjusted for the family of
+    pairs screened (Benjamini-Hochberg by default): the message is written only when the
+    difference is ``significant`` after adjustment, and it states the difference with its CI
+    ("8.6 percentage points higher (95% CI 2.1 to 15.1)"). A pair that was not screened (not
+    in the config's ``differences`` family) gets no message.
 ``insurance_gap``
     Insured and not insured people differ (``insured_status`` rows); the same test.
-
-Both comparisons need two intervals of positive width: a group with an estimate of 0 % and a
-zero-width interval (no case in the sample) supports no test and gets no message.
 ``national``
-    The district estimate beside a national figure whose definition matches ours (the
-    ``comparability`` column of national_comparison.csv is in the configured set); the verdict
-    is that of :func:`hhsurvey.analysis.compare.compare_national` (a z or t test of the difference).
+    The district estimate beside a national figure that supports a verdict
+    (:func:`hhsurvey.catalogue.national.comparable`: a survey estimate with the same
+    definition and a published uncertainty, the one rule the report and the change report use
+    too); the verdict is that of :func:`hhsurvey.analysis.compare.compare_national`.
 
-Every template is a gettext msgid (``_()``), numbers are formatted for the locale
-(:class:`hhsurvey.outputs.i18n.LocaleFormat`) and indicator labels are translated by the same
-catalogue. :func:`key_messages` is the only entry point.
+A message about an indicator that rests on an assumption (a poverty line marked ASSUMPTION;
+``assumptions``) carries its mark. Every template is a gettext msgid (``_()``), numbers are
+formatted for the locale (:class:`hhsurvey.outputs.i18n.LocaleFormat`) and indicator labels
+are translated by the same catalogue. :func:`key_messages` is the only entry point.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from hhsurvey.catalogue.national import comparable
 from hhsurvey.outputs.i18n import LocaleFormat
+from hhsurvey.prepare.poverty import assumption_marks
 
-__all__ = ["KeyMessage", "Quantity", "in_words", "key_messages", "quantity"]
+__all__ = [
+    "KeyMessage",
+    "Quantity",
+    "assumption_marks_of",
+    "difference_row",
+    "in_words",
+    "key_messages",
+    "quantity",
+]
 
 Gettext = Callable[[str], str]
 RULES = ("size", "quintile_gradient", "insurance_gap", "national")
@@ -80,12 +89,6 @@ class Quantity:
             math.isfinite(x) for x in (self.estimate, self.ci_low, self.ci_high)
         )
 
-    @property
-    def testable(self) -> bool:
-        """An interval of positive width: an estimate of 0 % or 100 % with a zero-width
-        interval (no case, or every case, in the sample) supports no test of a difference."""
-        return self.usable and self.ci_high > self.ci_low
-
 
 def _level_key(domain: str, level: Any) -> str:
     """Normalise a level: quintiles may be read back as 1, 1.0 or "1"."""
@@ -116,8 +119,52 @@ def quantity(indicators: pd.DataFrame, iid: str, domain: str, level: str) -> Qua
     )
 
 
-def _overlap(a: Quantity, b: Quantity) -> bool:
-    return not (a.ci_low > b.ci_high or b.ci_low > a.ci_high)
+def difference_row(
+    differences: pd.DataFrame | None, iid: str, by: str, a: str, b: str
+) -> dict[str, Any] | None:
+    """The tested difference a - b of *iid* between two levels of *by* (a row of
+    ``differences.csv``), oriented as asked (a row stored as b - a is negated); None when the
+    pair was not screened."""
+    if differences is None or differences.empty:
+        return None
+    d = differences.loc[(differences["indicator"] == iid) & (differences["by"].astype("str") == by)]
+    for r in d.to_dict("records"):
+        la, lb = _level_key(by, r["level_a"]), _level_key(by, r["level_b"])
+        if (la, lb) == (a, b):
+            return r
+        if (la, lb) == (b, a):
+            flip = {
+                "difference": -_num(r["difference"]),
+                "ci_low": -_num(r["ci_high"]),
+                "ci_high": -_num(r["ci_low"]),
+            }
+            return (
+                r
+                | flip
+                | {
+                    "level_a": r["level_b"],
+                    "level_b": r["level_a"],
+                    "estimate_a": r["estimate_b"],
+                    "estimate_b": r["estimate_a"],
+                    "flag_a": r.get("flag_b"),
+                    "flag_b": r.get("flag_a"),
+                }
+            )
+    return None
+
+
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _significant(r: Mapping[str, Any]) -> bool:
+    """Significant after the family's adjustment, with a finite difference and interval."""
+    return str(r.get("significant")).strip().lower() in ("true", "1", "yes") and all(
+        math.isfinite(_num(r[k])) for k in ("difference", "ci_low", "ci_high")
+    )
 
 
 def in_words(p: float, _: Gettext, fmt: LocaleFormat) -> str | None:
@@ -135,8 +182,16 @@ def in_words(p: float, _: Gettext, fmt: LocaleFormat) -> str | None:
 class _Writer:
     """Formats numbers and labels for one language (shared by the rules)."""
 
-    def __init__(self, catalogue: Mapping[str, Any], gettext: Gettext, lang: str, level: float):
+    def __init__(
+        self,
+        catalogue: Mapping[str, Any],
+        gettext: Gettext,
+        lang: str,
+        level: float,
+        assumptions: Mapping[str, str] | None = None,
+    ):
         self.catalogue = catalogue
+        self.assumptions = dict(assumptions or {})
         self._ = gettext
         self.fmt = LocaleFormat(lang)
         self.level = self.fmt.number(100 * level) + "%"
@@ -165,6 +220,32 @@ class _Writer:
             return " " + self._("Small sample: use with caution.")
         return ""
 
+    def gap(self, iid: str, x: float) -> str:
+        """The size of a difference (non-negative) in the indicator's unit: percentage points
+        for a percentage."""
+        unit = self.unit(iid)
+        if unit == "percent":
+            return self._("{n} percentage points").format(n=self.fmt.number(100 * x, 1))
+        return self.value(iid, x)
+
+    def gap_ci(self, iid: str, low: float, high: float) -> str:
+        unit = self.unit(iid)
+
+        def num(x: float) -> str:
+            return self.fmt.number(100 * x, 1) if unit == "percent" else self.value(iid, x)
+
+        return self._("{level} CI {low} to {high}").format(
+            level=self.level, low=num(low), high=num(high)
+        )
+
+    def mark(self, iid: str) -> str:
+        """The mark of an indicator that rests on an assumption ("" otherwise)."""
+        if iid not in self.assumptions:
+            return ""
+        return " " + self._(
+            "This figure rests on a poverty line that is an assumption, not an official line."
+        )
+
 
 def _attr(entry: Any, name: str) -> Any:
     return entry[name] if isinstance(entry, Mapping) else getattr(entry, name)
@@ -184,110 +265,93 @@ def _size(ind: pd.DataFrame, w: _Writer, iid: str) -> KeyMessage | None:
         label=w.label(iid), words=words, estimate=w.value(iid, q.estimate), ci=w.ci(iid, q)
     )
     values = {"estimate": q.estimate, "ci_low": q.ci_low, "ci_high": q.ci_high}
-    return KeyMessage("size", text + w.caution(q), (iid,), values)
+    return KeyMessage("size", text + w.caution(q) + w.mark(iid), (iid,), values)
 
 
-def _pair(
-    ind: pd.DataFrame, iid: str, domain: str, levels: tuple[str, str]
-) -> tuple[Quantity, Quantity] | None:
-    a, b = (quantity(ind, iid, domain, lv) for lv in levels)
-    if a is None or b is None or not (a.testable and b.testable) or _overlap(a, b):
-        return None
-    return a, b
+#: The two comparisons of the key messages: rule -> (by column, level a, level b).
+PAIRS = {
+    "quintile_gradient": ("quintile", "5", "1"),
+    "insurance_gap": ("insured_status", "insured", "not insured"),
+}
 
 
-def _gradient(ind: pd.DataFrame, w: _Writer, iid: str) -> KeyMessage | None:
-    _ = w._
-    pair = _pair(ind, iid, "quintile", ("5", "1"))
-    if pair is None:
-        return None
-    q5, q1 = pair
-    if q5.estimate > q1.estimate:
-        template = _(
-            "{label} is higher in the richest fifth of the population ({q5}; {ci5}) than in "
-            "the poorest fifth ({q1}; {ci1}). The two intervals do not overlap."
-        )
-    else:
-        template = _(
-            "{label} is lower in the richest fifth of the population ({q5}; {ci5}) than in "
-            "the poorest fifth ({q1}; {ci1}). The two intervals do not overlap."
-        )
-    text = template.format(
-        label=w.label(iid),
-        q5=w.value(iid, q5.estimate),
-        ci5=w.ci(iid, q5),
-        q1=w.value(iid, q1.estimate),
-        ci1=w.ci(iid, q1),
-    )
-    values = {
-        "q5": q5.estimate,
-        "q5_ci_low": q5.ci_low,
-        "q5_ci_high": q5.ci_high,
-        "q1": q1.estimate,
-        "q1_ci_low": q1.ci_low,
-        "q1_ci_high": q1.ci_high,
+def _templates(_: Gettext, rule: str) -> dict[bool, str]:
+    """The message of a significant difference, by direction (True: a higher than b)."""
+    if rule == "quintile_gradient":
+        return {
+            True: _(
+                "{label}: {a} in the richest fifth of the population against {b} in the "
+                "poorest fifth, {difference} higher ({ci})."
+            ),
+            False: _(
+                "{label}: {a} in the richest fifth of the population against {b} in the "
+                "poorest fifth, {difference} lower ({ci})."
+            ),
+        }
+    return {
+        True: _(
+            "{label}: {a} among insured people against {b} among people without insurance, "
+            "{difference} higher ({ci})."
+        ),
+        False: _(
+            "{label}: {a} among insured people against {b} among people without insurance, "
+            "{difference} lower ({ci})."
+        ),
     }
-    return KeyMessage("quintile_gradient", text + w.caution(q5, q1), (iid,), values)
 
 
-def _insurance(ind: pd.DataFrame, w: _Writer, iid: str) -> KeyMessage | None:
-    _ = w._
-    pair = _pair(ind, iid, "insured_status", ("insured", "not insured"))
-    if pair is None:
+def _difference(
+    differences: pd.DataFrame | None, w: _Writer, iid: str, rule: str
+) -> KeyMessage | None:
+    """A significant difference between the two groups of *rule* (``PAIRS``), stated with its
+    CI; None when the pair was not screened, not tested or not significant after adjustment."""
+    by, a, b = PAIRS[rule]
+    r = difference_row(differences, iid, by, a, b)
+    if r is None or not _significant(r):
         return None
-    ins, un = pair
-    if ins.estimate > un.estimate:
-        template = _(
-            "{label} is higher among insured people ({a}; {ci_a}) than among people without "
-            "insurance ({b}; {ci_b}). The two intervals do not overlap."
-        )
-    else:
-        template = _(
-            "{label} is lower among insured people ({a}; {ci_a}) than among people without "
-            "insurance ({b}; {ci_b}). The two intervals do not overlap."
-        )
-    text = template.format(
+    d, lo, hi = _num(r["difference"]), _num(r["ci_low"]), _num(r["ci_high"])
+    higher = d > 0
+    text = _templates(w._, rule)[higher].format(
         label=w.label(iid),
-        a=w.value(iid, ins.estimate),
-        ci_a=w.ci(iid, ins),
-        b=w.value(iid, un.estimate),
-        ci_b=w.ci(iid, un),
+        a=w.value(iid, _num(r["estimate_a"])),
+        b=w.value(iid, _num(r["estimate_b"])),
+        difference=w.gap(iid, abs(d)),
+        ci=w.gap_ci(iid, lo, hi) if higher else w.gap_ci(iid, -hi, -lo),
     )
+    caution = any(str(r.get(k, "")) == "caution" for k in ("flag_a", "flag_b"))
+    if caution:
+        text += " " + w._("Small sample: use with caution.")
     values = {
-        "insured": ins.estimate,
-        "insured_ci_low": ins.ci_low,
-        "insured_ci_high": ins.ci_high,
-        "not_insured": un.estimate,
-        "not_insured_ci_low": un.ci_low,
-        "not_insured_ci_high": un.ci_high,
+        "a": _num(r["estimate_a"]),
+        "b": _num(r["estimate_b"]),
+        "difference": d,
+        "difference_ci_low": lo,
+        "difference_ci_high": hi,
+        "p_adjusted": _num(r["p_adjusted"]),
     }
-    return KeyMessage("insurance_gap", text + w.caution(ins, un), (iid,), values)
+    return KeyMessage(rule, text + w.mark(iid), (iid,), values)
 
 
 def _national(
-    ind: pd.DataFrame, comparison: pd.DataFrame, w: _Writer, iid: str, allowed: Sequence[str]
+    ind: pd.DataFrame, comparison: pd.DataFrame, w: _Writer, iid: str
 ) -> list[KeyMessage]:
     _ = w._
     q = quantity(ind, iid, "total", "total")
     if q is None or not q.usable or comparison.empty:
         return []
-    rows = comparison.loc[
-        (comparison["indicator"] == iid)
-        & comparison["comparability"].isin(list(allowed))
-        & comparison["national_value"].notna()
-    ]
+    rows = comparison.loc[(comparison["indicator"] == iid) & comparable(comparison)]
     templates = {
         VERDICT_HIGHER: _(
-            "{label}: {estimate} in the district ({ci}), higher than the national figure of "
-            "{national} ({year}), which uses the same definition."
+            "{label}: {estimate} in the district ({ci}), higher than the national survey "
+            "figure of {national} ({year}), which uses the same definition."
         ),
         VERDICT_LOWER: _(
-            "{label}: {estimate} in the district ({ci}), lower than the national figure of "
-            "{national} ({year}), which uses the same definition."
+            "{label}: {estimate} in the district ({ci}), lower than the national survey "
+            "figure of {national} ({year}), which uses the same definition."
         ),
         VERDICT_SAME: _(
             "{label}: {estimate} in the district ({ci}), not distinguishable from the national "
-            "figure of {national} ({year}), which uses the same definition."
+            "survey figure of {national} ({year}), which uses the same definition."
         ),
     }
     out = []
@@ -305,8 +369,17 @@ def _national(
         )
         values = {"estimate": q.estimate, "ci_low": q.ci_low, "ci_high": q.ci_high}
         values["national"] = nat
-        out.append(KeyMessage("national", text + w.caution(q), (iid,), values))
+        out.append(KeyMessage("national", text + w.caution(q) + w.mark(iid), (iid,), values))
     return out
+
+
+def assumption_marks_of(catalogue: Any, config: Mapping[str, Any]) -> dict[str, str]:
+    """Indicators resting on a poverty line marked ASSUMPTION (config ``poverty_lines`` and
+    ``prices``): id -> reason; empty when the config lacks either."""
+    lines, prices = config.get("poverty_lines"), config.get("prices")
+    if not lines or not prices:
+        return {}
+    return assumption_marks(_catalogue_map(catalogue).values(), lines, prices)
 
 
 def _catalogue_map(catalogue: Any) -> Mapping[str, Any]:
@@ -334,18 +407,21 @@ def key_messages(
     gettext: Gettext,
     lang: str = "en",
     level: float = 0.95,
+    differences: pd.DataFrame | None = None,
+    assumptions: Mapping[str, str] | None = None,
 ) -> list[KeyMessage]:
     """Key messages the rules support, at most ``config["max"]``, in the order of ``rules``.
 
     *config* is the ``messages`` block of config/brief.yaml: ``rules`` (priority order),
     ``max``, and per rule the indicator ids it may speak about (``size``,
-    ``quintile_gradient``, ``insurance_gap``, ``national``, ``national_comparability``).
-    *catalogue* maps indicator id to an entry with ``label`` and ``unit`` (or is a list of
-    entries with ``id``). Indicators missing from the catalogue are skipped.
+    ``quintile_gradient``, ``insurance_gap``, ``national``). *catalogue* maps indicator id to
+    an entry with ``label`` and ``unit`` (or is a list of entries with ``id``). Indicators
+    missing from the catalogue are skipped. *differences* is the round's differences.csv (the
+    tested pairs; without it no difference is stated); *assumptions* maps the ids of
+    indicators resting on an assumption to the reason (their messages carry the mark).
     """
     cat = _catalogue_map(catalogue)
-    w = _Writer(cat, gettext, lang, level)
-    allowed = list(config.get("national_comparability", ["comparable"]))
+    w = _Writer(cat, gettext, lang, level, assumptions)
     groups: list[list[KeyMessage]] = []
     for rule in config.get("rules", RULES):
         ids = [i for i in config.get(rule, []) if i in cat]
@@ -353,12 +429,10 @@ def key_messages(
         for iid in ids:
             if rule == "size":
                 m = _size(indicators, w, iid)
-            elif rule == "quintile_gradient":
-                m = _gradient(indicators, w, iid)
-            elif rule == "insurance_gap":
-                m = _insurance(indicators, w, iid)
+            elif rule in PAIRS:
+                m = _difference(differences, w, iid, rule)
             elif rule == "national":
-                found += _national(indicators, comparison, w, iid, allowed)
+                found += _national(indicators, comparison, w, iid)
                 continue
             else:
                 raise ValueError(f"unknown key-message rule {rule!r} (known: {RULES})")

@@ -32,6 +32,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
+from hhsurvey.catalogue.national import comparable  # noqa: E402
+
 __all__ = [
     "BUILDERS",
     "FigureData",
@@ -56,6 +58,7 @@ LOCAL, NATIONAL, GREY = PALETTE[0], PALETTE[1], "#666666"
 WIDTH = 6.6  # inches: the text width of an A4 page with 18 mm/15 mm margins, less a little
 SVG_SALT = "hhsurvey-report"
 NOT_ESTIMATED = "not estimated in this run"
+NOT_APPLICABLE = "not applicable"  # a structural zero (flag of indicators.csv)
 
 
 def setup_style() -> None:
@@ -186,9 +189,11 @@ def national_comparison(comparison: pd.DataFrame) -> Figure:
     if rows.empty:
         return _empty(fig, ax, "No national figure in the same unit for this round")
     y = np.arange(len(rows))[::-1]
+    # for context only: every figure the one verdict rule does not accept (catalogue.national)
+    context = ~comparable(rows)
     labels = []
-    for r in rows.itertuples():
-        tag = " (context only)" if r.comparability == "context_only" else ""
+    for r, ctx in zip(rows.itertuples(), context, strict=True):
+        tag = " (context only)" if ctx else ""
         labels.append(_wrap(f"{r.label or r.indicator}", 44) + f"\nLao PDR {r.national_year}{tag}")
     _points(
         ax,
@@ -200,7 +205,6 @@ def national_comparison(comparison: pd.DataFrame) -> Figure:
         color=LOCAL,
         horizontal=True,
     )
-    context = rows["comparability"] == "context_only"
     ax.scatter(
         rows.loc[~context, "national_value"] * 100,
         y[~context.to_numpy()],
@@ -238,7 +242,7 @@ def national_comparison(comparison: pd.DataFrame) -> Figure:
                 ls="",
                 mec=NATIONAL,
                 mfc="white",
-                label="Lao PDR, context only (not comparable)",
+                label="Lao PDR, for context only (no verdict)",
             ),
         ],
     )
@@ -288,6 +292,17 @@ def quintile_gradient(
         )
         for qq in q.loc[q["flag"].map(_flag) == "suppressed", "q"]:
             ax.annotate("*", (qq, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom")
+        # a structural zero is not a finding: no point, the words instead
+        for qq in q.loc[q["flag"].map(_flag) == NOT_APPLICABLE, "q"]:
+            ax.annotate(
+                "n/a",
+                (qq, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color=GREY,
+            )
         if iid in overall.index and _flag(overall.loc[iid, "flag"]) != "suppressed":
             ax.axhline(overall.loc[iid, "estimate"] * 100, color=GREY, ls="--", lw=1)
         ax.set_title(_wrap(labels.get(iid, iid), 30), loc="left", fontsize=8)
@@ -306,6 +321,15 @@ def quintile_gradient(
             Line2D([], [], marker="o", ls="", color=LOCAL, mfc="white", label="( ) 25-49 cases"),
             Line2D([], [], color=GREY, ls="--", label="All households / persons"),
             Line2D([], [], marker="$*$", ls="", color="black", label="* fewer than 25 cases"),
+            Line2D(
+                [],
+                [],
+                ls="",
+                color=GREY,
+                marker="$n/a$",
+                markersize=12,
+                label="n/a not applicable (impossible by construction)",
+            ),
         ],
         loc="lower center",
         ncol=2,

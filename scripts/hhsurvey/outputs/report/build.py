@@ -36,10 +36,16 @@ from hhsurvey.engine.columns import TABLE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.build import load_spec as load_brief_spec
 from hhsurvey.outputs.brief.build import tiles as brief_tiles
+from hhsurvey.outputs.brief.messages import assumption_marks_of
 from hhsurvey.outputs.i18n import LocaleFormat
 from hhsurvey.outputs.implications import read_differences
 from hhsurvey.outputs.money import load_money
-from hhsurvey.outputs.report.context import build_context, figure_context, survey_context
+from hhsurvey.outputs.report.context import (
+    build_context,
+    figure_context,
+    frame_tolerance,
+    survey_context,
+)
 from hhsurvey.outputs.report.files import (
     configuration_table,
     definitions_table,
@@ -144,6 +150,8 @@ def render_report(
             ) from None
 
     spec = load_report_spec(p.get("report_spec") or DEFAULT_SPEC)
+    # the tested differences between groups (rule estimate_differences), when given
+    differences = read_differences(p.get("differences"))
     catalogue = load_catalogue(p["catalogue"])
     catalogue.check(spec, p["catalogue"])
     codebook = p.get("codebook") or str(round_meta.get("codebook") or "")
@@ -153,8 +161,9 @@ def render_report(
     scenarios = read_csv(p["scenarios"]) if p.get("scenarios") else None
     money = load_money(config, indicators, diagnostics)
     full = _summary(
-        p, catalogue, indicators, comparison, scenarios, config, money, not_in_instrument
-    )
+        p, catalogue, indicators, comparison, scenarios, differences, config, money,
+        not_in_instrument,
+    )  # fmt: skip
     if summary:  # a caller's own messages and cascade (tests) replace the rules' ones
         full |= {k: v for k, v in summary.items() if v is not None}
     frame = parquet("frame")
@@ -187,6 +196,7 @@ def render_report(
         files=files,
         files_folder=files_folder(out).name,
         money=money,
+        differences=differences,
         repo=repo,
         environ=environ,
     )
@@ -216,9 +226,14 @@ def _write_files(
     round_meta: Mapping[str, Any],
 ) -> list[dict[str, str]]:
     """The files beside the report (hhsurvey.outputs.report.files)."""
-    villages = survey_context(diagnostics, frame, row_counts, round_meta, config.get("design", {}))[
-        "villages"
-    ]
+    villages = survey_context(
+        diagnostics,
+        frame,
+        row_counts,
+        round_meta,
+        config.get("design", {}),
+        frame_tolerance(config),
+    )["villages"]
     return write_report_files(
         files_folder(out),
         tables={
@@ -233,6 +248,7 @@ def _write_files(
             "validation.csv": p.get("validation_findings", ""),
             "cleaning_log.csv": p["cleaning_log"],
             "scenarios.csv": p.get("scenarios", ""),
+            "differences.csv": p.get("differences", ""),
             "endline_planning.csv": p.get("planning", ""),
         },
         labels=FILE_LABELS,
@@ -265,6 +281,7 @@ FILE_LABELS = {
     "validation.csv": "Validation findings, one row per flagged record (CSV)",
     "cleaning_log.csv": "Cleaning log, one row per changed value (CSV)",
     "scenarios.csv": "Benefit-package scenarios, by area and quintile (CSV)",
+    "differences.csv": "Tested differences between groups, with adjusted p-values (CSV)",
     "endline_planning.csv": "Endline planning (CSV)",
     "inputs.csv": "Files this report was rendered from, with their SHA-256 (CSV)",
     "inputs.xlsx": "Files this report was rendered from (Excel workbook)",
@@ -277,6 +294,7 @@ def _summary(
     indicators: pd.DataFrame,
     comparison: pd.DataFrame,
     scenarios: pd.DataFrame | None,
+    differences: pd.DataFrame | None,
     config: Mapping[str, Any],
     money: Any,
     not_in_instrument: set[str],
@@ -288,13 +306,16 @@ def _summary(
     if not p.get("brief_spec"):
         w = Words("en", str, money, float(config["design"]["level"]))
         entries = {e.id: e for e in catalogue.entries}
-        return {"findings": findings(entries, indicators, comparison, refs, w, not_in_instrument)}
+        marks = assumption_marks_of(entries, config)
+        return {
+            "findings": findings(entries, indicators, comparison, refs, w, not_in_instrument, marks)
+        }
     brief = load_brief_spec(p["brief_spec"])
     out = round_summary(
         indicators=indicators,
         comparison=comparison,
         scenarios=scenarios,
-        differences=read_differences(p.get("differences")),
+        differences=differences,
         catalogue_path=p["catalogue"],
         brief_spec=brief,
         rules_path=p.get("implications") or None,

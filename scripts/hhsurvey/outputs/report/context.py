@@ -52,6 +52,7 @@ __all__ = [
     "build_context",
     "data_quality",
     "figure_context",
+    "frame_tolerance",
     "money_context",
     "methods_context",
     "survey_context",
@@ -77,12 +78,33 @@ def _diag_value(diag: pd.DataFrame, measure: str, scope: str = "overall", level:
     return _diag_index(diag).get((scope, level, measure), math.nan)
 
 
+def frame_gap(weighted: float, census: float, tolerance: float = 0.05) -> str:
+    """The note when the weighted household total is more than *tolerance* away from the
+    frame's census count (the validation warning ``weighted_total_vs_frame``), else ""."""
+    if not (finite(weighted) and finite(census)) or census <= 0:
+        return ""
+    gap = weighted / census - 1
+    if abs(gap) <= tolerance:
+        return ""
+    side = "above" if gap > 0 else "below"
+    return (
+        f"The weights add up to {fmt_count(weighted)} households, {abs(gap) * 100:.1f} % {side} "
+        f"the {fmt_count(census)} households of the frame's census counts (more than the "
+        f"{tolerance * 100:g} % the validation accepts). The weights follow the fresh listing of "
+        "each selected village, so the gap reflects listing counts that differ from the census "
+        "(growth since the census, or listing errors) and sampling variation in which villages "
+        "were drawn; totals (not shares or means) inherit it. The validation findings list it "
+        "as the warning weighted_total_vs_frame."
+    )
+
+
 def survey_context(
     diag: pd.DataFrame,
     frame: pd.DataFrame | None,
     row_counts: pd.DataFrame,
     round_meta: Mapping[str, Any],
     design: Mapping[str, Any],
+    frame_tolerance: float = 0.05,
 ) -> dict[str, Any]:
     """Design, sample sizes, response rates, weight diagnostics and the village list."""
     index = _diag_index(diag)
@@ -167,6 +189,10 @@ def survey_context(
     fw = round_meta.get("fieldwork") or {}
     n_psu = d("villages_with_respondents")
     return {
+        "frame_gap": frame_gap(
+            d("weighted_households"), d("frame_households_census"), frame_tolerance
+        ),
+        "certainty_own_stratum": bool(design.get("certainty_own_stratum", True)),
         "n_psu": int(n_psu) if finite(n_psu) else 0,
         "sample": sample,
         "weights": weights,
@@ -333,6 +359,9 @@ def methods_context(catalogue: Catalogue, config: Mapping[str, Any]) -> dict[str
         "lines": poverty_line_rows(pl, config.get("prices") or {}),
         "che_curve_max": fmt_pct(ind.get("che_curve_max", 0.4), 0),
         "price_source": text_of((config.get("prices") or {}).get("source", "")),
+        "rse_for_proportions": bool(
+            (ind.get("precision") or {}).get("relative_se_for_proportions", False)
+        ),
     }
 
 
@@ -471,6 +500,7 @@ def build_context(
     files: Sequence[Mapping[str, str]] = (),
     files_folder: str = "",
     money: Money | None = None,
+    differences: pd.DataFrame | None = None,
     repo: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -505,7 +535,15 @@ def build_context(
         "suppress_below": ind_cfg.get("suppress_below", 25),
         "caution_below": ind_cfg.get("caution_below", 50),
         "summary": summary_context(summary),
-        "survey": survey_context(weights_diagnostics, frame, row_counts, round_meta, design),
+        "survey": survey_context(
+            weights_diagnostics,
+            frame,
+            row_counts,
+            round_meta,
+            design,
+            frame_tolerance(config),
+        ),
+        "differences": differences_context(differences, config),
         "sections": sections_context(spec, tables, figures, level),
         "quintiles": quintile_table(catalogue, indicators, catalogue.plotted("quintile_gradient")),
         "comparison": comparison_rows(catalogue, comparison, refs),
@@ -524,6 +562,41 @@ def build_context(
         "not_in_instrument": NOT_IN_INSTRUMENT,
         "no_figure": NO_FIGURE,
     }
+
+
+#: The multiplicity methods of config ``differences`` in words.
+MULTIPLICITY_TEXT = {
+    "benjamini_hochberg": "the Benjamini-Hochberg procedure (false discovery rate)",
+    "holm": "Holm's procedure (family-wise error rate)",
+    "bonferroni": "the Bonferroni correction (family-wise error rate)",
+    "none": "no procedure (no adjustment)",
+}
+
+
+def differences_context(
+    differences: pd.DataFrame | None, config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The families of tested differences (config ``differences``) with the number of tests
+    of each in this round (differences.csv), and the multiplicity method in words."""
+    fams = ((config.get("differences") or {}).get("families")) or []
+    tests: dict[str, int] = {}
+    if differences is not None and not differences.empty:
+        tested = differences.loc[differences["p_value"].notna()]
+        tests = tested.groupby("family").size().to_dict()
+    methods = sorted({str(f.get("multiplicity", "benjamini_hochberg")) for f in fams})
+    return {
+        "families": [
+            {"id": f["id"], "label": text_of(f.get("label")), "tests": int(tests.get(f["id"], 0))}
+            for f in fams
+        ],
+        "method": " and ".join(MULTIPLICITY_TEXT.get(m, m) for m in methods) or "none",
+    }
+
+
+def frame_tolerance(config: Mapping[str, Any]) -> float:
+    """The gap allowed between the weighted household total and the frame's census count
+    (config ``validation.frame_total_tolerance``; 5 % when absent)."""
+    return float((config.get("validation") or {}).get("frame_total_tolerance", 0.05))
 
 
 def summary_context(summary: Mapping[str, Any] | None) -> dict[str, Any]:

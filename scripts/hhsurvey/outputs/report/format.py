@@ -20,6 +20,8 @@ __all__ = [
     "DECIMALS",
     "DESIGN_TEXT",
     "DOMAIN_TEXT",
+    "NOT_APPLICABLE",
+    "NOT_ESTIMABLE",
     "NOT_ESTIMATED",
     "NOT_IN_INSTRUMENT",
     "NO_FIGURE",
@@ -44,6 +46,10 @@ __all__ = [
 NOT_ESTIMATED = "not estimated in this run"
 NOT_IN_INSTRUMENT = "not in this round's instrument"
 NO_FIGURE = "no national figure"
+#: A structural zero (the ``flag`` of indicators.csv): the event is impossible in the group.
+NOT_APPLICABLE = "not applicable"
+#: A standard error of 0 (the ``precision`` of indicators.csv): no interval can be given.
+NOT_ESTIMABLE = "not estimable"
 
 UNIT_TEXT = {
     "percent": "%",
@@ -133,18 +139,25 @@ def fmt_number(x: Any, unit: str, extra_decimals: int = 0) -> str:
 
 
 def fmt_estimate(x: Any, unit: str, flag: str) -> str:
-    """DHS convention: ``*`` for suppressed, ``(x)`` for caution."""
+    """DHS convention: ``*`` for suppressed, ``(x)`` for caution; "not applicable" for a
+    structural zero."""
     if flag == "suppressed":
         return "*"
+    if flag == NOT_APPLICABLE:
+        return NOT_APPLICABLE
     text = fmt_number(x, unit)
     return f"({text})" if flag == "caution" and text else text
 
 
 def fmt_ci(lo: Any, hi: Any, unit: str, flag: str) -> str:
-    """``lo–hi`` (en dash), parenthesised for caution, blank for suppressed or missing."""
-    if flag == "suppressed" or not (finite(lo) and finite(hi)):
+    """``lo–hi`` (en dash), parenthesised for caution, blank for suppressed or missing. Bounds
+    that would print alike get more decimals: a printed interval never has zero width."""
+    if flag in ("suppressed", NOT_APPLICABLE) or not (finite(lo) and finite(hi)):
         return ""
-    text = f"{fmt_number(lo, unit)}\u2013{fmt_number(hi, unit)}"
+    extra = 0
+    while fmt_number(lo, unit, extra) == fmt_number(hi, unit, extra) and extra < 4:
+        extra += 1
+    text = f"{fmt_number(lo, unit, extra)}\u2013{fmt_number(hi, unit, extra)}"
     return f"({text})" if flag == "caution" else text
 
 

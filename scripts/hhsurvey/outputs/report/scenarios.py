@@ -49,28 +49,38 @@ def _finite(x: Any) -> bool:
         return False
 
 
-def _pct(x: Any, points: bool = False) -> str:
+def _pct(x: Any, points: bool = False, extra: int = 0) -> str:
     if not _finite(x):
         return ""
     v = float(x) * 100.0
-    return f"{v:+.1f}" if points else f"{v:.1f}"
+    return f"{v:+.{1 + extra}f}" if points else f"{v:.{1 + extra}f}"
 
 
-def _lak(x: Any, scale: float = 1.0) -> str:
-    return f"{float(x) / scale:,.0f}" if _finite(x) else ""
+def _lak(x: Any, scale: float = 1.0, extra: int = 0) -> str:
+    return f"{float(x) / scale:,.{extra}f}" if _finite(x) else ""
 
 
 def _cell(r: pd.Series | None, fmt, **kw) -> dict[str, str]:
-    """Estimate and CI as text; suppressed estimates as *, caution in parentheses."""
+    """Estimate and CI as text; suppressed estimates as *, caution in parentheses; a
+    structural zero reads "not applicable", an estimate whose SE is 0 "not estimable" in place
+    of its interval; bounds that would print alike get more decimals (never a zero-width
+    interval)."""
     if r is None:
         return {"estimate": "", "ci": "", "flag": "missing"}
     flag = "" if pd.isna(r.get("flag")) else str(r.get("flag"))
     if flag == "suppressed":
         return {"estimate": "*", "ci": "", "flag": flag}
+    if flag == "not applicable":
+        return {"estimate": "not applicable", "ci": "", "flag": flag}
     est = fmt(r["estimate"], **kw)
     if flag == "caution":
         est = f"({est})"
-    lo, hi = fmt(r["ci_low"], **kw), fmt(r["ci_high"], **kw)
+    if str(r.get("precision", "")) == "not estimable":
+        return {"estimate": est, "ci": "not estimable", "flag": flag}
+    extra = 0
+    while fmt(r["ci_low"], extra=extra, **kw) == fmt(r["ci_high"], extra=extra, **kw) and extra < 4:
+        extra += 1
+    lo, hi = fmt(r["ci_low"], extra=extra, **kw), fmt(r["ci_high"], extra=extra, **kw)
     return {"estimate": est, "ci": f"{lo} to {hi}" if lo and hi else "", "flag": flag}
 
 

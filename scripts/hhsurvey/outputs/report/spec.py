@@ -14,13 +14,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import yaml
-
 from hhsurvey.catalogue.model import Indicator
 from hhsurvey.catalogue.model import load_catalogue as _load_entries
 from hhsurvey.catalogue.national import INDICATOR_UNITS
 from hhsurvey.errors import InputError
 from hhsurvey.paths import REPO
+from hhsurvey.yamlsafe import load_yaml
 
 __all__ = [
     "DEFAULT_SPEC",
@@ -86,7 +85,7 @@ def load_report_spec(path: str | os.PathLike[str]) -> ReportSpec:
     workflow); cross-references are checked here, each with what/where/how."""
     try:
         with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh) or {}
+            doc = load_yaml(fh.read(), str(path)) or {}
     except FileNotFoundError:
         raise InputError(
             "the report spec is missing", str(path), "restore config/report.yaml"

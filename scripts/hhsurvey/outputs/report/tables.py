@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from hhsurvey.catalogue.national import comparable
 from hhsurvey.outputs.report.format import (
     DOMAIN_TEXT,
     NO_FIGURE,
+    NOT_APPLICABLE,
+    NOT_ESTIMABLE,
     NOT_ESTIMATED,
     NOT_IN_INSTRUMENT,
     PRECISION_MARKS,
@@ -53,10 +56,13 @@ NATIONAL_UNIT = {"fraction": "percent", "per_capita": "rate", "per_1000": "per_1
 
 def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
     """Display cells of one result row. A proportion estimated at 0 with a positive upper
-    bound reads "0.0 (no case observed; upper bound X)"; a row of a precision class carries
-    that class's mark (the table's footnote explains it; the numbers stay in the file)."""
+    bound reads "0.0 (no case observed; upper bound X)"; a structural zero (flag "not
+    applicable") reads "not applicable" and carries its reason; a row whose SE is 0 (precision
+    "not estimable") keeps its estimate and reads "not estimable" in place of an interval; a
+    row of a precision class carries that class's mark (the table's footnote explains it; the
+    numbers stay in the file)."""
     flag = flag_of(r.get("flag"))
-    hide = flag == "suppressed"
+    hide = flag in ("suppressed", NOT_APPLICABLE)
     estimate = fmt_estimate(r.get("estimate"), unit, flag)
     if (
         not hide
@@ -67,25 +73,29 @@ def estimate_cells(r: Mapping[str, Any], unit: str) -> dict[str, str]:
         and float(r["ci_high"]) > 0
     ):
         estimate = f"{estimate} (no case observed; upper bound {fmt_number(r['ci_high'], unit)})"
+    precision = text_of(r.get("precision")).strip().lower()
+    ci = fmt_ci(r.get("ci_low"), r.get("ci_high"), unit, flag)
+    if precision == NOT_ESTIMABLE and not hide:
+        ci = NOT_ESTIMABLE
     return {
         "estimate": estimate,
-        "ci": fmt_ci(r.get("ci_low"), r.get("ci_high"), unit, flag),
+        "ci": ci,
         "se": "" if hide else fmt_number(r.get("se"), unit, 1),
         "deff": "" if hide or not finite(r.get("deff")) else f"{float(r['deff']):.2f}",
         "df": "" if not finite(r.get("df")) else f"{float(r['df']):g}",
         "n_unweighted": fmt_count(r.get("n_unweighted")),
         "n_weighted": fmt_count(r.get("n_weighted")),
         "flag": flag,
-        "precision_mark": PRECISION_MARKS.get(precision_class(r), ""),
+        "precision_mark": "" if hide else PRECISION_MARKS.get(precision_class(r), ""),
+        "precision_note": text_of(r.get("precision_note")) if flag == NOT_APPLICABLE else "",
     }
 
 
 def context_only(c: Mapping[str, Any]) -> bool:
-    """A comparison row shown for context only (never given a verdict)."""
-    if text_of(c.get("comparability")) == "context_only":
-        return True
-    flag = c.get("context_only")
-    return str(flag).strip().lower() in ("true", "1", "yes")
+    """A comparison row shown for context only (never given a verdict): every row the one
+    verdict rule (:func:`hhsurvey.catalogue.national.comparable`, shared with the brief and
+    the change report) does not accept."""
+    return not bool(comparable(pd.DataFrame([dict(c)])).iloc[0])
 
 
 def national_refs(comparison: pd.DataFrame) -> dict[str, str]:

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from rapidfuzz import process
 
 from hhsurvey.errors import InputError
 from hhsurvey.survey.codebook.evidence import mapping_problems
-from hhsurvey.survey.codebook.match import category_score, contradictions
+from hhsurvey.survey.codebook.match import category_score, contradictions, uncompared
 from hhsurvey.survey.codebook.model import Codebook, Column, Table
-from hhsurvey.survey.io import RawFile, read_raw, to_canonical
+from hhsurvey.survey.io import RawFile, outside_round, read_raw, to_canonical
+from hhsurvey.yamlsafe import compose_bounded
 
 READABLE = (".sav", ".dta", ".csv")
 FORMATS = {".sav": "SPSS", ".dta": "Stata", ".csv": "CSV"}
@@ -48,9 +48,9 @@ class Problem:
 def codeset_users(codebook: Codebook) -> dict[str, tuple[int, list[tuple[str, str, str]]]]:
     """Named code sets: their codebook line and the (table, column, raw variable) using them."""
     text = Path(codebook.path).read_text(encoding="utf-8")
-    doc = yaml.safe_load(text) or {}
+    loader, root = compose_bounded(text, codebook.path)
+    doc = (loader.construct_document(root) if root is not None else None) or {}
     lines: dict[str, int] = {}
-    root = yaml.compose(text)
     for key, value in getattr(root, "value", []):
         if key.value == "codesets" and hasattr(value, "value"):
             lines = {k.value: k.start_mark.line + 1 for k, _ in value.value}
@@ -111,7 +111,11 @@ def _check_codes(
     seen = _codes_seen(raw, col)
     if seen is None:
         return []
-    labels = {int(k): str(v) for k, v in raw.value_labels.get(col.raw, {}).items()}
+    labels = {  # (a Stata extended missing value .a is labelled by its letter: not a code)
+        int(k): str(v)
+        for k, v in raw.value_labels.get(col.raw, {}).items()
+        if isinstance(k, (int, float))
+    }
     declared_missing = {int(x) for x in raw.missing_values.get(col.raw, set())}
     where_cb = codebook.where(table.name, col.name)
     out: list[Problem] = []
@@ -159,7 +163,21 @@ def _check_codes(
                 severity="note",
             )
         )
-    found = contradictions(labels, col.codes)
+    found = contradictions(labels, col.codes, codebook.labels)
+    unread = uncompared(labels, col.codes, codebook.labels)
+    if unread:
+        out.append(
+            Problem(
+                "label_not_compared",
+                f"{len(unread)} value label(s) of {col.raw} are in a script the codebook gives "
+                f"no category names for, so they could not be compared with the codebook: "
+                + "; ".join(f"{c} '{lab}'" for c, lab in unread[:5]),
+                f"{raw.path}, variable {col.raw}; {where_cb}",
+                "add the categories' names as the labels write them under `category_labels:` "
+                "of the codebook (docs/codebook.md), so that swapped codes are caught",
+                severity="note",
+            )
+        )
     if found:
         parts = [
             f"code {code} is labelled '{label}' in the file, but the codebook maps it to "
@@ -192,6 +210,8 @@ def check_table(
 ) -> list[Problem]:
     """Every problem of one table of the codebook against its file in ``raw_dir`` (with
     ``deep``, the canonical table is kept in ``canonical`` for the cross-file checks)."""
+    if (err := outside_round(raw_dir, table, codebook)) is not None:
+        return [Problem("outside_round", err.what, err.where, err.fix)]
     path, how = _find_file(raw_dir, table.file)
     out: list[Problem] = []
     if path is None:

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyreadstat
-import yaml
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
@@ -43,6 +42,7 @@ from hhsurvey.survey.codebook.match import label_similarity, tokens
 from hhsurvey.survey.codebook.model import Codebook, Column, Table, load_codebook
 from hhsurvey.survey.codebook.proposal import Proposal, propose
 from hhsurvey.survey.io import read_raw
+from hhsurvey.yamlsafe import load_yaml
 
 ACCEPT = 70.0  # a match scoring below this (0-100) is a TODO ...
 LEAD = 15.0  # ... unless its label matches (>= 90) and it leads the next candidate by this
@@ -97,7 +97,9 @@ def _var(name: str, s: pd.Series, label: str, value_labels: dict) -> Var:
     return Var(
         name=name,
         label=label,
-        value_labels={int(k): str(t) for k, t in (value_labels or {}).items()},
+        value_labels={  # (Stata's extended missing .a is labelled by its letter: no code)
+            int(k): str(t) for k, t in (value_labels or {}).items() if isinstance(k, (int, float))
+        },
         numeric=numeric and not is_date,
         text=not numeric and not is_date,
         codes=codes,
@@ -498,7 +500,7 @@ def draft_codebook(
     """The draft codebook (YAML text with comments) for the files of ``raw_dir``."""
     raw_dir = Path(raw_dir)
     cb = load_codebook(like)
-    doc = yaml.safe_load(Path(like).read_text(encoding="utf-8"))
+    doc = load_yaml(Path(like).read_text(encoding="utf-8"), str(like))
     rf = _raw_files(raw_dir)
     ref = _reference_round(cb, like_raw)
     refs = {

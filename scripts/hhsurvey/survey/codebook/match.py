@@ -3,7 +3,11 @@
 Shared by ``codebook_check`` (do the file's value labels contradict the codebook?) and
 ``codebook_draft`` (which raw variable and code is which canonical column and category?).
 Fuzzy scores come from RapidFuzz; the token rules here only decide what counts as "the same
-word" (a category's words all found in a label, or an acronym of the label's words).
+word" (a category's words all found in a label, or an acronym of the label's words). Labels are
+compared after :func:`hhsurvey.survey.text.normalise` (NFKC, zero-width characters removed,
+case folded), in any script: a label in Lao script is compared with the names the codebook
+gives each category (``category_labels``), and one that no name covers is reported as not
+compared (:func:`uncompared`), never silently passed.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import re
 
 from rapidfuzz import fuzz
+
+from hhsurvey.survey.text import has_letters, normalise
 
 # Words that carry no meaning for matching ("no" and "not" do: they stay).
 STOPWORDS = frozenset({"the", "a", "an", "of", "or", "and", "in", "at", "to", "for", "by", "with"})
@@ -20,9 +26,45 @@ SAME_WORD = 90.0
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words of a label or a canonical name (``dont_know`` -> dont, know)."""
-    text = str(text).lower().replace("'", "").replace("\u2019", "").replace("_", " ")
-    return [t for t in re.findall(r"[a-z0-9]+", text) if t not in STOPWORDS]
+    """Normalised words of a label or a canonical name, in any script (``dont_know`` -> dont,
+    know; a Lao phrase written without spaces is one word)."""
+    text = normalise(text).replace("'", "").replace("\u2019", "").replace("_", " ")
+    return [t for t in re.findall(r"[^\W_]+", text) if t not in STOPWORDS]
+
+
+#: What separates the parts of a bilingual label ("CBHI / ປະກັນສຸຂະພາບຊຸມຊົນ").
+LABEL_PARTS = re.compile(r"\s*(?:[/,;:()|\[\]]|\s-\s)\s*")
+
+
+def name_score(label: str, category: str, names: dict[str, tuple[str, ...]]) -> float:
+    """1 when the label, or a part of a bilingual label, is one of the names the codebook
+    gives the category (``category_labels``, any script), else 0."""
+    known = {normalise(n) for n in names.get(category, ())}
+    if not known:
+        return 0.0
+    parts = {normalise(p) for p in LABEL_PARTS.split(str(label))} | {normalise(label)}
+    return 1.0 if known & parts else 0.0
+
+
+def label_score(label: str, category: str, names: dict[str, tuple[str, ...]] | None) -> float:
+    """The better of the word score and the name score of a label for a category."""
+    return max(category_score(label, category), name_score(label, category, names or {}))
+
+
+def uncompared(
+    labels: dict[int, str], codes: dict[int, str], names: dict[str, tuple[str, ...]] | None
+) -> list[tuple[int, str]]:
+    """Codes whose label is written without Latin letters (e.g. in Lao script) and matches no
+    category, by word or by name: the check cannot say whether they are right."""
+    cats = list(dict.fromkeys(codes.values()))
+    out = []
+    for code in sorted(codes):
+        label = labels.get(code)
+        if label is None or not has_letters(label) or re.search("[a-z]", normalise(label)):
+            continue
+        if not any(label_score(label, c, names) > 0 for c in cats):
+            out.append((code, str(label)))
+    return out
 
 
 def _acronyms(words: list[str]) -> set[str]:
@@ -63,21 +105,25 @@ def label_similarity(a: str, b: str) -> float:
     return float(fuzz.token_set_ratio(" ".join(tokens(a)), " ".join(tokens(b))))
 
 
-def contradictions(labels: dict[int, str], codes: dict[int, str]) -> list[tuple[int, str, str]]:
+def contradictions(
+    labels: dict[int, str],
+    codes: dict[int, str],
+    names: dict[str, tuple[str, ...]] | None = None,
+) -> list[tuple[int, str, str]]:
     """Codes whose label in the file names another category of the codebook than its own.
 
     Returns (code, file label, the category the label names). A code counts only when its own
     category matches the label poorly (< 0.5) and another category of the same variable matches
     it fully, so that wording differences ('no competent member at home' for ``not_at_home``)
     are not contradictions while swapped codes ('Health Equity Fund' on the code mapped to
-    ``cbhi``) are."""
+    ``cbhi``, or its Lao name when ``names`` gives one) are."""
     cats = list(dict.fromkeys(codes.values()))
     out: list[tuple[int, str, str]] = []
     for code, cat in sorted(codes.items()):
         label = labels.get(code)
-        if label is None or category_score(label, cat) >= 0.5:
+        if label is None or label_score(label, cat, names) >= 0.5:
             continue
-        full = [c for c in cats if c != cat and category_score(label, c) >= 1.0]
+        full = [c for c in cats if c != cat and label_score(label, c, names) >= 1.0]
         if full:
             out.append((code, str(label), full[0]))
     return out

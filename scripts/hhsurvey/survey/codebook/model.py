@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from hhsurvey.errors import InputError
+from hhsurvey.yamlsafe import compose_bounded, load_yaml
 
 VALUE_TYPES = ("integer", "number", "amount", "age", "category", "date", "text")
 TABLES = (
@@ -68,6 +69,9 @@ class Codebook:
     round: str
     tables: dict[str, Table]
     missing_codes: dict[str, dict[int, str]]
+    #: Names of canonical categories as value labels may write them, in any script
+    #: (``category_labels``): the label check compares Lao-script labels with them.
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def where(self, table: str, column: str | None = None) -> str:
         """'codebook.yaml line N' for a table or column entry."""
@@ -87,7 +91,7 @@ def _compose_lines(text: str) -> dict[tuple[str, ...], int]:
                 lines[sub] = key.start_mark.line + 1
                 walk(value, sub)
 
-    root = yaml.compose(text)
+    _, root = compose_bounded(text, "the YAML document")
     if root is not None:
         walk(root, ())
     return lines
@@ -138,36 +142,12 @@ def _is_int(x: Any) -> bool:
 
 
 def safe_load_yaml(text: str, where: str) -> Any:
-    """Parse YAML without running anything; any YAML error becomes a what/where/how-to-fix.
+    """Parse YAML without running anything, within the size and alias bounds of
+    :mod:`hhsurvey.yamlsafe`; any YAML error becomes a what/where/how-to-fix.
 
     A tag (`!!python/object`, `!include`...) is refused by name: a configuration or codebook
     is data and never constructs objects."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as err:
-        mark = err.problem_mark
-        at = f"{where} line {mark.line + 1}, column {mark.column + 1}" if mark else where
-        raise InputError(
-            f"YAML tags are not allowed ({err.problem})",
-            at,
-            "remove the tag (the text starting with '!'): write the plain value; "
-            "configuration and codebooks are data and never construct Python objects",
-        ) from None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        at = f"{where} line {mark.line + 1}, column {mark.column + 1}" if mark else where
-        problem = f"{err.context + ': ' if err.context else ''}{err.problem}"
-        lines = text.splitlines()
-        tab = bool(mark) and mark.line < len(lines) and "\t" in lines[mark.line]
-        hint = (
-            "indent with spaces, never tabs"
-            if tab
-            else "fix the YAML syntax at that line (indentation, a missing colon or an unclosed "
-            "quote or bracket)"
-        )
-        raise InputError(f"not valid YAML: {problem}", at, hint) from None
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", where, "fix the YAML syntax") from None
+    return load_yaml(text, where)
 
 
 def check_config_file(path: str | Path) -> dict:
@@ -197,6 +177,20 @@ def check_config_file(path: str | Path) -> dict:
             "pipeline, not in the configuration",
         )
     return doc if isinstance(doc, dict) else {}
+
+
+def _category_labels(names: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """``category_labels:`` of a codebook: canonical category -> its names in any script."""
+    names = names or {}
+    if not isinstance(names, dict) or not all(isinstance(v, (list, str)) for v in names.values()):
+        raise InputError(
+            "`category_labels:` must map each canonical category to its names (a list)",
+            where,
+            'write e.g. `cbhi: ["CBHI", "ປະກັນສຸຂະພາບຊຸມຊົນ"]`',
+        )
+    return {
+        str(k): tuple(str(x) for x in ([v] if isinstance(v, str) else v)) for k, v in names.items()
+    }
 
 
 def load_codebook(path: str | Path) -> Codebook:
@@ -308,8 +302,13 @@ def load_codebook(path: str | Path) -> Codebook:
             at("tables"),
             "describe every module file of the round (see config/codebooks/README.md)",
         )
+    labels = _category_labels(doc.get("category_labels"), at("category_labels"))
     return Codebook(
-        path=str(path), round=str(doc.get("round", "")), tables=tables, missing_codes=missing
+        path=str(path),
+        round=str(doc.get("round", "")),
+        tables=tables,
+        missing_codes=missing,
+        labels=labels,
     )
 
 
