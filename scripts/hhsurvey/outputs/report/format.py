@@ -28,10 +28,13 @@ __all__ = [
     "UNIT_TEXT",
     "finite",
     "flag_of",
+    "fmt_change",
+    "fmt_change_ci",
     "fmt_ci",
     "fmt_count",
     "fmt_estimate",
     "fmt_number",
+    "fmt_p",
     "fmt_pct",
     "lang_of",
     "precision_class",
@@ -212,3 +215,27 @@ def plain(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return [plain(v) for v in x]
     return x
+
+
+def fmt_change(x: Any, unit: str) -> str:
+    """A change in the indicator's display unit, signed: ``+5.3``, ``-0.8``, ``0.0``."""
+    text = fmt_number(x, unit)
+    if not text:
+        return ""
+    if text.lstrip("-").strip("0.,") == "":
+        return text.lstrip("-")  # no "-0.0" or "+0.0"
+    return text if text.startswith("-") else f"+{text}"
+
+
+def fmt_change_ci(lo: Any, hi: Any, unit: str) -> str:
+    """``lo to hi`` in the display unit (signed), blank when either bound is missing."""
+    if not (finite(lo) and finite(hi)):
+        return ""
+    return f"{fmt_change(lo, unit)} to {fmt_change(hi, unit)}"
+
+
+def fmt_p(p: Any) -> str:
+    """Two-sided p-value with three decimals, ``<0.001`` below that; blank when missing."""
+    if not finite(p):
+        return ""
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
