@@ -27,7 +27,6 @@ TABLES = (
     "scenarios",
     "planning",
     "implications",
-    "differences",
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hhsurvey.errors import InputError
+from hhsurvey.paths import staged as staged_path
 
 log = logging.getLogger("hhsurvey")
 
@@ -162,17 +164,12 @@ def check_inputs(paths) -> None:
             )
 
 
-def _partial(path: str) -> str:
-    p = Path(path)
-    return str(p.with_name(f".{p.stem}.partial{p.suffix}"))
-
-
 def stage_outputs(smk: Any) -> dict[str, str]:
     """Point the script's outputs at temporary files beside them; {final: temporary}."""
     out = getattr(smk, "output", None)
     if not out or not hasattr(out, "_take_names"):
         return {}
-    staged = {str(p): _partial(str(p)) for p in out}
+    staged = {str(p): str(staged_path(p)) for p in out}
     new = type(out)(toclone=[staged[str(p)] for p in out])
     new._take_names(out._get_names())
     smk.output = new
@@ -189,7 +186,10 @@ def publish(staged: dict[str, str]) -> None:
 def discard(staged: dict[str, str]) -> None:
     """Remove every temporary output: nothing partial is left behind."""
     for tmp in staged.values():
-        Path(tmp).unlink(missing_ok=True)
+        if Path(tmp).is_dir() and not Path(tmp).is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)  # a folder output (``directory()``)
+        else:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def disk_full(err: OSError) -> bool:

@@ -4,6 +4,8 @@ Defaults that live in the repository (``config/report.yaml``, ``config/simulate.
 translation catalogues under ``report/locale``) are found from :data:`REPO`, so moving a module
 inside the package never changes what it reads. :func:`is_inside` is the fence of a round: a
 path the config or a codebook names must stay inside the folder it belongs to (docs/security.md).
+:func:`staged` and :func:`final` name the temporary output a rule writes before it is renamed
+(:func:`hhsurvey.cli.run_rule`).
 """
 
 from __future__ import annotations
@@ -23,3 +25,27 @@ def is_inside(path: str | Path, base: str | Path, *, follow_links: bool = True) 
     if not lexical.is_relative_to(Path(os.path.abspath(base))):
         return False
     return not follow_links or Path(path).resolve().is_relative_to(Path(base).resolve())
+
+
+#: The mark of a temporary output (``results/report/.baseline.partial.html``).
+PARTIAL = ".partial"
+
+
+def staged(path: str | Path) -> Path:
+    """The temporary name a rule writes *path* under: ``.name.partial.ext`` beside it (a
+    folder ``baseline_files`` becomes ``.baseline_files.partial``)."""
+    p = Path(path)
+    return p.with_name(f".{p.stem}{PARTIAL}{p.suffix}")
+
+
+def final(path: str | Path) -> Path:
+    """The name a temporary output is renamed to (the inverse of :func:`staged`); any other
+    path is returned as it is."""
+    p = Path(path)
+    if not p.name.startswith("."):
+        return p
+    if p.suffix == PARTIAL:  # a name without extension: ``.baseline_files.partial``
+        return p.with_name(p.name[1 : -len(PARTIAL)])
+    if p.stem.endswith(PARTIAL):
+        return p.with_name(f"{p.stem[1 : -len(PARTIAL)]}{p.suffix}")
+    return p

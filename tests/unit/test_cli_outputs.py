@@ -13,6 +13,7 @@ import pandas as pd
 from snakemake.iocontainers import Namedlist
 
 from hhsurvey.cli import run_rule
+from hhsurvey.errors import InputError
 from hhsurvey.survey.io import write_parquet
 
 
@@ -116,3 +117,37 @@ def test_an_unexpected_error_is_in_the_rule_log(tmp_path):
     log = (tmp_path / "rule.log").read_text(encoding="utf-8")
     assert "unexpected error (a bug of the pipeline, not of the data)" in log
     assert "ValueError: a bug" in log
+
+
+def test_a_page_and_its_folder_of_files_are_staged_and_renamed_together(tmp_path, monkeypatch):
+    """A report writes its page and the folder beside it (``directory()`` output): the folder
+    the page derives from its temporary name is the folder's temporary name, the page links
+    to the final name, and a failure leaves neither behind."""
+    from hhsurvey.outputs.report.files import files_folder, files_link
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "report"
+    out.mkdir()
+
+    def main(s):
+        folder = files_folder(s.output.html)
+        assert folder == Path(s.output.files)  # one name for the folder, as Snakemake staged it
+        folder.mkdir()
+        (folder / "estimates.csv").write_text("a\n1\n", encoding="utf-8")
+        Path(s.output.html).write_text(f'<a href="{files_link(s.output.html)}/x">', "utf-8")
+
+    job = smk(tmp_path, html=str(out / "baseline.html"), files=str(out / "baseline_files"))
+    assert run(main, job) is None
+    assert files(out) == ["baseline.html", "baseline_files"]
+    assert (out / "baseline.html").read_text(encoding="utf-8") == '<a href="baseline_files/x">'
+    assert files(out / "baseline_files") == ["estimates.csv"]
+
+    def fails(s):
+        main(s)
+        raise InputError("planted", "here", "nothing")
+
+    out2 = tmp_path / "report2"
+    out2.mkdir()
+    job = smk(tmp_path, html=str(out2 / "baseline.html"), files=str(out2 / "baseline_files"))
+    assert run(fails, job) == 2
+    assert files(out2) == []  # neither the page nor the folder, not even a temporary one

@@ -42,6 +42,7 @@ from hhsurvey.outputs.report.context import figure_context
 from hhsurvey.outputs.report.files import (
     configuration_table,
     files_folder,
+    files_link,
     inputs_table,
     write_report_files,
 )
@@ -775,7 +776,7 @@ def render_change_report(
     )
     context = build_change_context(
         files=files,
-        files_folder=files_folder(out).name,
+        files_folder=files_link(out),
         change=change,
         indicators={role: tables[role]["indicators"] for role in ROLES},
         comparisons={role: tables[role]["comparison"] for role in ROLES},

@@ -51,6 +51,7 @@ from hhsurvey.outputs.report.files import (
     definitions_table,
     estimates_table,
     files_folder,
+    files_link,
     inputs_table,
     write_report_files,
 )
@@ -194,7 +195,7 @@ def render_report(
         not_in_instrument=not_in_instrument,
         summary=full,
         files=files,
-        files_folder=files_folder(out).name,
+        files_folder=files_link(out),
         money=money,
         differences=differences,
         repo=repo,

@@ -33,12 +33,14 @@ from hhsurvey.outputs.report.format import (
     text_of,
 )
 from hhsurvey.outputs.report.spec import Catalogue
+from hhsurvey.paths import final, staged
 
 __all__ = [
     "configuration_table",
     "definitions_table",
     "estimates_table",
     "files_folder",
+    "files_link",
     "inputs_table",
     "write_report_files",
     "write_xlsx",
@@ -52,9 +54,18 @@ MEDIA = {
 
 
 def files_folder(out_html: str | os.PathLike[str]) -> Path:
-    """``results/report/baseline_files`` for ``results/report/baseline.html``."""
+    """``results/report/baseline_files`` for ``results/report/baseline.html``; for the
+    temporary name a rule writes the page under (``.baseline.partial.html``,
+    :func:`hhsurvey.paths.staged`), the temporary name of that folder, which the rule renames
+    with the page."""
     out = Path(out_html)
-    return out.with_name(f"{out.stem}_files")
+    folder = final(out).with_name(f"{final(out).stem}_files")
+    return staged(folder) if final(out) != out else folder
+
+
+def files_link(out_html: str | os.PathLike[str]) -> str:
+    """The folder's name as the page links to it (its final name)."""
+    return files_folder(final(out_html)).name
 
 
 def estimates_table(
