@@ -26,6 +26,9 @@ IGNORE = shutil.ignore_patterns(
     "benchmarks",
 )
 
+#: The fixed time of every workflow run of the tests (reproducible dates in the outputs).
+SOURCE_DATE_EPOCH = "1700000000"
+
 
 def copy_repo(dst: Path) -> Path:
     """A copy of the repository without outputs, caches, tests and benchmarks (the feature
@@ -36,7 +39,7 @@ def copy_repo(dst: Path) -> Path:
 
 def snakemake(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run Snakemake in *cwd* with a fixed SOURCE_DATE_EPOCH; fail with its output's tail."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
         cwd=cwd,

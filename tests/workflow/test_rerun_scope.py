@@ -59,4 +59,6 @@ def test_adding_a_language_adds_its_brief_only(finished):
     _edit(finished / "config/config.yaml", "languages: [en, lo]", "languages: [en, lo, fr]")
     jobs = _jobs(finished)
     assert {r: jobs.get(r) for r in BRIEF_RULES} == {"render_brief": 1, "render_summary": 1}, jobs
-    assert jobs.get("print_baseline") == 1 and "render_report" not in jobs, jobs
+    # the round's documents are printed again in its one print job; the report itself reruns
+    # too, since it prints the configuration file it was made with (its checksum and every key)
+    assert jobs.get("print_baseline") == 1, jobs

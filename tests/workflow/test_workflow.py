@@ -272,11 +272,15 @@ def test_demo_weights_reproduce_frame_and_population(demo_run):
 def test_catalogue_is_schema_validated_before_any_rule(demo_run, tmp_path):
     doc = yaml.safe_load((REPO / "config/indicators.yaml").read_text())
     doc["indicators"][0]["unit"] = "percentage"
-    bad = tmp_path / "indicators.yaml"
+    # inside the repository's config/ (a catalogue elsewhere is refused by the fence first)
+    bad = demo_run / "config" / "bad_indicators.yaml"
     bad.write_text(yaml.safe_dump(doc, allow_unicode=True))
     cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(yaml.safe_dump({"indicators": {"catalogue": str(bad)}}))
-    out = snakemake(demo_run, "-n", "--cores", "1", "--configfile", str(cfg), check=False)
+    cfg.write_text(yaml.safe_dump({"indicators": {"catalogue": "config/bad_indicators.yaml"}}))
+    try:
+        out = snakemake(demo_run, "-n", "--cores", "1", "--configfile", str(cfg), check=False)
+    finally:
+        bad.unlink()
     assert out.returncode != 0
     assert "'percentage' is not one of" in out.stdout + out.stderr
 

@@ -208,7 +208,7 @@ def write_report_files(
             {
                 "label": labels.get(name, name),
                 "file": name,
-                "href": f"{folder.name}/{name}",
+                "href": f"{final(folder).name}/{name}",
                 "data": f"data:{MEDIA.get(path.suffix, 'application/octet-stream')};base64,"
                 + base64.b64encode(data).decode("ascii"),
                 "size": f"{max(len(data) // 1024, 1):,d} KB",
