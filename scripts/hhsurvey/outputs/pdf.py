@@ -32,6 +32,7 @@ same bytes (:func:`reproducible`).
 
 from __future__ import annotations
 
+import bisect
 import html as _html
 import io
 import os
@@ -245,18 +246,54 @@ def _number_contents(page: Any, pdf: bytes, options: Mapping[str, Any]) -> bytes
 
 
 def relative_links(pdf: bytes, folder: str | os.PathLike[str]) -> bytes:
-    """``file://`` link targets inside *folder* made relative to it (``/URI (files/x.csv)``),
-    padded with spaces after the string so that every byte offset stays valid."""
+    """``file://`` link targets inside *folder* made relative to it (``/URI (files/x.csv)``).
+    The strings get shorter, so the cross-reference table is rewritten with every object's
+    offset moved by what was removed before it: the bytes do not depend on where the folder
+    is (no padding that would keep the length of the absolute path)."""
     prefix = Path(folder).resolve().as_uri().encode("ascii") + b"/"
-
-    def rewrite(m: re.Match) -> bytes:
+    pieces, shifts, last, removed = [], [], 0, 0
+    for m in re.finditer(rb"/URI \((file://[^()\\]*)\)", pdf):
         target = m.group(1)
         if not target.startswith(prefix):
-            return m.group(0)
+            continue
         new = b"/URI (" + target[len(prefix) :] + b")"
-        return new + b" " * (len(m.group(0)) - len(new))
+        pieces += [pdf[last : m.start()], new]
+        last = m.end()
+        removed += len(m.group(0)) - len(new)
+        shifts.append((m.end(), removed))
+    if not shifts:
+        return pdf
+    pieces.append(pdf[last:])
+    return _shift_xref(b"".join(pieces), shifts)
 
-    return re.sub(rb"/URI \((file://[^()\\]*)\)", rewrite, pdf)
+
+def _shift_xref(pdf: bytes, shifts: list[tuple[int, int]]) -> bytes:
+    """Rewrite the classic cross-reference table (and ``startxref``) of *pdf*, whose bytes
+    before old offset ``end`` shrank by ``removed`` for each ``(end, removed)`` of *shifts*
+    (ascending)."""
+    ends = [e for e, _ in shifts]
+
+    def moved(offset: int) -> int:
+        k = bisect.bisect_right(ends, offset)
+        return offset - (shifts[k - 1][1] if k else 0)
+
+    start = pdf.rindex(b"startxref")
+    m = re.match(rb"startxref\s+(\d+)", pdf[start:])
+    if m is None:
+        raise ValueError("no startxref in the printed PDF")
+    xref = moved(int(m.group(1)))
+    if not pdf.startswith(b"xref", xref):
+        raise ValueError("the printed PDF has no classic cross-reference table")
+
+    def entry(e: re.Match) -> bytes:
+        if e.group(3) != b"n":
+            return e.group(0)
+        return b"%010d %s n" % (moved(int(e.group(1))), e.group(2))
+
+    table_end = pdf.index(b"trailer", xref)
+    table = re.sub(rb"(\d{10}) (\d{5}) ([nf])", entry, pdf[xref:table_end])
+    tail = re.sub(rb"startxref\s+\d+", b"startxref\n%d" % xref, pdf[start:], count=1)
+    return pdf[:xref] + table + pdf[table_end:start] + tail
 
 
 def page_count(pdf: bytes) -> int:
