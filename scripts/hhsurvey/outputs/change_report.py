@@ -47,6 +47,7 @@ from hhsurvey.outputs.report.files import (
     write_report_files,
 )
 from hhsurvey.outputs.report.format import (
+    MULTIPLICITY_TEXT,
     NO_FIGURE,
     NOT_APPLICABLE,
     NOT_ESTIMABLE,
@@ -97,13 +98,6 @@ CHANGE_UNIT_TEXT = UNIT_TEXT | {"percent": "percentage points"}
 CHANGE_UNIT_SHORT = {"percent": "pp", "lak": "LAK"}
 SUPPRESSED_NOTE = "not shown: fewer than {n} unweighted cases in the {rounds} round"
 NOT_APPLICABLE_NOTE = "not applicable: the event is impossible in this group in the {rounds} round"
-#: The adjustment of the headline family, in words (config ``change.multiplicity``).
-MULTIPLICITY_TEXT = {
-    "benjamini_hochberg": "the Benjamini-Hochberg procedure (false discovery rate)",
-    "holm": "Holm's procedure (family-wise error rate)",
-    "bonferroni": "the Bonferroni correction (family-wise error rate)",
-    "none": "",
-}
 #: Flags that keep a change from being shown (the change table blanks it too).
 HIDDEN = ("suppressed", NOT_APPLICABLE)
 #: Columns of the round tables the report reads.
@@ -682,9 +676,10 @@ def build_change_context(
         "level": fmt_pct(level, 0),
         "alpha": f"{1 - level:.2g}",
         "power": fmt_pct(float((config.get("planning") or {}).get("power", 0.8)), 0),
-        "multiplicity": MULTIPLICITY_TEXT.get(
-            _text((config.get("change") or {}).get("multiplicity", "benjamini_hochberg")), ""
-        ),
+        "multiplicity": ""
+        if (m := _text((config.get("change") or {}).get("multiplicity", "benjamini_hochberg")))
+        == "none"
+        else MULTIPLICITY_TEXT.get(m, ""),
         "t_quantile": f"{0.5 + level / 2:.3g}",
         "suppress_below": suppress_below,
         "caution_below": int(ind_cfg.get("caution_below", 50)),

@@ -40,6 +40,7 @@ import yaml
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.i18n import LocaleFormat
 from hhsurvey.outputs.money import Money
+from hhsurvey.outputs.report.format import MULTIPLICITY_NAMES
 from hhsurvey.outputs.report.scenarios import headline as scenario_headline
 from hhsurvey.paths import REPO
 
@@ -69,6 +70,8 @@ DIFFERENCE_COLUMNS = (
     "p_adjusted",
     "significant",
     "family",
+    "multiplicity",
+    "tests_in_family",
     "method",
 )
 Gettext = Callable[[str], str]
@@ -231,7 +234,7 @@ def _difference(cond, k, differences, labels, w) -> tuple[dict, str] | None:
     adjusted = _finite(row["p_adjusted"])
     evidence = _(
         "{label}, {a} against {b}: {est_a} and {est_b}; difference {diff} ({ci}), {p}{adjusted};"
-        " {method}; table differences.csv"
+        " a design-based test of the difference; table differences.csv"
     ).format(
         label=_(labels.get(iid, iid)),
         a=w.group(sel["by"], a),
@@ -243,11 +246,13 @@ def _difference(cond, k, differences, labels, w) -> tuple[dict, str] | None:
         p=p_text,
         adjusted=(
             " "
-            + _("adjusted for multiple comparisons ({family})").format(family=str(row["family"]))
+            + _("adjusted for the {n} differences screened ({method})").format(
+                n=w.fmt.number(int(row["tests_in_family"])),
+                method=MULTIPLICITY_NAMES.get(str(row["multiplicity"]), str(row["multiplicity"])),
+            )
         )
         if adjusted
         else "",
-        method=str(row["method"]),
     )
     values = {f"a{k}": float(ea), f"b{k}": float(eb), f"d{k}": diff}
     words = {

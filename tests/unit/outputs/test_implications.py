@@ -49,7 +49,9 @@ def difference(indicator, by, a, b, ea, eb, significant, p=0.01) -> dict:
         "p_value": p / 2,
         "p_adjusted": p,
         "significant": significant,
-        "family": "key messages (Benjamini-Hochberg)",
+        "family": "key_messages",
+        "multiplicity": "benjamini_hochberg",
+        "tests_in_family": 8,
         "method": "design-based contrast",
     }
 
@@ -94,7 +96,8 @@ def test_the_rule_fires_on_tested_results_and_shows_its_evidence():
     # the estimate of each group, the difference with its CI, the adjusted p and the table
     assert "insured against not insured: 12.4% and 4.8%" in che
     assert "difference +7.6 points (95% CI +3.6 to +11.6)" in che
-    assert "p = 0.010 adjusted for multiple comparisons" in che and "differences.csv" in che
+    assert "p = 0.010 adjusted for the 8 differences screened (Benjamini-Hochberg)" in che
+    assert "key_messages" not in che and "differences.csv" in che
     assert st.values["d1"] == pytest.approx(0.076)
 
 

@@ -40,6 +40,7 @@ from hhsurvey.outputs.brief.messages import (
 from hhsurvey.outputs.fonts import FONT_FAMILY, embedded_font_css
 from hhsurvey.outputs.i18n import LocaleFormat, load_translations, review_status
 from hhsurvey.outputs.money import Money, load_money
+from hhsurvey.outputs.report.format import MULTIPLICITY_NAMES
 from hhsurvey.outputs.report.render import csp, environment, trusted
 from hhsurvey.outputs.report.scenarios import headline
 from hhsurvey.outputs.summary import Words, scenario_line
@@ -84,12 +85,6 @@ DIFFERENCE_COLUMNS = (
     "multiplicity",
     "tests_in_family",
 )
-#: Names of the multiplicity methods (proper names, not translated).
-METHOD_NAMES = {
-    "benjamini_hochberg": "Benjamini-Hochberg",
-    "holm": "Holm",
-    "bonferroni": "Bonferroni",
-}
 
 
 def _read_csv(path: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -332,7 +327,7 @@ def _testing(differences: pd.DataFrame | None, _: Any) -> str:
     if differences is None or differences.empty:
         return _("No difference between groups was tested for this round.")
     n = int(pd.to_numeric(differences["tests_in_family"], errors="coerce").max() or 0)
-    method = METHOD_NAMES.get(str(differences["multiplicity"].iloc[0]))
+    method = MULTIPLICITY_NAMES.get(str(differences["multiplicity"].iloc[0]))
     if method is None:
         return _(
             "A difference between two groups is stated only when a design-based test of that "

@@ -22,6 +22,7 @@ from hhsurvey.outputs.i18n import LocaleFormat
 from hhsurvey.outputs.money import Money
 from hhsurvey.outputs.report.format import (
     DESIGN_TEXT,
+    MULTIPLICITY_TEXT,
     NO_FIGURE,
     NOT_ESTIMATED,
     NOT_IN_INSTRUMENT,
@@ -562,15 +563,6 @@ def build_context(
         "not_in_instrument": NOT_IN_INSTRUMENT,
         "no_figure": NO_FIGURE,
     }
-
-
-#: The multiplicity methods of config ``differences`` in words.
-MULTIPLICITY_TEXT = {
-    "benjamini_hochberg": "the Benjamini-Hochberg procedure (false discovery rate)",
-    "holm": "Holm's procedure (family-wise error rate)",
-    "bonferroni": "the Bonferroni correction (family-wise error rate)",
-    "none": "no procedure (no adjustment)",
-}
 
 
 def differences_context(

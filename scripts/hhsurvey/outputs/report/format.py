@@ -23,6 +23,8 @@ __all__ = [
     "NOT_APPLICABLE",
     "NOT_ESTIMABLE",
     "NOT_ESTIMATED",
+    "MULTIPLICITY_NAMES",
+    "MULTIPLICITY_TEXT",
     "NOT_IN_INSTRUMENT",
     "NO_FIGURE",
     "UNIT_TEXT",
@@ -46,6 +48,19 @@ __all__ = [
     "unit_text",
 ]
 
+#: The multiplicity methods (config ``differences`` and ``change``): their proper names (not
+#: translated) and in words (the report's Methods).
+MULTIPLICITY_NAMES = {
+    "benjamini_hochberg": "Benjamini-Hochberg",
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+}
+MULTIPLICITY_TEXT = {
+    "benjamini_hochberg": "the Benjamini-Hochberg procedure (false discovery rate)",
+    "holm": "Holm's procedure (family-wise error rate)",
+    "bonferroni": "the Bonferroni correction (family-wise error rate)",
+    "none": "no procedure (no adjustment)",
+}
 NOT_ESTIMATED = "not estimated in this run"
 NOT_IN_INSTRUMENT = "not in this round's instrument"
 NO_FIGURE = "no national figure"
