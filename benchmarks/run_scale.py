@@ -55,8 +55,8 @@ SHORT = {
     "plot_figures": "figures",
     "render_report": "report",
     "render_brief": "briefs",
-    "print_report": "report PDF",
-    "print_brief": "brief PDFs",
+    "render_summary": "summaries",
+    "print": "PDFs",
 }
 RULES = list(SHORT)
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}

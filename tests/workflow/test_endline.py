@@ -331,3 +331,19 @@ def test_every_change_that_is_not_significant_carries_its_mdc(endline_run):
     assert len(adj) >= 8
     for r in adj.itertuples():
         assert f"{100 * r.mdc:.1f} percentage points" in summary or f"{r.mdc:,.0f} LAK" in summary
+
+
+def test_the_lao_change_summary_speaks_lao_about_what_could_have_been_seen(endline_run):
+    """The translated change summary carries the minimum detectable change of every headline
+    change that is not significant, in the page's language (no English unit words), and never
+    reads a non-significant change as "no change"."""
+    html = (endline_run / "results/report/change_summary_lo.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"data:[^\"']+", "", html))
+    change = _read(endline_run / "results/change/indicators_change.csv")
+    tot = change.loc[change["domain"] == "total"].set_index("indicator")
+    quiet = tot.loc[tot["p_adjusted"].notna() & ~(tot["p_adjusted"] < 0.05)]
+    assert len(quiet) >= 8
+    for r in quiet.itertuples():  # Lao numbers: decimal comma, thousands point
+        pp = f"{100 * r.mdc:.1f}".replace(".", ",") + " ຈຸດສ່ວນຮ້ອຍ"
+        assert pp in text or f"{r.mdc:,.0f}".replace(",", ".") in text, r.Index
+    assert "percentage points" not in text and "did not change" not in text

@@ -129,6 +129,11 @@ def change_headline(
         text = w.value(x, unit)
         return f"({text})" if flag == "caution" else text
 
+    def detectable(x: Any, unit: str) -> str:
+        if unit == "percent":
+            return f"{w.fmt.number(100.0 * float(x), 1)} {_(CHANGE_UNITS['percent'])}"
+        return w.value(x, unit)
+
     def signed(x: Any, unit: str) -> str:
         v = float(x) * (100.0 if unit == "percent" else 1.0)
         text = w.fmt.number(v, 1 if unit == "percent" else 0)
@@ -164,7 +169,8 @@ def change_headline(
                 else _("not estimable"),
                 "significant": cells["significant"],
                 "sig": cells["sig"],
-                "mdc": cells["mdc"],
+                # the detectable change in the page's language (cells hold it in English)
+                "mdc": detectable(r.get("mdc"), unit) if cells["mdc"] else "",
                 "p_text": (
                     f"{p_name} < 0.001" if float(p) < 0.001 else f"{p_name} = {float(p):.3f}"
                 )
