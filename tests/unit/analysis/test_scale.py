@@ -83,14 +83,45 @@ def test_jackknife_groups_only_above_the_limit_nested_and_deterministic():
     big = pd.DataFrame(
         {"area": np.repeat(["u", "r"], [3000, 7000]), "village": np.arange(10_000) // 5}
     )
-    g = jackknife_groups(big, "area", "village", 200)
-    again = jackknife_groups(
+    st, g = jackknife_groups(big, "area", "village", 200)
+    st2, again = jackknife_groups(
         big.sample(frac=1, random_state=0).sort_index(), "area", "village", 200
     )
-    assert (g == again).all()
+    assert (g == again).all() and (st == st2).all()
     assert len(np.unique(g)) == 200
-    # a group lies in one stratum and a village in one group
-    grp = pd.DataFrame({"area": big["area"], "village": big["village"], "g": g})
+    # a group lies in one stratum and a village in one group; the replicate strata are the
+    # design's strata
+    grp = pd.DataFrame({"area": big["area"], "village": big["village"], "g": g, "s": st})
     assert (grp.groupby("g")["area"].nunique() == 1).all()
     assert (grp.groupby("village")["g"].nunique() == 1).all()
     assert grp.groupby("area")["g"].nunique().to_dict() == {"r": 140, "u": 60}
+    assert (grp.groupby("area")["s"].nunique() == 1).all() and grp["s"].nunique() == 2
+
+
+def test_many_small_strata_are_pooled_so_the_replicates_stay_near_the_limit():
+    """900 certainty villages, each a stratum of 15 households (PSUs), beside two large strata
+    of villages: without pooling each small stratum would keep two groups (1,800+ replicates);
+    pooled, the groups stay near the limit, every PSU in one group, every group in one
+    replicate stratum, the large strata kept as they are."""
+    big = pd.DataFrame(
+        {
+            "stratum": np.repeat(["u", "r"], [30_000, 70_000]),
+            "psu": (np.arange(100_000) // 10).astype(str),
+        }
+    )
+    cert = pd.DataFrame(
+        {
+            "stratum": np.repeat([f"u certainty {k}" for k in range(900)], 15),
+            "psu": [f"c{k}" for k in range(13_500)],
+        }
+    )
+    data = pd.concat([big, cert], ignore_index=True)
+    st, g = jackknife_groups(data, "stratum", "psu", 200)
+    grp = data.assign(s=st, g=g)
+    assert grp["g"].nunique() <= 205
+    assert (grp.groupby("psu")["g"].nunique() == 1).all()
+    assert (grp.groupby("g")["s"].nunique() == 1).all()
+    assert grp["s"].nunique() == 3  # u, r and the pooled certainty strata
+    pooled = grp.loc[grp["stratum"].str.contains("certainty")]
+    assert pooled["s"].nunique() == 1 and pooled["g"].nunique() >= 2
+    assert grp.loc[grp["stratum"] == "u", "s"].nunique() == 1

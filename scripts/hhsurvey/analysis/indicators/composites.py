@@ -213,37 +213,48 @@ def concentration_index(h: np.ndarray, rank_by: np.ndarray, w: np.ndarray) -> fl
 
 def jackknife_groups(
     data: pd.DataFrame, strata: str | None, psu: str, max_psus: int
-) -> np.ndarray | None:
-    """Replicate groups of PSUs for a delete-a-group jackknife (Kott 2001; Wolter 2007, ch. 4).
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Replicate strata and groups of PSUs for a delete-a-group jackknife (Kott 2001; Wolter
+    2007, ch. 4): one (stratum code, group code) per row.
 
     None when the design has at most ``max_psus`` PSUs (one replicate per PSU, plain JKn).
     Otherwise each stratum's PSUs, in PSU order, are dealt systematically into
     G_h = max(2, round(max_psus x n_h / n)) groups (all n_h when fewer), so that about
-    ``max_psus`` replicates remain; returns one group code per row. A group of PSUs drawn with
-    replacement is again such a draw, so the jackknife on groups estimates the same variance
-    with fewer degrees of freedom (groups - strata).
+    ``max_psus`` replicates remain. A group of PSUs drawn with replacement is again such a
+    draw, so the jackknife on groups estimates the same variance with fewer degrees of freedom
+    (groups - strata). Strata too small for two groups of their own (max_psus x n_h / n < 2:
+    e.g. the hundreds of certainty villages of a large sample, each a stratum of its
+    households) are pooled into one replicate stratum and dealt in their order, so that their
+    number cannot multiply the replicates; pooling adds their between-stratum variation to
+    the variance, which errs on the safe side.
     """
     keys = [c for c in (strata, psu) if c]
     units = data[keys].drop_duplicates().sort_values(keys, kind="stable")
     n = len(units)
     if n <= max_psus:
         return None
-    st = units[strata] if strata else pd.Series(0, index=units.index)
-    n_h = st.map(st.value_counts()).to_numpy()
-    g_h = np.minimum(np.maximum(np.rint(max_psus * n_h / n), 2), n_h).astype("int64")
-    rank = units.groupby(st, observed=True, sort=False).cumcount().to_numpy()
-    units = units.assign(_g=rank % g_h)
-    codes = pd.MultiIndex.from_frame(units[[strata, "_g"]] if strata else units[["_g"]])
-    units = units.assign(_code=pd.factorize(codes)[0])
-    out = data[keys].merge(units, on=keys, how="left", validate="many_to_one")["_code"]
+    st = (units[strata] if strata else pd.Series(0, index=units.index)).astype("str")
+    ideal = st.map(st.value_counts()).to_numpy() * max_psus / n
+    small = ideal < 2
+    pooled = bool(small.any()) and st[small].nunique() > 1
+    rep = st.where(~small, "(pooled small strata)") if pooled else st
+    n_r = rep.map(rep.value_counts()).to_numpy()
+    g_r = np.minimum(np.maximum(np.rint(max_psus * n_r / n), 2), n_r).astype("int64")
+    rank = units.groupby(rep.to_numpy(), sort=False).cumcount().to_numpy()
+    units = units.assign(_s=pd.factorize(rep)[0], _g=rank % g_r)
+    units = units.assign(_code=pd.factorize(pd.MultiIndex.from_frame(units[["_s", "_g"]]))[0])
+    out = data[keys].merge(units, on=keys, how="left", validate="many_to_one")
     log.info(
         "%d PSUs: jackknife replicates of composite indicators by %d groups of PSUs "
-        "(indicators.jkn_max_psus = %d)",
+        "(indicators.jkn_max_psus = %d)%s",
         n,
         int(units["_code"].nunique()),
         max_psus,
+        f"; {st[small].nunique()} strata too small for two groups pooled into one"
+        if pooled
+        else "",
     )
-    return out.to_numpy()
+    return out["_s"].to_numpy(), out["_code"].to_numpy()
 
 
 def replicate_rows(
@@ -274,9 +285,9 @@ def replicate_rows(
         groups = jackknife_groups(data, d.strata, d.psu, max_psus)
         if groups is not None:
             rd = SurveyDesign(
-                data.assign(_jk_group=groups),
+                data.assign(_jk_stratum=groups[0], _jk_group=groups[1]),
                 weight=weight,
-                strata=d.strata,
+                strata="_jk_stratum",
                 psu="_jk_group",
                 lonely_psu=d.lonely_psu,
                 missing=d.missing,
