@@ -12,9 +12,10 @@ from hhsurvey.survey.io import read_round, write_parquet
 def main(smk) -> None:
     codebook = load_codebook(smk.input.codebook)
     # every missing variable, unmapped code, ... of the round at once (reading stops at the first)
-    raise_problems(check_round(smk.params.raw_dir, codebook, deep=False), codebook)
+    raws = {}  # each file read once: by the check, then by the ingest
+    raise_problems(check_round(smk.params.raw_dir, codebook, deep=False, raws=raws), codebook)
     tables, special, manifest, redactions = read_round(
-        smk.params.raw_dir, codebook, show_verbatim=smk.params.show_verbatim
+        smk.params.raw_dir, codebook, show_verbatim=smk.params.show_verbatim, raws=raws
     )
     # a mapping the data contradict (every mother 'male'): the codebook entry, not the data
     raise_problems(plausibility_problems(tables, codebook, smk.params.raw_dir), codebook)
@@ -27,4 +28,4 @@ def main(smk) -> None:
 
 
 if __name__ == "__main__":
-    run_rule(main, snakemake)
+    run_rule(main, snakemake)  # noqa: F821 (injected by Snakemake)

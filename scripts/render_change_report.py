@@ -23,4 +23,4 @@ def main(smk) -> None:
 
 
 if __name__ == "__main__":
-    run_rule(main, snakemake)
+    run_rule(main, snakemake)  # noqa: F821 (injected by Snakemake)

@@ -210,12 +210,12 @@ def _psus(
     pcodes, plabels = factorize(data[psu])
     pair = hcodes * len(plabels) + pcodes  # PSUs nested in strata
     span = H * len(plabels)
-    if span <= 50_000_000:  # O(n) numbering; PSUs numbered in (stratum, psu) order
+    if span <= 4 * n:  # O(n) numbering; PSUs numbered in (stratum, psu) order
         seen = np.bincount(pair, minlength=span) > 0
         uniq = np.flatnonzero(seen)
         psu_codes = (np.cumsum(seen) - 1)[pair]
-    else:
-        uniq, inv = np.unique(pair, return_inverse=True)  # sorted => grouped by stratum
+    else:  # many strata (certainty villages as strata): hash, then order the few PSUs
+        inv, uniq = pd.factorize(pair, sort=True)  # sorted => grouped by stratum
         psu_codes = inv.astype(np.int64)
     psu_stratum = (uniq // len(plabels)).astype(np.int64)
     return psu_codes, psu_stratum, len(uniq), None

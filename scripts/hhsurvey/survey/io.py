@@ -12,6 +12,7 @@ import csv
 import difflib
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -550,12 +551,17 @@ REDACTION_LOG_COLUMNS = ["table", "keys", "column", "raw_variable", "kinds"]
 
 
 def read_round(
-    raw_dir: str | Path, codebook: Codebook, show_verbatim: bool = True
+    raw_dir: str | Path,
+    codebook: Codebook,
+    show_verbatim: bool = True,
+    raws: Mapping[str, RawFile] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read every module of a round: canonical tables, special codes, file manifest, and the
     free-text cells redacted or withheld (table, keys, column, raw_variable, kinds; never the
     value). Free text (`type: text` outside the frame) is scanned against every identifier of
-    the round (:mod:`hhsurvey.survey.privacy`); with ``show_verbatim=False`` it is withheld entirely."""
+    the round (:mod:`hhsurvey.survey.privacy`); with ``show_verbatim=False`` it is withheld entirely.
+    ``raws``: files already read from this folder (by
+    :func:`hhsurvey.survey.codebook.check.check_round`), by table, not read again."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputError(
@@ -563,7 +569,7 @@ def read_round(
             str(raw_dir),
             "set `rounds.<round>.raw_dir` in the config to the folder holding the module files",
         )
-    raws: dict[str, RawFile] = {}
+    read: dict[str, RawFile] = {}
     manifest: list[dict] = []
     for name, table in codebook.tables.items():
         if (err := outside_round(raw_dir, table, codebook)) is not None:
@@ -575,21 +581,21 @@ def read_round(
                 str(raw_dir),
                 f"copy {table.file} into {raw_dir}, or correct `file:` at {codebook.where(name)}",
             )
-        raws[name] = read_raw(path)
+        read[name] = (raws or {}).get(name) or read_raw(path)
         manifest.append(
             {
                 "table": name,
                 "file": table.file,
                 "sha256": sha256(path),
-                "rows": len(raws[name].data),
+                "rows": len(read[name].data),
             }
         )
     ids = collect_identifiers(
         [
-            raws[n].data[c]
+            read[n].data[c]
             for n, t in codebook.tables.items()
             for c in t.pii
-            if c in raws[n].data.columns
+            if c in read[n].data.columns
         ]
     )
     redactor = Redactor(ids) if show_verbatim else None  # the matchers, built once per round
@@ -597,7 +603,7 @@ def read_round(
     specials: list[pd.DataFrame] = []
     redactions: list[pd.DataFrame] = []
     for name, table in codebook.tables.items():
-        canon, special = to_canonical(raws[name], table, codebook)
+        canon, special = to_canonical(read[name], table, codebook)
         if name != "frame":
             for col in table.columns.values():
                 if col.type != "text" or col.name in table.keys:

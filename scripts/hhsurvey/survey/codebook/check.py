@@ -207,9 +207,11 @@ def check_table(
     users: dict,
     deep: bool = True,
     canonical: dict[str, pd.DataFrame] | None = None,
+    raws: dict[str, RawFile] | None = None,
 ) -> list[Problem]:
     """Every problem of one table of the codebook against its file in ``raw_dir`` (with
-    ``deep``, the canonical table is kept in ``canonical`` for the cross-file checks)."""
+    ``deep``, the canonical table is kept in ``canonical`` for the cross-file checks; the file
+    read at the codebook's own name is kept in ``raws``, so that the ingest reads it once)."""
     if (err := outside_round(raw_dir, table, codebook)) is not None:
         return [Problem("outside_round", err.what, err.where, err.fix)]
     path, how = _find_file(raw_dir, table.file)
@@ -253,6 +255,8 @@ def check_table(
         raw = read_raw(path)
     except InputError as err:
         return [*out, Problem("unreadable", err.what, err.where, err.fix)]
+    if raws is not None and how == "ok":
+        raws[table.name] = raw
     present = list(raw.data.columns)
     lower = {c.lower(): c for c in present}
     mapped = {c.raw for c in table.columns.values()} | set(table.pii)
@@ -352,8 +356,15 @@ def plausibility_problems(
     return out
 
 
-def check_round(raw_dir: str | Path, codebook: Codebook, deep: bool = True) -> list[Problem]:
-    """Every problem of a round's raw files against its codebook, errors first."""
+def check_round(
+    raw_dir: str | Path,
+    codebook: Codebook,
+    deep: bool = True,
+    raws: dict[str, RawFile] | None = None,
+) -> list[Problem]:
+    """Every problem of a round's raw files against its codebook, errors first; the files
+    read are kept in ``raws`` (table -> :class:`RawFile`) when given, for
+    :func:`hhsurvey.survey.io.read_round`."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return [
@@ -368,7 +379,9 @@ def check_round(raw_dir: str | Path, codebook: Codebook, deep: bool = True) -> l
     out: list[Problem] = []
     canonical: dict[str, pd.DataFrame] = {}
     for table in codebook.tables.values():
-        out += check_table(raw_dir, table, codebook, users, deep=deep, canonical=canonical)
+        out += check_table(
+            raw_dir, table, codebook, users, deep=deep, canonical=canonical, raws=raws
+        )
     out += plausibility_problems(canonical, codebook, raw_dir)
     return sorted(out, key=lambda p: p.severity != "error")
 
