@@ -6,7 +6,7 @@ script records the wall time, the CPU time of Snakemake and every job (user + sy
 process tree) and the load average of the machine when it started; per rule, the wall and CPU
 seconds of its jobs from Snakemake's benchmark files (summed over the languages of the
 briefs). It prints markdown: the runs with their median, then the per-rule medians, with the
-share of the PDF printing (print_report, print_brief).
+share of the PDF printing (rule print, one job per round).
 
     .venv/bin/python benchmarks/time_demo.py              # three runs
     .venv/bin/python benchmarks/time_demo.py --runs 5 --cores 2
@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from workflow_tools import copy_repo  # noqa: E402  (the workflow tests' copy of the repository)
 
-PRINT_RULES = ("print_report", "print_brief")
+PRINT_RULES = ("print",)  # benchmark folder of the print_<round> rules
 
 
 def children_cpu() -> float:
