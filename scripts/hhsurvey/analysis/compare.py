@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hhsurvey.catalogue.national import INDICATOR_UNITS, SOURCE_TYPES, verdict_basis
+from hhsurvey.engine.distributions import norm_ppf, norm_sf, t_sf
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -459,7 +459,7 @@ def _compare_one(
         }
     if math.isfinite(lo) and math.isfinite(hi):
         row["national_in_ci"] = bool(lo <= value <= hi)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = norm_ppf(0.5 + level / 2)
     from_ci = not math.isfinite(se_nat)
     se_nat = (nhi - nlo) / (2 * z) if from_ci else se_nat
     se_diff = math.sqrt(se**2 + se_nat**2) if math.isfinite(se) else math.nan
@@ -471,10 +471,10 @@ def _compare_one(
         }
     stat = (est - value) / se_diff
     if math.isfinite(df) and df > 0:
-        p = 2 * stats.t.sf(abs(stat), df)
+        p = 2 * t_sf(abs(stat), df)
         test = f"t-test of the difference (independent samples, df = {df:g})"
     else:
-        p = 2 * stats.norm.sf(abs(stat))
+        p = 2 * norm_sf(abs(stat))
         test = "z-test of the difference (independent samples, normal approximation)"
     if from_ci:
         test += f"; national SE from its {_level_text(level)} CI"

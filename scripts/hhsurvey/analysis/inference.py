@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from hhsurvey.engine.distributions import t_ppf
 
 __all__ = ["METHODS", "adjust_p", "minimum_detectable_change"]
 
@@ -66,5 +67,5 @@ def minimum_detectable_change(se: Any, df: Any, level: float, power: float) -> n
     ok = (df > 0) & np.isfinite(se)
     d = np.where(ok, df, 1.0)
     with np.errstate(invalid="ignore"):
-        q = stats.t.ppf(0.5 + level / 2.0, d) + stats.t.ppf(power, d)
+        q = t_ppf(0.5 + level / 2.0, d) + t_ppf(power, d)
     return np.where(ok, q * se, np.nan)

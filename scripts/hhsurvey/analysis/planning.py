@@ -29,7 +29,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from hhsurvey.engine.distributions import t_ppf
 
 COLUMNS = [
     "indicator",
@@ -57,7 +58,7 @@ MAX_VILLAGES = 100_000
 
 def multiplier(df: float, alpha: float, power: float) -> float:
     """t(1 - alpha/2, df) + t(power, df): the distance, in SEs, a change must lie from 0."""
-    return float(stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df))
+    return float(t_ppf(1 - alpha / 2, df) + t_ppf(power, df))
 
 
 def change_variance(v_b: float, v_e: float, r: float | None) -> float:

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from hhsurvey.engine.distributions import t_sf
 from hhsurvey.engine.domains import domain, domain_stats, numeric
 from hhsurvey.engine.kernels import TaylorDesign, Where, check_binary, check_level, tcrit
 from hhsurvey.engine.structure import factorize
@@ -63,7 +63,7 @@ def _coefficients(
     q = tcrit(level, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         tval = beta / se
-        pval = 2.0 * stats.t.sf(np.abs(tval), df) if df > 0 else np.full_like(beta, np.nan)
+        pval = 2.0 * t_sf(np.abs(tval), df) if df > 0 else np.full_like(beta, np.nan)
     return pd.DataFrame(
         {
             "term": pd.Series(names, dtype=object),

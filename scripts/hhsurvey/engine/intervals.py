@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from hhsurvey.engine.distributions import beta_ppf, t_ppf
 
 __all__ = [
     "NOT_ESTIMABLE",
@@ -54,7 +55,7 @@ NOT_ESTIMABLE = "not estimable"
 def _t(df: np.ndarray, level: float) -> np.ndarray:
     df = np.asarray(df, dtype="float64")
     with np.errstate(invalid="ignore"):
-        return np.where(df > 0, stats.t.ppf(0.5 + level / 2.0, np.where(df > 0, df, 1.0)), np.nan)
+        return np.where(df > 0, t_ppf(0.5 + level / 2.0, np.where(df > 0, df, 1.0)), np.nan)
 
 
 def log_interval(
@@ -144,16 +145,13 @@ def korn_graubard(
         ok = (df > 0) & (n > 1)
         adj = np.where(
             ok,
-            (
-                stats.t.ppf(alpha / 2, np.where(ok, n - 1, 1.0))
-                / stats.t.ppf(alpha / 2, np.where(ok, df, 1.0))
-            )
+            (t_ppf(alpha / 2, np.where(ok, n - 1, 1.0)) / t_ppf(alpha / 2, np.where(ok, df, 1.0)))
             ** 2,
             np.nan,
         )
         n_eff = np.where(edge, n, n_eff * adj)
-        lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-        hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        lo = beta_ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+        hi = beta_ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
     # qbeta with a zero shape parameter is the point mass at 0 (or 1), as in R
     lo = np.where(p <= 0, 0.0, lo)
     hi = np.where(p >= 1, 1.0, hi)

@@ -30,8 +30,9 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from hhsurvey.engine.distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from hhsurvey.engine.structure import Structure, check_lonely
 
 __all__ = [
@@ -174,7 +175,7 @@ def tcrit(level: float, df: np.ndarray | float) -> np.ndarray:
     df = np.asarray(df, dtype=np.float64)
     q = 1.0 - (1.0 - level) / 2.0
     with np.errstate(invalid="ignore"):
-        out = np.where(np.isinf(df), stats.norm.ppf(q), stats.t.ppf(q, np.where(df > 0, df, 1.0)))
+        out = np.where(np.isinf(df), norm_ppf(q), t_ppf(q, np.where(df > 0, df, 1.0)))
     return np.where(df > 0, out, np.nan)
 
 
@@ -233,9 +234,7 @@ def t_test(est: np.ndarray | float, se: np.ndarray | float, df: np.ndarray | flo
     df = np.asarray(df, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.abs(est / se)
-        p = np.where(
-            np.isinf(df), 2.0 * stats.norm.sf(t), 2.0 * stats.t.sf(t, np.where(df > 0, df, 1.0))
-        )
+        p = np.where(np.isinf(df), 2.0 * norm_sf(t), 2.0 * t_sf(t, np.where(df > 0, df, 1.0)))
     return np.where((df > 0) & (se > 0), p, np.nan)
 
 

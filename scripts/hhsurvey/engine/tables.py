@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from hhsurvey.engine.distributions import chi2_sf, f_sf
 from hhsurvey.engine.domains import domain, domain_stats
 from hhsurvey.engine.kernels import (
     By,
@@ -223,8 +223,8 @@ def rao_scott(P: np.ndarray, V: np.ndarray, N: float, nu: float) -> tuple[pd.Dat
             "ndf": [d0, float(dof)],
             "ddf": [d0 * nu, np.inf],
             "p_value": [
-                float(stats.f.sf(f, d0, d0 * nu)) if nu > 0 else np.nan,
-                float(stats.chi2.sf(chisq, dof)),
+                float(f_sf(f, d0, d0 * nu)) if nu > 0 else np.nan,
+                float(chi2_sf(chisq, dof)),
             ],
             "pearson": [x2, x2],
         }
