@@ -38,7 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhsurvey.analysis.indicators.composites import COMPOSITE_FLAGS, household_pop_share
+from hhsurvey.analysis.indicators.composites import (
+    COMPOSITE_FLAGS,
+    composite_flags,
+    household_pop_share,
+)
 from hhsurvey.analysis.indicators.definitions import indicator_data, register
 from hhsurvey.analysis.indicators.estimate import estimate_catalogue
 from hhsurvey.catalogue.model import Indicator
@@ -278,8 +282,9 @@ def _composite_change(ind, frames, design_args, *, level, context) -> pd.DataFra
 
     ``frames["household"]`` is the actual frame, ``frames["scenario"]`` the scenario's.
     """
-    make = COMPOSITE_FLAGS[ind.params["of"]]
-    actual, scen = make(frames["household"], context), make(frames["scenario"], context)
+    of = ind.params["of"]
+    actual = composite_flags(of, frames["household"], context)
+    scen = composite_flags(of, frames["scenario"], context)
 
     def flags(w: np.ndarray, pw: np.ndarray) -> np.ndarray:
         return actual(w, pw).astype("float64") - scen(w, pw).astype("float64")
@@ -442,11 +447,18 @@ def simulate(
             "level": level,
             "suppress_below": indicators["suppress_below"],
             "caution_below": indicators["caution_below"],
-            "context": {"indicators": indicators, "poverty_lines": poverty_lines},
+            # the composites' flags per replicate, kept for the actual frame (its levels and
+            # every package's paired change) and for one package at a time
+            "context": {
+                "indicators": indicators,
+                "poverty_lines": poverty_lines,
+                "flag_cache": (cache := {}),
+            },
         },
     }
     frames = {"household": actual, "household_pop": actual}
     parts = [_estimate(inds, frames, est, "level").assign(scenario=ACTUAL)]
+    kept = set(cache)  # the actual frame's flags
     records = oop_records(tables)
     for p in packages:
         cov = covered_records(records, tables["person"], actual, p, price_factor=price_factor)
@@ -464,6 +476,8 @@ def simulate(
             change_rows(inds, actual, scen, est).assign(scenario=p.id),
             cost_rows(scen, by, est).assign(scenario=p.id),
         ]
+        for key in set(cache) - kept:  # this package's flags are not needed again
+            del cache[key]
     out = pd.concat(parts, ignore_index=True)
     return out[COLUMNS]
 

@@ -125,3 +125,54 @@ def test_many_small_strata_are_pooled_so_the_replicates_stay_near_the_limit():
     pooled = grp.loc[grp["stratum"].str.contains("certainty")]
     assert pooled["s"].nunique() == 1 and pooled["g"].nunique() >= 2
     assert grp.loc[grp["stratum"] == "u", "s"].nunique() == 1
+
+
+def test_composite_flags_are_remembered_per_frame_and_replicate_weights():
+    """In the scenarios the actual frame's composite flags are computed once per replicate
+    weights and serve its levels and every package's change (a copy with more columns is the
+    same frame); another frame or other weights are computed, and the numbers are those of the
+    flag builder itself."""
+    from hhsurvey.analysis.indicators.composites import COMPOSITE_FLAGS, composite_flags
+
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "food_ctp": rng.uniform(100, 900, n),
+            "total": rng.uniform(1000, 3000, n),
+            "oop": np.where(rng.uniform(size=n) < 0.3, rng.uniform(0, 900, n), 0.0),
+            "hhsize": rng.integers(1, 8, n).astype("float64"),
+        }
+    )
+    context = {
+        "indicators": {"ctp": {"beta": 0.56, "food_share_band": [0.45, 0.55], "threshold": 0.4}},
+        "flag_cache": {},
+    }
+    calls = []
+    original = COMPOSITE_FLAGS["ctp_catastrophic"]
+
+    def counting(f, ctx):
+        inner = original(f, ctx)
+
+        def flags(w, pw):
+            calls.append(1)
+            return inner(w, pw)
+
+        return flags
+
+    COMPOSITE_FLAGS["ctp_catastrophic"] = counting
+    try:
+        w1, w2 = rng.uniform(1, 3, n), rng.uniform(1, 3, n)
+        a = composite_flags("ctp_catastrophic", frame, context)
+        b = composite_flags("ctp_catastrophic", frame.assign(extra=1.0), context)
+        other = composite_flags("ctp_catastrophic", frame.assign(oop=frame["oop"] / 2), context)
+        first = a(w1, w1 * frame["hhsize"].to_numpy())
+        again = b(w1, w1 * frame["hhsize"].to_numpy())
+        assert len(calls) == 1 and again is first
+        b(w2, w2 * frame["hhsize"].to_numpy())
+        other(w1, w1 * frame["hhsize"].to_numpy())
+        assert len(calls) == 3
+        plain = original(frame, context)(w1, w1 * frame["hhsize"].to_numpy())
+        assert (first == plain).all()
+    finally:
+        COMPOSITE_FLAGS["ctp_catastrophic"] = original

@@ -11,6 +11,7 @@ catalogue (:func:`hhsurvey.analysis.indicators.definitions.register`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,8 +26,10 @@ from hhsurvey.engine.design import SurveyDesign
 
 __all__ = [
     "COMPOSITE_FLAGS",
+    "FLAG_COLUMNS",
     "JKN_MAX_PSUS",
     "RankedConcentration",
+    "composite_flags",
     "concentration_index",
     "ctp_catastrophic",
     "ctp_flags",
@@ -417,7 +420,7 @@ def ctp_flags(frame: pd.DataFrame, context: dict) -> Callable[[np.ndarray, np.nd
 
 @register("ctp_catastrophic")
 def _ctp_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
-    flags = ctp_flags(frames["household"], context)
+    flags = composite_flags("ctp_catastrophic", frames["household"], context)
     return household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
 
 
@@ -449,12 +452,48 @@ def revised_sdg_flags(
 
 @register("revised_sdg_catastrophic")
 def _revised_sdg_indicator(ind, frames, design_args, *, level, context) -> pd.DataFrame:
-    flags = revised_sdg_flags(frames["household"], context)
+    flags = composite_flags("revised_sdg_catastrophic", frames["household"], context)
     return household_pop_share(ind, frames, design_args, level=level, context=context, flags=flags)
 
 
 #: Flag builders of the composite catastrophe indicators, by catalogue definition (scenarios).
 COMPOSITE_FLAGS = {"ctp_catastrophic": ctp_flags, "revised_sdg_catastrophic": revised_sdg_flags}
+#: The columns each flag builder reads (what identifies a frame for :func:`composite_flags`).
+FLAG_COLUMNS = {
+    "ctp_catastrophic": ("food_ctp", "total", "oop", "hhsize"),
+    "revised_sdg_catastrophic": ("pc_total", "total", "oop", "hhsize"),
+}
+
+
+def _digest(*arrays: np.ndarray) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).view(np.uint8))
+    return h.digest()
+
+
+def composite_flags(
+    of: str, frame: pd.DataFrame, context: dict
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``COMPOSITE_FLAGS[of](frame, context)``; when the context carries a ``flag_cache`` (a
+    dict, the scenarios), the flags of each replicate's weights are remembered under the
+    frame's columns and the weights' bytes, so that the actual frame's flags are computed once
+    for the actual levels and for every package's paired change (the same numbers)."""
+    flags = COMPOSITE_FLAGS[of](frame, context)
+    cache = context.get("flag_cache")
+    if cache is None:
+        return flags
+    cols = [frame[c].to_numpy(dtype="float64") for c in FLAG_COLUMNS[of]]
+    memo = cache.setdefault((of, _digest(*cols)), {})
+
+    def cached(w: np.ndarray, pw: np.ndarray) -> np.ndarray:
+        key = _digest(np.asarray(w, dtype="float64"))
+        out = memo.get(key)
+        if out is None:
+            out = memo[key] = flags(w, pw)
+        return out
+
+    return cached
 
 
 @register("concentration_index")
