@@ -30,40 +30,14 @@ import pandas as pd
 from hhsurvey.analysis.indicators.definitions import indicator_data
 from hhsurvey.analysis.inference import METHODS, adjust_p, minimum_detectable_change
 from hhsurvey.catalogue.model import Indicator
+from hhsurvey.engine.columns import DIFFERENCE_COLUMNS
 from hhsurvey.engine.design import SurveyDesign
 from hhsurvey.errors import InputError
 
-__all__ = ["DIFFERENCE_COLUMNS", "comparisons", "domain_differences"]
+__all__ = ["comparisons", "domain_differences"]
 
 log = logging.getLogger(__name__)
 
-#: Columns of ``results/{round}/differences.csv``, one row per tested pair.
-DIFFERENCE_COLUMNS = [
-    "family",
-    "multiplicity",
-    "indicator",
-    "by",
-    "level_a",
-    "level_b",
-    "estimate_a",
-    "estimate_b",
-    "difference",
-    "se",
-    "ci_low",
-    "ci_high",
-    "df",
-    "p_value",
-    "p_adjusted",
-    "significant",
-    "tests_in_family",
-    "method",
-    "flag_a",
-    "flag_b",
-    "n_a",
-    "n_b",
-    "mdc",
-    "note",
-]
 #: Flags of a side that keep a pair from being tested.
 UNTESTED = ("suppressed", "not applicable")
 LINEAR = ("proportion", "mean", "ratio")

@@ -6,7 +6,8 @@ changes, scenarios) take these names from here (:mod:`hhsurvey.engine.results` b
 tables): each column has a name of its own
 (:data:`ESTIMATE`, :data:`SE`, ...), the tables of indicators call the unweighted count
 ``n_unweighted`` (:data:`TABLE_COLUMNS`), and :data:`CHANGE_COLUMNS` is the table of changes
-between two rounds (read by analysis, which writes it, and by the change report).
+between two rounds (read by analysis, which writes it, and by the change report);
+:data:`DIFFERENCE_COLUMNS` the table of tested differences between groups of one round.
 
 Plain names only, no imports: the output layer reads this module without loading the engine.
 """
@@ -19,6 +20,7 @@ __all__ = [
     "CI_LOW",
     "DEFF",
     "DF",
+    "DIFFERENCE_COLUMNS",
     "ESTIMATE",
     "N",
     "N_UNWEIGHTED",
@@ -81,4 +83,33 @@ CHANGE_COLUMNS: list[str] = [
     # the p-value adjusted for multiplicity over the headline family (the overall change of
     # each key indicator, catalogue key_rank); blank for other rows
     "p_adjusted",
+]
+#: Columns of the tested differences between two groups of one round
+#: (``results/{round}/differences.csv``, written by :mod:`hhsurvey.analysis.differences`, read
+#: by the key messages, the brief, the report and "What this means"), one row per pair.
+DIFFERENCE_COLUMNS: list[str] = [
+    "family",
+    "multiplicity",
+    "indicator",
+    "by",
+    "level_a",
+    "level_b",
+    "estimate_a",
+    "estimate_b",
+    "difference",
+    SE,
+    CI_LOW,
+    CI_HIGH,
+    DF,
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "tests_in_family",
+    "method",
+    "flag_a",
+    "flag_b",
+    "n_a",
+    "n_b",
+    "mdc",
+    "note",
 ]

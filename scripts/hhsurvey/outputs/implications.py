@@ -37,6 +37,7 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from hhsurvey.engine.columns import DIFFERENCE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.i18n import LocaleFormat
 from hhsurvey.outputs.money import Money
@@ -45,7 +46,6 @@ from hhsurvey.outputs.report.scenarios import headline as scenario_headline
 from hhsurvey.paths import REPO
 
 __all__ = [
-    "DIFFERENCE_COLUMNS",
     "Statement",
     "evaluate",
     "load_rules",
@@ -53,27 +53,6 @@ __all__ = [
 ]
 
 SCHEMA = REPO / "workflow" / "schemas" / "implications.schema.yaml"
-#: The documented columns of results/<round>/differences.csv (tested domain differences).
-DIFFERENCE_COLUMNS = (
-    "indicator",
-    "by",
-    "level_a",
-    "level_b",
-    "estimate_a",
-    "estimate_b",
-    "difference",
-    "se",
-    "ci_low",
-    "ci_high",
-    "df",
-    "p_value",
-    "p_adjusted",
-    "significant",
-    "family",
-    "multiplicity",
-    "tests_in_family",
-    "method",
-)
 Gettext = Callable[[str], str]
 
 

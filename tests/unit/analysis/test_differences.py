@@ -14,8 +14,9 @@ import pytest
 from claims_fixture import DESIGN, catalogue, frames
 from scipy import stats
 
-from hhsurvey.analysis.differences import DIFFERENCE_COLUMNS, comparisons, domain_differences
+from hhsurvey.analysis.differences import comparisons, domain_differences
 from hhsurvey.analysis.inference import adjust_p
+from hhsurvey.engine.columns import DIFFERENCE_COLUMNS
 from hhsurvey.errors import InputError
 
 PAIRS = [

@@ -12,8 +12,9 @@ import pytest
 import yaml
 from testpaths import REPO
 
+from hhsurvey.engine.columns import DIFFERENCE_COLUMNS
 from hhsurvey.errors import InputError
-from hhsurvey.outputs.implications import DIFFERENCE_COLUMNS, evaluate, load_rules
+from hhsurvey.outputs.implications import evaluate, load_rules
 from hhsurvey.outputs.money import Money
 
 RULES = REPO / "config" / "implications.yaml"

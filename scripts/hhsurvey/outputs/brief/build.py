@@ -29,6 +29,7 @@ import yaml
 
 from hhsurvey.catalogue.model import load_catalogue
 from hhsurvey.catalogue.national import comparable
+from hhsurvey.engine.columns import DIFFERENCE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.brief.cascade import cascade_data, cascade_figure, cascade_svg
 from hhsurvey.outputs.brief.messages import (
@@ -68,22 +69,6 @@ COMPARISON_COLUMNS = (
     "verdict",
     "comparability",
     "source_type",
-)
-#: Columns the brief reads from differences.csv (the tested pairs of the key messages).
-DIFFERENCE_COLUMNS = (
-    "indicator",
-    "by",
-    "level_a",
-    "level_b",
-    "estimate_a",
-    "estimate_b",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "p_adjusted",
-    "significant",
-    "multiplicity",
-    "tests_in_family",
 )
 
 
