@@ -347,3 +347,5 @@ def test_the_lao_change_summary_speaks_lao_about_what_could_have_been_seen(endli
         pp = f"{100 * r.mdc:.1f}".replace(".", ",") + " ຈຸດສ່ວນຮ້ອຍ"
         assert pp in text or f"{r.mdc:,.0f}".replace(",", ".") in text, r.Index
     assert "percentage points" not in text and "did not change" not in text
+    # the impoverishment change rests on the assumed national line: its mark, in Lao
+    assert "ການສົມມຸດ:" in text  # "ASSUMPTION:"

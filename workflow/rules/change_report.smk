@@ -100,6 +100,7 @@ rule render_change_summary:
             "money",
             "prices",
             "indicators",
+            "poverty_lines",
             "planning.power",
             "change.multiplicity",
         ),

@@ -28,6 +28,7 @@ from hhsurvey.outputs.money import load_money
 from hhsurvey.outputs.report.format import finite, read_csv
 from hhsurvey.outputs.report.render import write_html
 from hhsurvey.outputs.summary import Words, round_summary
+from hhsurvey.prepare.poverty import assumption_marks
 
 __all__ = ["change_headline", "write_change_summary", "write_round_summary"]
 
@@ -117,9 +118,11 @@ def change_headline(
     flags: Mapping[str, Any],
     suppress_below: int,
     w: Words,
+    assumptions: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The headline changes in *w*'s language, with the keys of
-    :func:`hhsurvey.outputs.change_report.headline_findings` (one template for both)."""
+    :func:`hhsurvey.outputs.change_report.headline_findings` (one template for both); an
+    indicator resting on an assumed poverty line (*assumptions*) carries the mark."""
     from hhsurvey.outputs.change_report import headline_rows
 
     _ = w._
@@ -176,7 +179,11 @@ def change_headline(
                 )
                 if finite(p) and cells["p"]
                 else "",
-                "assumption": "",
+                "assumption": _(
+                    "this figure rests on a poverty line that is an assumption, not an official line"
+                )
+                if iid in (assumptions or {})
+                else "",
             }
         )
     return out
@@ -213,7 +220,9 @@ def write_change_summary(
     catalogue = load_catalogue(paths["catalogue"])
     flags = {role: round_flags(read_csv(paths[role]["indicators"])) for role in ROLES}
     suppress_below = int((config.get("indicators") or {}).get("suppress_below", 25))
-    items = change_headline(catalogue, change, flags, suppress_below, w)
+    lines, prices = config.get("poverty_lines"), config.get("prices")
+    marks = assumption_marks(catalogue.entries, lines, prices) if lines and prices else {}
+    items = change_headline(catalogue, change, flags, suppress_below, w, marks)
     summary = change_summary(items)
     names = {role: _(str(rounds[role].get("title") or rounds[role]["name"])) for role in ROLES}
     short = {role: _(ROUND_NAMES[role]) for role in ROLES}
