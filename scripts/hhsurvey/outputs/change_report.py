@@ -61,6 +61,7 @@ from hhsurvey.outputs.report.format import (
     fmt_pct,
     level_text,
     read_csv,
+    truthy,
 )
 from hhsurvey.outputs.report.format import finite as _finite
 from hhsurvey.outputs.report.format import flag_of as _flag
@@ -116,10 +117,6 @@ COMPARISON_COLUMNS = (
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def _truth(x: Any) -> bool:
-    return str(x).strip().lower() in ("true", "1", "yes")
 
 
 # --------------------------------------------------------------------------- reading
@@ -211,7 +208,7 @@ def change_cells(
     change, ci = fmt_change(r["change"], unit), fmt_change_ci(r["ci_low"], r["ci_high"], unit)
     estimable = _text(r.get("precision")) != NOT_ESTIMABLE
     tested = _finite(r["p_value"]) and estimable
-    sig = tested and _truth(r["significant"])
+    sig = tested and truthy(r["significant"])
     if not estimable:
         ci = NOT_ESTIMABLE
     if flag == "caution":
@@ -227,7 +224,7 @@ def change_cells(
         # significant on its own but not after the headline family's adjustment
         "unadjusted_only": sig
         and _finite(r.get("p_adjusted"))
-        and not _truth(r.get("significant_adjusted", sig)),
+        and not truthy(r.get("significant_adjusted", sig)),
     }
 
 

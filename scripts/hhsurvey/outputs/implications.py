@@ -26,7 +26,6 @@ config for causal words. The executive summary lists the same statements.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from hhsurvey.engine.columns import DIFFERENCE_COLUMNS
 from hhsurvey.errors import InputError
 from hhsurvey.outputs.i18n import LocaleFormat
 from hhsurvey.outputs.money import Money
-from hhsurvey.outputs.report.format import MULTIPLICITY_NAMES
+from hhsurvey.outputs.report.format import MULTIPLICITY_NAMES, finite, truthy
 from hhsurvey.outputs.report.scenarios import headline as scenario_headline
 from hhsurvey.paths import REPO
 
@@ -112,17 +111,6 @@ def read_differences(path: str | os.PathLike[str] | None) -> pd.DataFrame | None
     )
 
 
-def _finite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _true(x: Any) -> bool:
-    return str(x).strip().lower() in ("true", "1", "yes")
-
-
 class _Words:
     """Numbers and group names in the statement's language."""
 
@@ -183,7 +171,7 @@ def _difference(cond, k, differences, labels, w) -> tuple[dict, str] | None:
         if len(hit):
             row, sign = hit.iloc[0], s
             break
-    if row is None or not all(_finite(row[c]) for c in ("estimate_a", "estimate_b", "difference")):
+    if row is None or not all(finite(row[c]) for c in ("estimate_a", "estimate_b", "difference")):
         return None
     ea, eb = (
         (row["estimate_a"], row["estimate_b"])
@@ -192,7 +180,7 @@ def _difference(cond, k, differences, labels, w) -> tuple[dict, str] | None:
     )
     diff = sign * float(row["difference"])
     lo, hi = sorted((sign * float(row["ci_low"]), sign * float(row["ci_high"])))
-    sig = _true(row["significant"])
+    sig = truthy(row["significant"])
     ok = {
         "higher": sig and diff > 0,
         "lower": sig and diff < 0,
@@ -202,15 +190,15 @@ def _difference(cond, k, differences, labels, w) -> tuple[dict, str] | None:
     if not ok:
         return None
     iid, _ = sel["indicator"], w._
-    p = row["p_adjusted"] if _finite(row["p_adjusted"]) else row["p_value"]
+    p = row["p_adjusted"] if finite(row["p_adjusted"]) else row["p_value"]
     p_text = (
         "p < 0.001"
-        if _finite(p) and float(p) < 0.001
+        if finite(p) and float(p) < 0.001
         else f"p = {float(p):.3f}"
-        if _finite(p)
+        if finite(p)
         else ""
     )
-    adjusted = _finite(row["p_adjusted"])
+    adjusted = finite(row["p_adjusted"])
     evidence = _(
         "{label}, {a} against {b}: {est_a} and {est_b}; difference {diff} ({ci}), {p}{adjusted};"
         " a design-based test of the difference; table differences.csv"
@@ -255,7 +243,7 @@ def _estimate(cond, k, indicators, labels, w) -> tuple[dict, str] | None:
         return None
     r = rows.iloc[0]
     flag = "" if pd.isna(r.get("flag")) else str(r.get("flag"))
-    if flag == "suppressed" or not _finite(r["estimate"]):
+    if flag == "suppressed" or not finite(r["estimate"]):
         return None
     est = float(r["estimate"])
     evidence = w._("{label}: {estimate} ({ci}); table indicators.csv").format(

@@ -45,6 +45,7 @@ __all__ = [
     "read_csv",
     "require",
     "text_of",
+    "truthy",
     "unit_text",
 ]
 
@@ -129,6 +130,11 @@ def finite(x: Any) -> bool:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
+
+
+def truthy(x: Any) -> bool:
+    """A CSV cell read as a yes/no flag: ``True``, ``true``, ``1``, ``yes``."""
+    return str(x).strip().lower() in ("true", "1", "yes")
 
 
 def text_of(x: Any) -> str:
