@@ -172,3 +172,28 @@ def test_the_lao_summary_is_printed_with_the_embedded_lao_font(demo_run):
     assert "Draft translation, not yet reviewed" in text  # the draft mark stays
     # the round's title is translated, not its id
     assert "ການສຳຫຼວດສຸຂະພາບຄົວເຮືອນພື້ນຖານ" in text
+
+
+def _tile(html: str, iid: str) -> str:
+    start = html.index(f'<div class="tile" data-indicator="{iid}">')
+    return html[start : html.index("</div>", start)]
+
+
+def test_a_tile_resting_on_an_assumed_line_carries_its_mark_on_every_page(demo_run):
+    """The four numbers of page 1, of both briefs and of the Lao summary: a tile whose
+    definition uses a poverty line the config marks `assumption: true` carries the mark; the
+    others do not (read from the config and the catalogue, not from the code's own marks)."""
+    cfg = config()
+    assumed = [n for n, line in cfg["poverty_lines"].items() if line.get("assumption")]
+    spec = yaml.safe_load((REPO / "config" / "brief.yaml").read_text(encoding="utf-8"))
+    cat = yaml.safe_load((REPO / "config" / "indicators.yaml").read_text(encoding="utf-8"))
+    definition = {e["id"]: str(e.get("definition", "")) for e in cat["indicators"]}
+    rests = {i for i in spec["tiles"] if any(f"pl_{n}" in definition[i] for n in assumed)}
+    assert rests == {"impoverished_national"}  # the demo: one tile rests on the assumed line
+    report = demo_run / "results" / "report"
+    pages = ["baseline.html", *(f"baseline_brief_{lang}.html" for lang in brief_languages())]
+    pages += ["baseline_summary_lo.html"]
+    for page in pages:
+        html = (report / page).read_text(encoding="utf-8")
+        for iid in spec["tiles"]:
+            assert ("tile-mark assumption" in _tile(html, iid)) == (iid in rests), (page, iid)

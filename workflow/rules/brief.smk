@@ -81,8 +81,15 @@ rule render_summary:
         "../../envs/hhsurvey.yaml"
     params:
         round_meta=round_meta_slice("name", "title", "synthetic", "fieldwork"),
+        # poverty_lines and prices: the mark of a figure resting on an assumed line
         config=config_slice(
-            "design.level", "report.fonts", "money", "prices", "scenarios", "indicators.catalogue"
+            "design.level",
+            "report.fonts",
+            "money",
+            "prices",
+            "poverty_lines",
+            "scenarios",
+            "indicators.catalogue",
         ),
         locale_dir="report/locale",
     script:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from hhsurvey.outputs.brief.build import load_spec as load_brief_spec
 from hhsurvey.outputs.brief.build import tiles as brief_tiles
+from hhsurvey.outputs.brief.messages import assumption_marks_of
 from hhsurvey.outputs.i18n import LocaleFormat, load_translations, review_status
 from hhsurvey.outputs.implications import read_differences
 from hhsurvey.outputs.money import load_money
@@ -88,7 +89,14 @@ def write_round_summary(
         "fieldwork_end": str(fw.get("end", "")),
         "price_year": str((config.get("prices") or {}).get("base_year", "")),
         "tiles": brief_tiles(
-            indicators, entries, brief, _, fmt, fmt.number(100 * level) + "%", money
+            indicators,
+            entries,
+            brief,
+            _,
+            fmt,
+            fmt.number(100 * level) + "%",
+            money,
+            assumption_marks_of(entries, config),
         ),
         "scenario_indicator": _(entries[indicator].label) if indicator in entries else "",
         # the N-tags lead to the report's comparison table, which this page has not

@@ -329,6 +329,13 @@ def _summary(
     fmt = LocaleFormat("en")
     entries = {e.id: e for e in catalogue.entries}
     out["tiles"] = brief_tiles(
-        indicators, entries, brief, str, fmt, fmt.number(100 * level) + "%", money
+        indicators,
+        entries,
+        brief,
+        str,
+        fmt,
+        fmt.number(100 * level) + "%",
+        money,
+        assumption_marks_of(entries, config),
     )
     return out
