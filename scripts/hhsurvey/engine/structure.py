@@ -126,8 +126,10 @@ def factorize_counted(col: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray 
         remap[order] = np.arange(len(order))
         codes = np.where(raw >= 0, remap[np.maximum(raw, 0)], -1)
         return codes, cats.take(order), cnt[order]
-    arr = col.to_numpy()
-    if arr.dtype.kind in "iu" and len(arr):
+    # a string column never takes the integer path: converting it to a NumPy array would make
+    # one Python object per row (most of the cost of coding a large PSU or stratum column)
+    arr = None if pd.api.types.is_string_dtype(col.dtype) else col.to_numpy()
+    if arr is not None and arr.dtype.kind in "iu" and len(arr):
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo <= 10 * len(arr) + 1_000_000:
             c = arr - lo if arr.dtype == np.int64 else arr.astype(np.int64) - lo
