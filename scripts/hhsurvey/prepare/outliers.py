@@ -40,10 +40,10 @@ def extreme_amounts(
     lx = np.log1p(x.where(x > 0))
     groups = df[item] if item else pd.Series(0, index=df.index)
     z, usable = _robust_z(lx, groups)
-    one = pd.Series(0, index=df.index)
-    z_fam, usable_fam = _robust_z(lx, one)
-    z = z.where(usable, z_fam)
-    usable = usable | usable_fam
+    if not usable.all():  # items too small for their own median: the item's family
+        z_fam, usable_fam = _robust_z(lx, pd.Series(0, index=df.index))
+        z = z.where(usable, z_fam)
+        usable = usable | usable_fam
     cols = [c for c in (family or [col]) if c in df.columns]
     if not usable.all() and len(cols) > 1:
         pooled = pd.concat([np.log1p(df[c].where(df[c] > 0)) for c in cols], ignore_index=True)
