@@ -206,3 +206,32 @@ def test_by_without_values_still_checks_quantile_probabilities():
     for x in (d, d.replicates("jkn")):
         with pytest.raises(ValueError, match=r"quantile probabilities must be in \[0, 1\]"):
             x.quantile("y", [0.5, 1.5], by="e")
+
+
+def test_string_design_columns_coded_once_follow_their_data():
+    """The codes of an Arrow string column are remembered by its data: a frame derived by
+    ``assign`` reuses them, a column whose values changed is coded again; each time equal to
+    ``pd.factorize(sort=True)`` and to a design on integer codes."""
+    from hhsurvey.engine.structure import factorize_counted
+
+    rng = np.random.default_rng(3)
+    psu = pd.Series(rng.choice([f"v{i:03d}" for i in range(40)], 2000), dtype="str")
+    psu[5] = None
+    want, levels = pd.factorize(psu, sort=True, use_na_sentinel=True)
+    for col in (psu, pd.DataFrame({"p": psu}).assign(x=1)["p"], psu.copy(deep=False)):
+        codes, got_levels, _ = factorize_counted(col)
+        np.testing.assert_array_equal(codes, want)
+        assert list(got_levels) == list(levels)
+        codes[:] = 0  # the caller's copy: the next call is not affected
+    changed = psu.copy()
+    changed[0] = "a-first"
+    codes, got_levels, _ = factorize_counted(changed)
+    np.testing.assert_array_equal(codes, pd.factorize(changed, sort=True)[0])
+    assert got_levels[0] == "a-first"
+
+    df = sample()
+    by_text = df.assign(stratum=df["h"].astype("str"), psu=df["p"].astype("str"))
+    want = SurveyDesign(df, weight="w", strata="h", psu="p").mean("y")
+    for _ in range(3):  # the later designs reuse the remembered codes
+        got = SurveyDesign(by_text.assign(k=1), weight="w", strata="stratum", psu="psu").mean("y")
+        pd.testing.assert_frame_equal(got, want, rtol=1e-12)
