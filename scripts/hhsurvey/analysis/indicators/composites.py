@@ -27,9 +27,11 @@ from hhsurvey.engine.design import SurveyDesign
 
 __all__ = [
     "COMPOSITE_FLAGS",
+    "CapacityToPay",
     "FLAG_COLUMNS",
     "JKN_MAX_PSUS",
     "RankedConcentration",
+    "RevisedSdg",
     "composite_flags",
     "concentration_index",
     "ctp_catastrophic",
@@ -74,6 +76,12 @@ def _sorted_percentile(xs: np.ndarray, ws: np.ndarray, p: float) -> float:
     return float(xs[np.searchsorted(cum, p - 1e-12, side="left")])
 
 
+def _sorted_percentiles(xs: np.ndarray, ws: np.ndarray, ps: tuple[float, ...]) -> list[float]:
+    """:func:`_sorted_percentile` of several shares ``ps`` from one cumulative sum."""
+    cum = np.cumsum(ws) / ws.sum()
+    return [float(xs[np.searchsorted(cum, p - 1e-12, side="left")]) for p in ps]
+
+
 def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     """Weighted median as the smallest value with cumulative weight share >= 0.5."""
     return weighted_percentile(x, w, 0.5)
@@ -82,6 +90,55 @@ def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
 def food_share(food: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Food share of total consumption (0 where the total is not positive)."""
     return np.divide(food, total, out=np.zeros_like(food, dtype="float64"), where=total > 0)
+
+
+class CapacityToPay:
+    """WHO capacity-to-pay catastrophe (Xu et al. 2003) of the households, for any weights.
+
+    What does not depend on the weights is computed once (equivalence scale, food share and,
+    given ``order``, the food shares sorted), so that each replicate pays only for its own
+    percentiles, line and flags. ``order``: optional stable argsort of :func:`food_share`.
+
+    eqsize = hhsize^beta; the households whose food share lies between the band's
+    percentiles (inclusive, household-weighted) give pl = weighted mean of food / eqsize;
+    subsistence = pl x eqsize; capacity to pay = total - subsistence if food >= subsistence,
+    else total - food; catastrophic if OOP >= threshold x capacity to pay.
+    """
+
+    def __init__(
+        self,
+        food: np.ndarray,
+        total: np.ndarray,
+        oop: np.ndarray,
+        hhsize: np.ndarray,
+        *,
+        beta: float,
+        band: tuple[float, float],
+        threshold: float,
+        order: np.ndarray | None = None,
+    ) -> None:
+        self.food, self.total, self.oop = food, total, oop
+        self.band, self.threshold, self.order = band, threshold, order
+        self.eqsize = hhsize.astype("float64") ** beta
+        self.share = food_share(food, total)
+        self.sorted_share = None if order is None else self.share[order]
+        self.paying = oop > 0
+        self.total_less_food = total - food
+
+    def __call__(self, w: np.ndarray) -> tuple[np.ndarray, float]:
+        """The catastrophe flag of each household and the line pl, under weights ``w``."""
+        share, band = self.share, self.band
+        pos = w > 0
+        if self.order is None:
+            lo = weighted_percentile(share[pos], w[pos], band[0])
+            hi = weighted_percentile(share[pos], w[pos], band[1])
+        else:
+            lo, hi = _sorted_percentiles(self.sorted_share, w[self.order], band)
+        inband = pos & (share >= lo) & (share <= hi)
+        pl = float(np.sum(w[inband] * self.food[inband] / self.eqsize[inband]) / np.sum(w[inband]))
+        subsistence = pl * self.eqsize
+        ctp = np.where(self.food >= subsistence, self.total - subsistence, self.total_less_food)
+        return self.paying & (self.oop >= self.threshold * ctp), pl
 
 
 def ctp_catastrophic(
@@ -96,29 +153,51 @@ def ctp_catastrophic(
     threshold: float,
     order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
-    """WHO capacity-to-pay catastrophe (Xu et al. 2003) for each household, and the line pl.
+    """:class:`CapacityToPay` of the households under one weight vector: flags and line."""
+    return CapacityToPay(
+        food, total, oop, hhsize, beta=beta, band=band, threshold=threshold, order=order
+    )(w)
 
-    ``order``: optional stable argsort of :func:`food_share` (replicates sort once).
 
-    eqsize = hhsize^beta; the households whose food share lies between the band's
-    percentiles (inclusive, household-weighted) give pl = weighted mean of food / eqsize;
-    subsistence = pl x eqsize; capacity to pay = total - subsistence if food >= subsistence,
-    else total - food; catastrophic if OOP >= threshold x capacity to pay.
+class RevisedSdg:
+    """Revised SDG 3.8.2 catastrophe of the households, for any population weights: OOP > 0
+    and OOP > threshold x (total - SPL x hhsize x 365).
+
+    SPL = max(international line, 1.15 + 0.5 x population median of daily per-capita
+    consumption), in 2017 PPP $ per person per day, converted to LAK with the PPP factor.
+    ``order``: optional stable argsort of ``pc_total`` (the daily consumption is then sorted
+    once for every replicate's median).
     """
-    eqsize = hhsize.astype("float64") ** beta
-    share = food_share(food, total)
-    pos = w > 0
-    if order is None:
-        lo = weighted_percentile(share[pos], w[pos], band[0])
-        hi = weighted_percentile(share[pos], w[pos], band[1])
-    else:
-        xs, ws = share[order], w[order]
-        lo, hi = _sorted_percentile(xs, ws, band[0]), _sorted_percentile(xs, ws, band[1])
-    inband = pos & (share >= lo) & (share <= hi)
-    pl = float(np.sum(w[inband] * food[inband] / eqsize[inband]) / np.sum(w[inband]))
-    subsistence = pl * eqsize
-    ctp = np.where(food >= subsistence, total - subsistence, total - food)
-    return (oop > 0) & (oop >= threshold * ctp), pl
+
+    def __init__(
+        self,
+        pc_total: np.ndarray,
+        total: np.ndarray,
+        oop: np.ndarray,
+        hhsize: np.ndarray,
+        *,
+        lak_per_usd_ppp: float,
+        ipl_usd: float,
+        threshold: float,
+        order: np.ndarray | None = None,
+    ) -> None:
+        self.total, self.oop, self.hhsize = total, oop, hhsize
+        self.lak_per_usd_ppp, self.ipl_usd, self.threshold = lak_per_usd_ppp, ipl_usd, threshold
+        self.order = order
+        self.daily_ppp = pc_total / 365.0 / lak_per_usd_ppp
+        self.sorted_daily = None if order is None else self.daily_ppp[order]
+        self.paying = oop > 0
+
+    def __call__(self, pop_w: np.ndarray) -> tuple[np.ndarray, float]:
+        """The catastrophe flag of each household and the line SPL, under ``pop_w``."""
+        if self.order is None:
+            pos = pop_w > 0
+            median = weighted_median(self.daily_ppp[pos], pop_w[pos])
+        else:
+            median = _sorted_percentile(self.sorted_daily, pop_w[self.order], 0.5)
+        spl = max(self.ipl_usd, 1.15 + 0.5 * median)
+        discretionary = self.total - spl * self.lak_per_usd_ppp * 365.0 * self.hhsize
+        return self.paying & (self.oop > self.threshold * discretionary), spl
 
 
 def revised_sdg_catastrophic(
@@ -133,21 +212,17 @@ def revised_sdg_catastrophic(
     threshold: float,
     order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Revised SDG 3.8.2: OOP > 0 and OOP > threshold x (total - SPL x hhsize x 365).
-
-    SPL = max(international line, 1.15 + 0.5 x population median of daily per-capita
-    consumption), in 2017 PPP $ per person per day, converted to LAK with the PPP factor.
-    ``order``: optional stable argsort of ``pc_total`` (replicates sort once).
-    """
-    daily_ppp = pc_total / 365.0 / lak_per_usd_ppp
-    pos = pop_w > 0
-    if order is None:
-        median = weighted_median(daily_ppp[pos], pop_w[pos])
-    else:
-        median = _sorted_percentile(daily_ppp[order], pop_w[order], 0.5)
-    spl = max(ipl_usd, 1.15 + 0.5 * median)
-    discretionary = total - spl * lak_per_usd_ppp * 365.0 * hhsize
-    return (oop > 0) & (oop > threshold * discretionary), spl
+    """:class:`RevisedSdg` of the households under one population weight vector."""
+    return RevisedSdg(
+        pc_total,
+        total,
+        oop,
+        hhsize,
+        lak_per_usd_ppp=lak_per_usd_ppp,
+        ipl_usd=ipl_usd,
+        threshold=threshold,
+        order=order,
+    )(pop_w)
 
 
 def fractional_rank(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -395,22 +470,19 @@ def ctp_flags(frame: pd.DataFrame, context: dict) -> Callable[[np.ndarray, np.nd
     """``flags(w, pop_w)``: capacity-to-pay catastrophe of each household of ``frame``."""
     cfg = context["indicators"]["ctp"]
     food, total = frame["food_ctp"].to_numpy(), frame["total"].to_numpy()
-    oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
-    order = np.argsort(food_share(food, total), kind="stable")
+    ctp = CapacityToPay(
+        food,
+        total,
+        frame["oop"].to_numpy(),
+        frame["hhsize"].to_numpy(),
+        beta=cfg["beta"],
+        band=tuple(cfg["food_share_band"]),
+        threshold=cfg["threshold"],
+        order=np.argsort(food_share(food, total), kind="stable"),
+    )
 
     def flags(w: np.ndarray, pw: np.ndarray) -> np.ndarray:
-        cat_, _ = ctp_catastrophic(
-            food,
-            total,
-            oop,
-            hhsize,
-            w,
-            beta=cfg["beta"],
-            band=tuple(cfg["food_share_band"]),
-            threshold=cfg["threshold"],
-            order=order,
-        )
-        return cat_
+        return ctp(w)[0]
 
     return flags
 
@@ -426,23 +498,20 @@ def revised_sdg_flags(
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """``flags(w, pop_w)``: revised SDG 3.8.2 catastrophe of each household of ``frame``."""
     pl = context["poverty_lines"]
-    pc_total, total = frame["pc_total"].to_numpy(), frame["total"].to_numpy()
-    oop, hhsize = frame["oop"].to_numpy(), frame["hhsize"].to_numpy()
-    order = np.argsort(pc_total, kind="stable")
+    pc_total = frame["pc_total"].to_numpy()
+    sdg = RevisedSdg(
+        pc_total,
+        frame["total"].to_numpy(),
+        frame["oop"].to_numpy(),
+        frame["hhsize"].to_numpy(),
+        lak_per_usd_ppp=pl["lak_per_usd_ppp_base"],
+        ipl_usd=pl["international"]["usd_ppp_per_day"],
+        threshold=context["indicators"]["revised_sdg"]["threshold"],
+        order=np.argsort(pc_total, kind="stable"),
+    )
 
     def flags(w: np.ndarray, pw: np.ndarray) -> np.ndarray:
-        cat_, _ = revised_sdg_catastrophic(
-            pc_total,
-            total,
-            oop,
-            hhsize,
-            pw,
-            lak_per_usd_ppp=pl["lak_per_usd_ppp_base"],
-            ipl_usd=pl["international"]["usd_ppp_per_day"],
-            threshold=context["indicators"]["revised_sdg"]["threshold"],
-            order=order,
-        )
-        return cat_
+        return sdg(pw)[0]
 
     return flags
 
