@@ -167,3 +167,30 @@ def test_collapse_cluster_design():
     check(d.mean("HI_CHOL", by="race"), case("collapse_nhanes_by_race"), ("estimate", "se", "df"))
     jk = d.replicates("jkn").mean("HI_CHOL")  # replicates see the collapsed strata too
     assert jk["se"].iloc[0] == pytest.approx(case("collapse_nhanes_mean")["se"][0], rel=0.05)
+
+
+# --------------------------------------------------------------------------- models
+GLM_COLS = ("estimate", "se", "ci_low", "ci_high", "df", "p_value")
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "y", "rhs"),
+    [
+        ("lm_nhanes2_stata", "linear", "zinc", "C(race) + C(region) + highbp"),
+        ("logit_nhanes2_stata", "logistic", "highbp", "C(race) + zinc"),
+    ],
+)
+def test_models_under_stata_test_on_the_design_df(name, method, y, rhs):
+    # dzinc <- svydesign(id=~psuid, strata=~stratid, weights=~finalwgt, nest=TRUE,
+    #                    data=subset(nh2, !is.na(zinc)))
+    # m <- svyglm(zinc ~ factor(race) + factor(region) + highbp, design=dzinc, family=gaussian())
+    #   or svyglm(highbp ~ factor(race) + zinc, design=dzinc, family=quasibinomial())
+    # summary(m, df.resid=degf(dzinc)); confint(m, ddf=degf(dzinc))   -> Stata's e(df_r) = 31
+    want = case(name)
+    got = getattr(nhanes2("stata"), method)(y, rhs)
+    assert len(got) == len(want["term"])
+    check(got, want, GLM_COLS, label=name)
+    # R's convention: the same coefficients and SEs, tested on the residual df (31 + 1 - p)
+    r = getattr(nhanes2("r"), method)(y, rhs)
+    np.testing.assert_allclose(r["se"], got["se"], rtol=1e-9)
+    assert (r["df"] == 32 - len(got)).all() and (got["df"] == 31).all()

@@ -15,7 +15,9 @@ two places only, and a design chooses each with one argument
 * **degrees of freedom of a domain**. ``domain_df="domain"`` (R): PSUs minus strata among the
   PSUs that hold a positive-weight row of the domain, R's ``degf(subset(design, domain))``.
   ``domain_df="design"`` (Stata, samplics): the design df for every domain, PSUs minus strata
-  of the estimation sample (after ``missing="drop"``, of the rows left).
+  of the estimation sample (after ``missing="drop"``, of the rows left). The same rule gives
+  the df of a regression's coefficients: R's ``df.residual`` (the domain's df + 1 - the number
+  of coefficients) under ``"domain"``, Stata's ``e(df_r)`` (the design df) under ``"design"``.
 
 ``convention="r"`` is ``missing="zero_weight", domain_df="domain"``; ``convention="stata"`` is
 ``missing="drop", domain_df="design"``. Either part can be set on its own (the convention then

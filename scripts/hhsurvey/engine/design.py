@@ -20,7 +20,7 @@ can be checked digit by digit against R (``tests/fixtures/r/make_golden.R``):
 * ``deff`` is R's ``deff=TRUE`` (simple random sampling without replacement reference);
 * ``convention="stata"`` (or its parts ``missing="drop"``, ``domain_df="design"``) gives
   Stata's and samplics' answers instead: rows missing an analysis variable leave the design
-  before the estimate, and every domain gets the design df
+  before the estimate, and every domain and every model coefficient gets the design df
   (:mod:`hhsurvey.engine.conventions`);
 * :meth:`SurveyDesign.estimate` returns an :class:`hhsurvey.engine.results.Estimate`: the
   estimator's table plus every row's influence values, with ``vcov()`` (R ``vcov``,
@@ -121,7 +121,9 @@ class SurveyDesign:
         design with weight 0) or ``"drop"`` (Stata: they leave the design before the
         estimate; not available on a calibrated design). None: the convention's.
     domain_df : ``"domain"`` (R: PSUs minus strata among the PSUs of the domain) or
-        ``"design"`` (Stata: the design df for every domain). None: the convention's.
+        ``"design"`` (Stata: the design df for every domain, and for the coefficients of
+        :meth:`linear` and :meth:`logistic`, Stata's ``e(df_r)``, where R takes the
+        residual df). None: the convention's.
     """
 
     __slots__ = (
@@ -552,8 +554,9 @@ class SurveyDesign:
         treatment dummies against their first sorted level, named ``col[T.level]``) or a
         patsy formula right-hand side such as ``"C(race) + age"``. Coefficients solve the
         weighted score equations; SEs are the linearised sandwich with strata and PSUs;
-        ``df`` = domain degf + 1 - number of coefficients (R's ``df.residual``), used for t
-        CIs and p-values. Rows with missing y or X are excluded as a domain.
+        ``df`` = domain degf + 1 - number of coefficients (R's ``df.residual``), or the design
+        df under Stata's convention (``e(df_r)``), used for t CIs and p-values. Rows with
+        missing y or X are excluded as a domain.
         """
         d, where = self._model_sample(y, X, where)
         return glm.logistic(d, y, X, where, level)
@@ -569,8 +572,9 @@ class SurveyDesign:
 
         ``X`` as for :meth:`logistic`. Coefficients are weighted least squares; SEs the
         linearised sandwich with strata and PSUs; ``df`` = domain degf + 1 - number of
-        coefficients (R's ``df.residual``). One row per ``term``: ``estimate, se, ci_low,
-        ci_high, df, p_value``. Rows with missing y or X are excluded as a domain.
+        coefficients (R's ``df.residual``), or the design df under Stata's convention. One
+        row per ``term``: ``estimate, se, ci_low, ci_high, df, p_value``. Rows with missing y
+        or X are excluded as a domain.
         """
         d, where = self._model_sample(y, X, where)
         return glm.linear(d, y, X, where, level)

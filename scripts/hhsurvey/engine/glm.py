@@ -7,7 +7,9 @@ coefficients solve the weighted score equations by Newton-Raphson (:func:`_fit_l
 linear ones are weighted least squares; their covariance is the linearised sandwich, the
 covariance of the PSU totals of the score rows within strata
 (:func:`hhsurvey.engine.taylor.cov_dense`, calibration and lonely-PSU rule included), and
-``df`` is R's ``df.residual``: the domain's design df + 1 - the number of coefficients.
+``df`` is R's ``df.residual`` (the domain's design df + 1 - the number of coefficients), or
+under Stata's convention (``domain_df="design"``) the design df, as Stata's ``e(df_r)``
+(:func:`model_df`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from hhsurvey.engine.kernels import TaylorDesign, Where, check_binary, check_lev
 from hhsurvey.engine.structure import factorize
 from hhsurvey.engine.taylor import cov_dense
 
-__all__ = ["complete_model_rows", "linear", "logistic"]
+__all__ = ["complete_model_rows", "linear", "logistic", "model_df"]
 
 
 def _prepare(d: TaylorDesign, y: str, X: str | Sequence[str], where: Where, binary: bool):
@@ -42,6 +44,15 @@ def _prepare(d: TaylorDesign, y: str, X: str | Sequence[str], where: Where, bina
     return names, dom, st, y0, Xa
 
 
+def model_df(d: TaylorDesign, design_df: float, n_coefficients: int) -> float:
+    """The df of a model's t tests and intervals: R's ``df.residual`` (the domain's design df
+    + 1 - the number of coefficients) under ``domain_df="domain"``, Stata's ``e(df_r)`` (the
+    design df of the estimation sample, PSUs - strata) under ``domain_df="design"``."""
+    if d.domain_df == "design":
+        return design_df
+    return design_df + 1.0 - n_coefficients
+
+
 def _coefficients(
     d: TaylorDesign,
     beta: np.ndarray,
@@ -51,7 +62,7 @@ def _coefficients(
     names: list[str],
     level: float,
 ) -> pd.DataFrame:
-    """The tidy coefficient table, t on df.residual. The covariance is that of the totals of
+    """The tidy coefficient table, t on :func:`model_df`. The covariance is that of the totals of
     the influence rows ``rows`` (``bread`` None), or the sandwich ``bread V(rows) bread`` of
     the score rows ``rows``, whose influence rows ``rows @ bread`` are then never formed (an
     n x p by p x p product that OpenBLAS can take a second on)."""
@@ -59,7 +70,7 @@ def _coefficients(
     if bread is not None:
         cov = bread @ cov @ bread
     se = np.sqrt(np.diag(cov))
-    df = float(st.df[0]) + 1.0 - len(beta)
+    df = model_df(d, float(st.df[0]), len(beta))
     q = tcrit(level, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         tval = beta / se
@@ -90,8 +101,9 @@ def logistic(
     treatment dummies against their first sorted level, named ``col[T.level]``) or a
     patsy formula right-hand side such as ``"C(race) + age"``. Coefficients solve the
     weighted score equations; SEs are the linearised sandwich with strata and PSUs;
-    ``df`` = domain degf + 1 - number of coefficients (R's ``df.residual``), used for t
-    CIs and p-values. Rows with missing y or X are excluded as a domain.
+    ``df`` = domain degf + 1 - number of coefficients (R's ``df.residual``; Stata's design df
+    under ``domain_df="design"``), used for t CIs and p-values. Rows with missing y or X are
+    excluded as a domain.
     """
     check_level(level)
     names, dom, st, y0, Xa = _prepare(d, y, X, where, binary=True)
@@ -120,7 +132,7 @@ def linear(
 
     Weighted least squares; the covariance is the sandwich (X'WX)^-1 V(sum of scores)
     (X'WX)^-1 with score rows w x (y - x'b), their PSU totals' covariance within strata, as
-    R's ``vcov(svyglm(...))``. ``df`` = domain degf + 1 - number of coefficients.
+    R's ``vcov(svyglm(...))``. ``df``: :func:`model_df`.
     """
     check_level(level)
     names, dom, st, y0, Xa = _prepare(d, y, X, where, binary=False)
