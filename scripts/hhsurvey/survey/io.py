@@ -418,6 +418,22 @@ def empty_special() -> pd.DataFrame:
     )
 
 
+def _categorical(values: pd.Series, codes: Mapping, cats: list[str]) -> pd.Categorical:
+    """The categories of numeric ``values`` by the codebook's ``codes`` (code -> category), as
+    ``pd.Categorical(values.map(codes), categories=cats)`` gives them (a missing value, or a
+    category not among ``cats``, is missing), looked up in the sorted codes instead of hashing
+    a text per row."""
+    where = {c: i for i, c in enumerate(cats)}
+    by_code = {float(k): where.get(v, -1) for k, v in codes.items()}
+    keys = np.array(sorted(by_code), dtype="float64")
+    target = np.array([by_code[k] for k in keys], dtype="int64")
+    x = values.to_numpy(dtype="float64", na_value=np.nan)
+    if not len(keys):
+        return pd.Categorical.from_codes(np.full(len(x), -1), categories=cats)
+    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
+    return pd.Categorical.from_codes(np.where(keys[pos] == x, target[pos], -1), categories=cats)
+
+
 def to_canonical(
     raw: RawFile, table: Table, codebook: Codebook
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -494,9 +510,8 @@ def to_canonical(
                     f"e.g. `{int(unknown[0])}: <category>`",
                 )
             cats = categories(codebook, table.name, col.name)
-            mapped = v.map({float(k): val for k, val in col.codes.items()})
             out[col.name] = pd.Series(
-                pd.Categorical(mapped, categories=cats), index=df.index, name=col.name
+                _categorical(v, col.codes, cats), index=df.index, name=col.name
             )
         elif col.type == "date":
             out[col.name] = _dates(s, raw, col, table, codebook)
