@@ -60,12 +60,13 @@ def above_bound(df: pd.DataFrame, table: str, col: str, bounds: dict) -> pd.Seri
     `validation.amount_bounds`, LAK per record; non-food by recall period)."""
     x = df[col]
     if table == "nonfood":
-        limit = (
-            df["recall"]
-            .astype("str")
-            .map({"days30": bounds.get("nonfood_30d"), "months12": bounds.get("nonfood_12m")})
+        recall = df["recall"]
+        limits = {"days30": bounds.get("nonfood_30d"), "months12": bounds.get("nonfood_12m")}
+        limit = np.select(
+            [(recall == period).to_numpy(dtype=bool, na_value=False) for period in limits],
+            [np.nan if b is None else float(b) for b in limits.values()],
+            default=np.nan,
         )
-        limit = pd.to_numeric(limit, errors="coerce")
         return (x > limit).fillna(False)
     b = bounds.get(f"{table}_{col}", bounds.get(table))
     if b is None:
