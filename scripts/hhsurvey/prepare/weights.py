@@ -264,26 +264,36 @@ def diagnostics(
                 "contribution follows the config's design.lonely_psu",
                 s,
             )
-    for v, grp in hh.groupby("village", sort=True):
-        elig = int(grp["eligible"].sum())
-        rr = grp["responding"].sum() / elig if elig else float("nan")
-        add("village", v, "response_rate", rr)
-        fac = grp.loc[grp["responding"], "nr_factor"]
-        f = float(fac.iloc[0]) if len(fac) else float("nan")
+    # per village from whole columns (20,000 villages at 1000x the demo): the first row of each
+    # village gives its pi1 and pi2, its first responding row the non-response factor
+    by = hh.groupby("village", sort=True)
+    eligible, responding = by["eligible"].sum(), by["responding"].sum()
+    first = hh.drop_duplicates("village").set_index("village").loc[eligible.index]
+    factor = (
+        hh.loc[hh["responding"]]
+        .drop_duplicates("village")
+        .set_index("village")["nr_factor"]
+        .reindex(eligible.index)
+    )
+    for v, elig, n_resp, f, pi1, pi2 in zip(
+        eligible.index,
+        eligible.to_numpy(),
+        responding.to_numpy(),
+        factor.to_numpy(dtype="float64", na_value=np.nan),
+        first["pi1"].to_numpy(),
+        first["pi2"].to_numpy(),
+        strict=True,
+    ):
+        elig = int(elig)
+        add("village", v, "response_rate", n_resp / elig if elig else float("nan"))
         note = (
             "no respondent: absorbed by stratum"
-            if not len(fac)
+            if not n_resp
             else (f"factor above {flag_above}" if f > flag_above else "")
         )
-        add("village", v, "nonresponse_factor", f, note)
-        add(
-            "village",
-            v,
-            "pi1",
-            float(grp["pi1"].iloc[0]),
-            "certainty unit" if grp["pi1"].iloc[0] >= 1 else "",
-        )
-        add("village", v, "pi2", float(grp["pi2"].iloc[0]))
+        add("village", v, "nonresponse_factor", f if n_resp else float("nan"), note)
+        add("village", v, "pi1", float(pi1), "certainty unit" if pi1 >= 1 else "")
+        add("village", v, "pi2", float(pi2))
     return pd.DataFrame(rows)
 
 
