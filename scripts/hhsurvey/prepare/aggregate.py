@@ -30,8 +30,19 @@ def amount_columns(agg: pd.DataFrame) -> list[str]:
     return [c for c in agg.columns if c in AMOUNT_OUTPUTS or c.startswith("oop_")]
 
 
-def _sum_by_hh(df: pd.DataFrame, values: pd.Series, index: pd.MultiIndex) -> pd.Series:
-    return values.groupby([df["village"], df["hh"]]).sum().reindex(index, fill_value=0.0)
+def _positions(df: pd.DataFrame, index: pd.MultiIndex) -> np.ndarray:
+    """The position in ``index`` of each row's household (-1: not a household of ``index``)."""
+    return index.get_indexer(pd.MultiIndex.from_frame(df[KEY]))
+
+
+def _sum_by_hh(values: pd.Series, at: np.ndarray, index: pd.MultiIndex) -> pd.Series:
+    """``values`` summed per household of ``index`` (0 for one without rows): the sums of
+    ``values.groupby([village, hh]).sum()``, grouped on the households' positions ``at``
+    (:func:`_positions`, found once per table) instead of coding the two keys every time."""
+    sums = values.groupby(at).sum()
+    sums = sums[sums.index >= 0]
+    sums.index = index[sums.index]
+    return sums.reindex(index, fill_value=0.0)
 
 
 # OOP records (SDG 3.8.2 scope): type of care, cost item and provider of each amount.
@@ -163,18 +174,22 @@ def household_aggregates(
     food, nonfood = tables["food"], tables["nonfood"]
     ep, adm, per = tables["episode"], tables["admission"], tables["person"]
     hhraw = tables["household"].set_index(KEY).reindex(idx)
+    tabs = {"food": food, "nonfood": nonfood, "episode": ep, "admission": adm, "person": per}
+    at = {name: _positions(t, idx) for name, t in tabs.items()}
 
     food_value = food[["buy", "own", "gift"]].fillna(0.0).sum(axis=1) * 365.0 / 7.0
-    f_total = _sum_by_hh(food, food_value, idx)
-    f_ctp = _sum_by_hh(food, food_value.where(~food["item"].isin(ctp_excluded_food), 0.0), idx)
+    f_total = _sum_by_hh(food_value, at["food"], idx)
+    f_ctp = _sum_by_hh(
+        food_value.where(~food["item"].isin(ctp_excluded_food), 0.0), at["food"], idx
+    )
     nf_keep = ~nonfood["item"].isin(NONFOOD_EXCLUDED)
     nf_annual = nonfood["value"].fillna(0.0) * np.where(nonfood["recall"] == "days30", 12.0, 1.0)
-    nf_total = _sum_by_hh(nonfood, nf_annual.where(nf_keep, 0.0), idx)
+    nf_total = _sum_by_hh(nf_annual.where(nf_keep, 0.0), at["nonfood"], idx)
 
     comps: dict[str, pd.Series] = {}
     for c in SDG_COMPONENTS + EXTRA_COMPONENTS:
-        comps[f"oop_opd_{c[5:]}"] = _sum_by_hh(ep, ep[c].fillna(0.0) * 12.0, idx)
-        comps[f"oop_ipd_{c[5:]}"] = _sum_by_hh(adm, adm[c].fillna(0.0), idx)
+        comps[f"oop_opd_{c[5:]}"] = _sum_by_hh(ep[c].fillna(0.0) * 12.0, at["episode"], idx)
+        comps[f"oop_ipd_{c[5:]}"] = _sum_by_hh(adm[c].fillna(0.0), at["admission"], idx)
     by_type = oop_by_household(oop_records(tables), idx)
     opd, ipd, selfmed, other, delivery = (
         by_type[t] for t in ("opd", "ipd", "selfmed", "other", "delivery")
@@ -191,10 +206,13 @@ def household_aggregates(
         "n_insured": per["insured"] == "yes",
         "n_ill_30d": per["ill_30d"] == "yes",
     }
-    comp = {k: _sum_by_hh(per, v.astype("float64"), idx).astype("int64") for k, v in counts.items()}
+    comp = {
+        k: _sum_by_hh(v.astype("float64"), at["person"], idx).astype("int64")
+        for k, v in counts.items()
+    }
     for scheme in per["scheme"].cat.categories:
         comp[f"n_scheme_{scheme}"] = _sum_by_hh(
-            per, (per["scheme"] == scheme).astype("float64"), idx
+            (per["scheme"] == scheme).astype("float64"), at["person"], idx
         ).astype("int64")
     head = per[per["relation"] == "head"].drop_duplicates(KEY).set_index(KEY)
     out = hh.assign(
