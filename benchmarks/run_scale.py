@@ -10,7 +10,8 @@ writes a Snakemake benchmark file (`results/benchmarks/{rule}/{round}[_{lang}].t
 max RSS); a second, short run then redoes only `ingest_round` with `report.show_verbatim: false`
 (every free-text answer withheld instead of redacted). The script prints one markdown row per
 scale: households, persons, seconds per rule (summed over the languages of the briefs), the
-whole run's wall time and the largest RSS of any job.
+whole run's wall time, the largest RSS of any job (Snakemake's benchmark files) and the peak
+resident memory of the whole run (Snakemake and every job at once, sampled five times a second).
 
     .venv/bin/python benchmarks/run_scale.py                    # scales 1 10 100 1000
     .venv/bin/python benchmarks/run_scale.py --scales 10 100 --scratch /tmp/hhscale --keep
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "support"))
@@ -89,27 +91,49 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def snakemake(work: Path, *args: str) -> tuple[float, float, int]:
-    """Run Snakemake in ``work``; its wall time, the CPU time of Snakemake and every job, and
-    the exit code (output in snakemake.out)."""
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants now (shared pages counted in each
+    process: an upper bound of what the tree holds)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+def snakemake(work: Path, *args: str) -> tuple[float, float, int, float]:
+    """Run Snakemake in ``work``; its wall time, the CPU time of Snakemake and every job, the
+    exit code (output in snakemake.out) and the peak resident memory of the whole process tree
+    in MB, sampled five times a second (Snakemake's own benchmark files sample a job every
+    30 s once it has run for 15 s, so they can miss the peak of a long job)."""
     cpu0, t0 = children_cpu(), time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=work,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    elapsed, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    peak = 0
     with (work / "snakemake.out").open("a", encoding="utf-8") as fh:
-        fh.write(proc.stdout + proc.stderr)
-    return elapsed, cpu, proc.returncode
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "snakemake", *args],
+            cwd=work,
+            env=ENV,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+        while proc.poll() is None:
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.2)
+    elapsed, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    return elapsed, cpu, proc.returncode, peak / 2**20
 
 
-def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, float, int, dict]:
+def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, float, int, float, dict]:
     """Copy the repository to ``work`` and run the whole workflow on ``raw``; then redo the
-    ingest with ``show_verbatim: false``. Returns the first run's wall time, CPU time and exit
-    code, and the per-rule benchmarks of both."""
+    ingest with ``show_verbatim: false``. Returns the first run's wall time, CPU time, exit
+    code and peak memory of the process tree (MB), and the per-rule benchmarks of both."""
     if work.exists():
         shutil.rmtree(work)
     copy_repo(work)
@@ -118,16 +142,16 @@ def run_workflow(raw: Path, work: Path, cores: int) -> tuple[float, float, int, 
     cfg.write_text("rounds:\n  baseline:\n    raw_dir: raw/scale\n", encoding="utf-8")
     off = work / "verbatim_off.yaml"
     off.write_text("report:\n  show_verbatim: false\n", encoding="utf-8")
-    total, cpu, rc = snakemake(work, "--cores", str(cores), "--configfile", str(cfg))
+    total, cpu, rc, peak = snakemake(work, "--cores", str(cores), "--configfile", str(cfg))
     bench = benchmarks(work)
     if rc == 0:
-        _, _, rc_off = snakemake(
+        _, _, rc_off, _ = snakemake(
             work, "--cores", str(cores), "--configfile", str(cfg), str(off),
             "--until", "ingest_round", "--forcerun", "ingest_round",
         )  # fmt: skip
         if rc_off == 0:
             bench["ingest_round (verbatim off)"] = benchmarks(work)["ingest_round"]
-    return total, cpu, rc, bench
+    return total, cpu, rc, peak, bench
 
 
 def benchmarks(work: Path) -> dict[str, tuple[float, float, float]]:
@@ -169,20 +193,24 @@ def main() -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     header = "| scale | households | persons | " + " | ".join(SHORT[r] for r in RULES)
     rows = {
-        "wall": [header + " | total (s) | peak RSS (MB) |", "|" + "---:|" * (len(RULES) + 4) + "---|"],
+        "wall": [
+            header + " | total (s) | peak RSS, one job (MB) | peak RSS, whole run (MB) |",
+            "|" + "---:|" * (len(RULES) + 4) + "---|---:|",
+        ],
         "cpu": [header + " | total (s) |", "|" + "---:|" * (len(RULES) + 4)],
     }  # fmt: skip
     for scale in args.scales:
         raw = scratch / f"raw_x{scale}"
         gen = generate(scale, raw)
         work = scratch / f"repo_x{scale}"
-        total, cpu, rc, bench = run_workflow(raw, work, args.cores)
+        total, cpu, rc, tree_peak, bench = run_workflow(raw, work, args.cores)
         if rc != 0:
             print(f"scale {scale}: the workflow failed (see {work}/snakemake.out)", file=sys.stderr)
         hh, persons = sizes(work)
         peak = max(bench, key=lambda r: bench[r][2], default=None)
         rss = f"{bench[peak][2]:,.0f} ({SHORT[peak]})" if peak else "n/a"
-        for kind, col, last in (("wall", 0, f"{total:.1f} | {rss}"), ("cpu", 1, f"{cpu:.1f}")):
+        wall_last = f"{total:.1f} | {rss} | {tree_peak:,.0f}"
+        for kind, col, last in (("wall", 0, wall_last), ("cpu", 1, f"{cpu:.1f}")):
             cells = [f"{bench[r][col]:.1f}" if r in bench else "n/a" for r in RULES]
             rows[kind].append(f"| {scale}x | {hh:,} | {persons:,} | {' | '.join(cells)} | {last} |")
             print(rows[kind][-1], file=sys.stderr, flush=True)
