@@ -72,8 +72,7 @@ def _sorted_percentile(xs: np.ndarray, ws: np.ndarray, p: float) -> float:
     Zero weights may be included: they never move the cumulative share, so the result is
     the one of the positive-weight values alone (replicates sort once, not once each).
     """
-    cum = np.cumsum(ws) / ws.sum()
-    return float(xs[np.searchsorted(cum, p - 1e-12, side="left")])
+    return _sorted_percentiles(xs, ws, (p,))[0]
 
 
 def _sorted_percentiles(xs: np.ndarray, ws: np.ndarray, ps: tuple[float, ...]) -> list[float]:
