@@ -24,6 +24,7 @@ LIB = REPO / "scripts" / "hhsurvey"
 
 #: Layer of each top-level part of the package (a subpackage, or a module at the top).
 LAYER_OF = {
+    "cells": "base",
     "errors": "base",
     "paths": "base",
     "yamlsafe": "base",

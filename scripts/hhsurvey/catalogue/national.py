@@ -15,11 +15,12 @@ and the change report all read it, so they agree on which comparators are compar
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+
+from hhsurvey.cells import finite, truthy
 
 __all__ = [
     "CATALOGUE_TO_NATIONAL_UNIT",
@@ -34,17 +35,6 @@ __all__ = [
 #: a sample survey, administrative records (scheme membership, facility reports), national
 #: accounts (health expenditure), or another kind (a modelled figure, a secondary page).
 SOURCE_TYPES = ("survey", "administrative", "accounts", "other")
-
-
-def _given(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _true(x: Any) -> bool:
-    return str(x).strip().lower() in ("true", "1", "yes")
 
 
 def verdict_basis(
@@ -77,10 +67,10 @@ def verdict_basis(
         return f"{what}: for context only"
     if str(comparability).strip() != "comparable":
         return "the definition differs from ours: for context only"
-    if _true(uncertain):
+    if truthy(uncertain):
         return "uncertain source: for context only"
-    ci = _given(national_ci_low) and _given(national_ci_high)
-    if not (_given(national_se) or ci):
+    ci = finite(national_ci_low) and finite(national_ci_high)
+    if not (finite(national_se) or ci):
         return "the national figure's uncertainty is not published: for context only"
     text = "" if assumption is None or pd.isna(assumption) else str(assumption).strip()
     if text:
@@ -103,7 +93,7 @@ def comparable(comparison: pd.DataFrame) -> pd.Series:
     )
 
     def ok(r: Mapping[str, Any]) -> bool:
-        if not _given(r.get("national_value")):
+        if not finite(r.get("national_value")):
             return False
         return verdict_basis(**{c: r.get(c) for c in cols}) == ""
 

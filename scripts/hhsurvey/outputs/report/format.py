@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from hhsurvey.cells import finite, truthy
 from hhsurvey.errors import InputError
 
 __all__ = [
@@ -122,19 +123,6 @@ def precision_class(row: Mapping[str, Any]) -> str:
     if text_of(row.get("precision")).strip().lower() == "low":
         return "low"
     return "review" if "review" in text_of(row.get("precision_note")).lower() else ""
-
-
-def finite(x: Any) -> bool:
-    """True for a finite number (False for blanks, text and NaN)."""
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def truthy(x: Any) -> bool:
-    """A CSV cell read as a yes/no flag: ``True``, ``true``, ``1``, ``yes``."""
-    return str(x).strip().lower() in ("true", "1", "yes")
 
 
 def text_of(x: Any) -> str:
