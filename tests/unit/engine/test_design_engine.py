@@ -223,6 +223,12 @@ def test_string_design_columns_coded_once_follow_their_data():
         np.testing.assert_array_equal(codes, want)
         assert list(got_levels) == list(levels)
         codes[:] = 0  # the caller's copy: the next call is not affected
+    # the same Arrow data under another dtype: its levels keep that dtype
+    import pyarrow as pa
+
+    large = psu.astype(pd.ArrowDtype(pa.large_string()))
+    assert factorize_counted(large)[1].dtype == pd.factorize(large, sort=True)[1].dtype
+    assert factorize_counted(psu)[1].dtype == levels.dtype
     changed = psu.copy()
     changed[0] = "a-first"
     codes, got_levels, _ = factorize_counted(changed)
