@@ -458,7 +458,7 @@ def test_missing_indicators_and_determinants_render_as_not_estimated(fixture_rou
 
 def test_determinants_table_when_present(fixture_round, tmp_path):
     """Readable characteristics with their reference category, travel time per 30 minutes,
-    N and design df in the caption, and no odds ratio for the intercept."""
+    N and the model's df in the caption, and no odds ratio for the intercept."""
     det = tmp_path / "determinants.csv"
     pd.DataFrame(
         {
@@ -490,7 +490,7 @@ def test_determinants_table_when_present(fixture_round, tmp_path):
         ["per unit", "0.90", "0.82\u20131.00", "0.040"],
     ]
     assert "0.82" not in " ".join(" ".join(r) for r in rows[:-1])  # intercept's OR not shown
-    assert "(N = 212 persons, design df = 14)" in html
+    assert "(N = 212 persons, df = 14)" in html
 
 
 def test_national_figures_cited_with_year_source_and_caveat(fixture_round):

@@ -353,7 +353,7 @@ def _term(term: str) -> tuple[str, str]:
 def determinants(path: str | None) -> dict[str, Any]:
     """Odds ratios of the care-seeking regression, when that stage has run: readable terms
     grouped by characteristic with the reference category named, travel time per 30 minutes,
-    no odds ratio for the intercept; N and design df when the table carries them."""
+    no odds ratio for the intercept; N and the model's df when the table carries them."""
     empty = {"available": False, "groups": [], "n": "", "df": ""}
     if not path or not Path(path).exists():
         return empty
